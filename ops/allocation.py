@@ -1,0 +1,37 @@
+"""Output allocation and the checks torch makes on a caller-supplied output."""
+from __future__ import annotations
+
+from tkern import dtypes
+
+from .array import Array
+from .backend import backend_for
+
+TORCH_TYPE_NAMES = {
+    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short",
+    dtypes.int32: "Int", dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16",
+    dtypes.float32: "Float", dtypes.float64: "Double",
+}
+
+
+def empty(shape: tuple, dtype, device) -> Array:
+    return backend_for(device).empty(shape, dtype, device)
+
+
+def check_output(out: Array, shape: tuple, result_dtype) -> None:
+    """An in-place or out= target must have the result's shape, a dtype the result may be cast
+    to, and no two elements sharing memory."""
+    if out.shape != shape:
+        raise RuntimeError(
+            f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}")
+    if not dtypes.can_cast(result_dtype, out.dtype):
+        raise RuntimeError(
+            f"result type {TORCH_TYPE_NAMES[result_dtype]} can't be cast to the desired output type "
+            f"{TORCH_TYPE_NAMES[out.dtype]}")
+    if out.has_internal_overlap():
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
+
+
+def bump_version(out: Array) -> None:
+    out.storage.version += 1

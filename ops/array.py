@@ -1,0 +1,71 @@
+"""Array: a strided view of a storage, the only thing a backend primitive sees."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from tkern.dtypes import dtype
+from tkern.storage import Storage
+
+
+@lru_cache(maxsize=4096)
+def contiguous_strides(shape: tuple) -> tuple:
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+@lru_cache(maxsize=4096)
+def numel_of(shape: tuple) -> int:
+    n = 1
+    for size in shape:
+        n *= size
+    return n
+
+
+class Array:
+    """(storage, shape, strides, offset, dtype) with strides and offset counted in elements.
+
+    ``host`` caches the numpy view the CPU backend builds for this exact layout.
+    """
+
+    __slots__ = ("storage", "shape", "strides", "offset", "dtype", "host")
+
+    def __init__(self, storage: Storage, shape: tuple, strides: tuple, offset: int, dtype: dtype, host=None):
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.dtype = dtype
+        self.host = host
+
+    @property
+    def device(self):
+        return self.storage.device
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def numel(self) -> int:
+        return numel_of(self.shape)
+
+    def is_contiguous(self) -> bool:
+        expected = 1
+        for size, stride in zip(reversed(self.shape), reversed(self.strides)):
+            if size == 0:
+                return True
+            if size != 1 and stride != expected:
+                return False
+            expected *= size
+        return True
+
+    def view_as(self, shape: tuple, strides: tuple, offset: int) -> "Array":
+        """Another view of the same storage."""
+        return Array(self.storage, shape, strides, offset, self.dtype)
+
+    def has_internal_overlap(self) -> bool:
+        """True when two elements share memory (a stride-0 dimension of size > 1)."""
+        return any(st == 0 and sz > 1 for sz, st in zip(self.shape, self.strides))

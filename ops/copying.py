@@ -1,0 +1,58 @@
+"""Copies: casts, contiguous copies, copy_ with broadcasting, and fills."""
+from __future__ import annotations
+
+from .allocation import bump_version, empty
+from .array import Array
+from .backend import backend_for
+from .elementwise import expand_to
+
+
+def copy_into(dst: Array, src: Array) -> None:
+    """dst.copy_(src): src broadcast to dst's shape, cast to dst's dtype, across devices."""
+    if dst.has_internal_overlap():
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
+    src = expand_to(src, dst.shape) if src.shape != dst.shape else src
+    bump_version(dst)
+    if src.storage.device == dst.storage.device:
+        backend_for(dst.storage.device).copy(dst, src)
+        return
+    host_values = backend_for(src.storage.device).to_numpy(src)
+    staged = backend_for(dst.storage.device).from_numpy(host_values, dst.storage.device)
+    backend_for(dst.storage.device).copy(dst, staged)
+
+
+def converted(x: Array, dtype=None, device=None, force_copy: bool = False) -> Array:
+    """x in another dtype and/or on another device; x itself when nothing changes."""
+    dtype = x.dtype if dtype is None else dtype
+    device = x.storage.device if device is None else device
+    if dtype is x.dtype and device == x.storage.device and not force_copy:
+        return x
+    out = empty(x.shape, dtype, device)
+    copy_into(out, x)
+    return out
+
+
+def contiguous(x: Array) -> Array:
+    if x.is_contiguous():
+        return x
+    out = empty(x.shape, x.dtype, x.storage.device)
+    backend_for(x.storage.device).copy(out, x)
+    return out
+
+
+def clone(x: Array) -> Array:
+    out = empty(x.shape, x.dtype, x.storage.device)
+    backend_for(x.storage.device).copy(out, x)
+    return out
+
+
+def fill(out: Array, value) -> Array:
+    if out.has_internal_overlap() and out.numel() > 1:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
+    bump_version(out)
+    backend_for(out.storage.device).fill(out, value)
+    return out

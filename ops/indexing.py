@@ -1,0 +1,177 @@
+"""Indexing: basic keys (ints, slices, Ellipsis, None) as views; integer and boolean tensors as
+gathers and scatters, with every index validated before anything is read or written."""
+from __future__ import annotations
+
+import operator
+
+from tkern import dtypes
+
+from .allocation import bump_version, empty
+from .array import Array
+from .backend import backend_for
+from .copying import converted
+from .elementwise import binary, expand_to, where
+from .reduction import reduce_to_scalar
+from .shapes import broadcast_shapes
+from .views import select, slice_dim, unsqueeze
+
+_INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.int16, dtypes.int8, dtypes.uint8, dtypes.bool)
+
+
+def _is_int(k) -> bool:
+    return hasattr(k, "__index__") and not isinstance(k, (bool, Array, list, tuple))
+
+
+def _normalize_key(key, ndim: int, as_array) -> list:
+    """The key as a list with lists turned into Arrays, 0-d integer Arrays into ints, and the
+    Ellipsis expanded into full slices."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    items = []
+    for k in key:
+        if isinstance(k, (list, tuple)) or (type(k).__module__ == "numpy" and hasattr(k, "ndim") and k.ndim):
+            k = as_array(k)
+        if isinstance(k, Array):
+            if k.dtype not in _INDEX_DTYPES:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if not k.shape and k.dtype is not dtypes.bool and k.dtype is not dtypes.uint8:
+                k = backend_for(k.storage.device).to_numpy(k).item()
+        elif not (k is None or k is Ellipsis or isinstance(k, (slice, bool)) or _is_int(k)):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                f"indices (got {type(k).__name__})")
+        items.append(k)
+    consumed = sum(k.ndim if isinstance(k, Array) and k.dtype in (dtypes.bool, dtypes.uint8) else
+                   0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in items)
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if Ellipsis in items:
+        at = next(i for i, k in enumerate(items) if k is Ellipsis)
+        items = items[:at] + [slice(None)] * (ndim - consumed) + [k for k in items[at + 1:] if k is not Ellipsis]
+    else:
+        items += [slice(None)] * (ndim - consumed)
+    return items
+
+
+def _apply_basic(x: Array, items: list):
+    """Apply ints, slices and None as views; return the view and [(dim in view, index Array)]."""
+    view, dim, advanced = x, 0, []
+    for k in items:
+        if k is None or isinstance(k, bool):
+            view = unsqueeze(view, dim)
+            if k is False:
+                view = slice_dim(view, dim, 0, 0, 1)
+            dim += 1
+        elif isinstance(k, slice):
+            start, stop, step = k.start, k.stop, k.step
+            step = 1 if step is None else operator.index(step)
+            if step <= 0:
+                raise ValueError("step must be greater than zero")
+            start, stop, _ = slice(start, stop, step).indices(view.shape[dim])
+            view = slice_dim(view, dim, start, max(stop, start), step)
+            dim += 1
+        elif isinstance(k, Array):
+            if k.dtype in (dtypes.bool, dtypes.uint8):
+                dim = _add_mask(view, dim, k, advanced)
+            else:
+                advanced.append((dim, k))
+                dim += 1
+        else:
+            view = select(view, dim, operator.index(k))
+    return view, advanced
+
+
+def _add_mask(view: Array, dim: int, mask: Array, advanced: list) -> int:
+    for i, size in enumerate(mask.shape):
+        if view.shape[dim + i] != size:
+            raise IndexError(
+                f"The shape of the mask {list(mask.shape)} at index {i} does not match the shape of the "
+                f"indexed tensor {list(view.shape)} at index {dim + i}")
+    coords = backend_for(mask.storage.device).nonzero(mask)
+    for i in range(mask.ndim):
+        column = Array(coords.storage, coords.shape[:1], coords.strides[:1], coords.offset + i * coords.strides[1],
+                       coords.dtype)
+        advanced.append((dim + i, column))
+    return dim + mask.ndim
+
+
+def _checked_indices(view: Array, advanced: list) -> tuple:
+    """One entry per dim of view: None, or an int64 Array broadcast to the common index shape with
+    negative entries wrapped; IndexError for anything out of bounds."""
+    shape = broadcast_shapes(*(idx.shape for _, idx in advanced))
+    indices = [None] * view.ndim
+    for dim, idx in advanced:
+        size = view.shape[dim]
+        idx = converted(idx, dtypes.int64, view.storage.device)
+        if idx.numel():
+            low, high = reduce_to_scalar("min", idx), reduce_to_scalar("max", idx)
+            for bad in (low, high):
+                if bad < -size or bad >= size:
+                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+            if low < 0:
+                idx = where(binary("lt", idx, 0), binary("add", idx, size), idx)
+        indices[dim] = expand_to(idx, shape)
+    return tuple(indices), shape
+
+
+def _gathered_shape(view: Array, indices: tuple, index_shape: tuple) -> tuple:
+    dims = [d for d, i in enumerate(indices) if i is not None]
+    rest = [view.shape[d] for d in range(view.ndim) if indices[d] is None]
+    if dims == list(range(dims[0], dims[-1] + 1)):
+        before = [view.shape[d] for d in range(dims[0])]
+        return tuple(before) + index_shape + tuple(rest[len(before):])
+    return index_shape + tuple(rest)
+
+
+def getitem(x: Array, key, as_array) -> Array:
+    view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, as_array))
+    if not advanced:
+        return view
+    indices, index_shape = _checked_indices(view, advanced)
+    out = empty(_gathered_shape(view, indices, index_shape), x.dtype, x.storage.device)
+    if out.numel():
+        backend_for(x.storage.device).gather(out, view, indices)
+    return out
+
+
+def setitem(x: Array, key, value, as_array) -> None:
+    """x[key] = value, value a scalar or an Array broadcast to the indexed shape."""
+    from .copying import copy_into, fill
+    view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, as_array))
+    if isinstance(value, Array):
+        value = _without_leading_ones(value)
+    if not advanced:
+        if isinstance(value, Array):
+            copy_into(view, value)
+        else:
+            fill(view, value)
+        return
+    indices, index_shape = _checked_indices(view, advanced)
+    shape = _gathered_shape(view, indices, index_shape)
+    if isinstance(value, Array):
+        value = converted(value, x.dtype, x.storage.device)
+    else:
+        scalar, value = value, empty((), x.dtype, x.storage.device)
+        fill(value, scalar)
+    value = expand_to(value, shape)
+    bump_version(x)
+    if value.numel():
+        backend_for(x.storage.device).scatter(view, indices, value, False)
+
+
+def _without_leading_ones(value: Array) -> Array:
+    # torch lets a value with extra leading size-1 dims fill a lower-dimensional selection
+    lead = 0
+    while lead < value.ndim and value.shape[lead] == 1:
+        lead += 1
+    return value.view_as(value.shape[lead:], value.strides[lead:], value.offset) if lead else value
+
+
+def index_put(x: Array, indices: tuple, values: Array, accumulate: bool) -> None:
+    """torch's index_put_: indices is one integer Array (or None) per leading dim of x."""
+    advanced = [(d, i) for d, i in enumerate(indices) if i is not None]
+    checked, index_shape = _checked_indices(x, advanced)
+    values = expand_to(converted(values, x.dtype, x.storage.device), _gathered_shape(x, checked, index_shape))
+    bump_version(x)
+    if values.numel():
+        backend_for(x.storage.device).scatter(x, checked, values, accumulate)

@@ -1,0 +1,252 @@
+"""The CPU backend: every primitive as numpy calls on strided views of host memory."""
+from __future__ import annotations
+
+import ctypes
+import warnings
+
+import numpy as np
+
+from tkern import dtypes
+from tkern.device import CPU
+from tkern.storage import Storage
+
+from .array import Array, contiguous_strides
+from .backend import Backend
+
+
+def _raw_bytes(storage: Storage) -> np.ndarray:
+    """A flat uint8 view of all of a storage's memory, built once per storage."""
+    flat = storage._bytes
+    if flat is None:
+        data = storage.data
+        if data.flags.c_contiguous:
+            flat = data.reshape(-1).view(np.uint8)
+        else:
+            # a strided numpy array wrapped by from_numpy: address its whole span directly
+            address = data.__array_interface__["data"][0]
+            flat = np.ctypeslib.as_array((ctypes.c_uint8 * storage.nbytes).from_address(address))
+        storage._bytes = flat
+    return flat
+
+
+def host(a: Array) -> np.ndarray:
+    """The numpy view of an Array (cached on it)."""
+    view = a.host
+    if view is None:
+        item = a.dtype.itemsize
+        view = np.ndarray(a.shape, a.dtype.numpy, _raw_bytes(a.storage), a.offset * item,
+                          tuple(s * item for s in a.strides))
+        a.host = view
+    return view
+
+
+def _compute_type(d: dtypes.dtype) -> np.dtype:
+    # numpy has no bfloat16 arithmetic of its own: compute in float32 and round on store
+    return np.dtype(np.float32) if d is dtypes.bfloat16 else d.numpy
+
+
+def _operand(x, compute: np.dtype):
+    if isinstance(x, Array):
+        h = host(x)
+        return h if h.dtype == compute else h.astype(compute)
+    return x
+
+
+def _sigmoid(x, out):
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    np.add(out, 1, out=out)
+    return np.reciprocal(out, out=out)
+
+
+def _trunc_divide(a, b, out):
+    if out.dtype.kind == "f":
+        np.true_divide(a, b, out=out)
+        return np.trunc(out, out=out)
+    np.floor_divide(a, b, out=out)
+    # floor and truncation differ where the division is inexact and the signs differ
+    inexact = np.not_equal(np.remainder(a, b), 0) & np.not_equal(np.less(a, 0), np.less(b, 0))
+    return np.add(out, inexact, out=out, casting="unsafe")
+
+
+def _relu(x, out):
+    return np.maximum(x, 0, out=out)
+
+
+_UNARY = {
+    "neg": np.negative, "abs": np.absolute, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
+    "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
+    "logical_not": np.logical_not, "square": np.square, "reciprocal": np.reciprocal,
+    "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint, "sign": np.sign,
+    "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "bitwise_not": np.invert,
+}
+
+_BINARY = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+    "floor_divide": np.floor_divide, "remainder": np.remainder, "pow": np.power,
+    "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal, "ne": np.not_equal,
+    "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+    "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
+    "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or, "bitwise_xor": np.bitwise_xor,
+    "atan2": np.arctan2, "fmod": np.fmod, "trunc_divide": _trunc_divide,
+}
+
+_REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum,
+           "all": np.logical_and, "any": np.logical_or}
+
+_INTEGER_DIVISIONS = frozenset(("floor_divide", "remainder", "fmod", "div", "trunc_divide"))
+
+# torch computes 1/0, log(-1) and overflow silently; numpy's floating-point warnings name the
+# calling module, so this filter silences them for this module only (np.errstate costs ~1us a call)
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
+
+def _small_integer_power(base: np.ndarray, exponent, out: np.ndarray) -> bool:
+    """Exponents 2 and 3 as multiplies: exact like torch, and far faster than libm's pow on
+    negative bases."""
+    if exponent == 2:
+        np.multiply(base, base, out=out)
+        return True
+    if exponent == 3:
+        np.multiply(base, base, out=out)
+        np.multiply(out, base, out=out)
+        return True
+    return False
+
+
+class NumpyBackend(Backend):
+    def empty(self, shape, dtype, device=CPU):
+        data = np.empty(shape, dtype.numpy)
+        return Array(Storage(data, data.nbytes, CPU), shape, contiguous_strides(shape), 0, dtype, data)
+
+    def from_numpy(self, array, device=CPU):
+        data = np.array(array, order="C", copy=True)
+        dtype = dtypes.from_numpy_dtype(data.dtype)
+        shape = data.shape
+        return Array(Storage(data, data.nbytes, CPU), shape, contiguous_strides(shape), 0, dtype, data)
+
+    def to_numpy(self, src):
+        return host(src)
+
+    def fill(self, out, value):
+        host(out)[...] = value
+
+    def copy(self, out, src):
+        np.copyto(host(out), host(src), casting="unsafe")
+
+    def unary(self, op, out, x, compute):
+        ct = _compute_type(compute)
+        o = host(out)
+        hx = _operand(x, ct)
+        if o.dtype == ct or op in ("logical_not", "isnan", "isinf", "isfinite"):
+            target = o
+        else:
+            target = np.empty(o.shape, ct)
+        _UNARY[op](hx, out=target)
+        if target is not o:
+            np.copyto(o, target, casting="unsafe")
+
+    def binary(self, op, out, a, b, compute):
+        ct = _compute_type(compute)
+        o = host(out)
+        ha = _operand(a, ct)
+        hb = _operand(b, ct)
+        if o.dtype == ct or o.dtype == np.bool_:
+            target = o
+        else:
+            target = np.empty(o.shape, ct)
+        if op == "pow" and not isinstance(b, Array) and _small_integer_power(ha, hb, target):
+            pass
+        else:
+            if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
+                raise RuntimeError("ZeroDivisionError")
+            _BINARY[op](ha, hb, out=target)
+        if target is not o:
+            np.copyto(o, target, casting="unsafe")
+
+    def ternary(self, op, out, a, b, c, compute):
+        ct = _compute_type(compute)
+        o = host(out)
+        if op == "where":
+            result = np.where(host(a), _operand(b, ct), _operand(c, ct))
+            np.copyto(o, result, casting="unsafe")
+        elif op == "clamp":
+            hx, lo, hi = _operand(a, ct), _operand(b, ct), _operand(c, ct)
+            target = o if o.dtype == ct else np.empty(o.shape, ct)
+            # torch propagates NaN from the input and from either bound
+            if lo is None:
+                np.minimum(hx, hi, out=target)
+            elif hi is None:
+                np.maximum(hx, lo, out=target)
+            else:
+                np.minimum(np.maximum(hx, lo), hi, out=target)
+            if target is not o:
+                np.copyto(o, target, casting="unsafe")
+        else:
+            raise NotImplementedError(op)
+
+    def reduce(self, op, out, x, dims, compute):
+        ct = _compute_type(compute)
+        hx = host(x)
+        o = host(out)
+        ufunc = _REDUCE[op]
+        if op in ("all", "any"):
+            result = ufunc.reduce(hx.astype(bool, copy=False), axis=dims, keepdims=True)
+        elif op in ("max", "min"):
+            result = ufunc.reduce(hx, axis=dims, keepdims=True)
+        else:
+            result = ufunc.reduce(_operand(x, ct), axis=dims, keepdims=True, dtype=ct)
+        np.copyto(o, result, casting="unsafe")
+
+    def arg_reduce(self, op, values, indices, x, dim):
+        hx = host(x)
+        if hx.dtype == np.bool_:
+            hx = hx.view(np.uint8)
+        pick = np.argmax if op == "max" else np.argmin
+        if dim is None:
+            host(indices)[...] = pick(hx)
+            return
+        # a NaN wins like in torch: argmax/argmin of numpy already return the first NaN
+        idx = pick(hx, axis=dim, keepdims=True)
+        host(indices)[...] = idx
+        if values is not None:
+            np.copyto(host(values), np.take_along_axis(host(x), idx, axis=dim), casting="unsafe")
+
+    def matmul(self, out, a, b, compute):
+        ct = np.dtype(np.float32) if compute in (dtypes.float16, dtypes.bfloat16) else compute.numpy
+        o = host(out)
+        ha, hb = _operand(a, ct), _operand(b, ct)
+        if o.dtype == ct:
+            np.matmul(ha, hb, out=o)
+        else:
+            np.copyto(o, np.matmul(ha, hb), casting="unsafe")
+
+    def gather(self, out, x, indices):
+        key = tuple(slice(None) if i is None else host(i) for i in indices)
+        np.copyto(host(out), host(x)[key], casting="unsafe")
+
+    def scatter(self, x, indices, values, accumulate):
+        key = tuple(slice(None) if i is None else host(i) for i in indices)
+        hx = host(x)
+        hv = host(values)
+        if accumulate:
+            np.add.at(hx, key, hv.astype(hx.dtype, copy=False))
+        else:
+            hx[key] = hv
+
+    def nonzero(self, x):
+        coords = np.argwhere(host(x)).astype(np.int64)
+        return self.from_numpy(coords)
+
+    def random(self, kind, out, generator, low=None, high=None):
+        rng = generator.numpy_generator()
+        o = host(out)
+        if kind == "uniform":
+            ct = o.dtype if o.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+            values = rng.random(o.shape, dtype=ct)
+        elif kind == "normal":
+            ct = o.dtype if o.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+            values = rng.standard_normal(o.shape, dtype=ct)
+        else:
+            values = rng.integers(low, high, o.shape, dtype=np.int64)
+        np.copyto(o, values, casting="unsafe")

@@ -1,0 +1,131 @@
+"""Reductions: output dtypes, keepdim and empty-input rules like torch, over any set of dims."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+from tkern import dtypes
+
+from .allocation import TORCH_TYPE_NAMES, empty
+from .array import Array
+from .backend import backend_for
+from .elementwise import binary
+from .shapes import normalize_dim, normalize_dims
+from .views import squeeze
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _accumulator(d: dtypes.dtype) -> dtypes.dtype:
+    if d in (dtypes.float16, dtypes.bfloat16):
+        return dtypes.float32
+    return d if d.is_floating_point else dtypes.int64
+
+
+def _kept_shape(shape: tuple, dims: tuple) -> tuple:
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _finish(out: Array, dims: tuple, keepdim: bool) -> Array:
+    return out if keepdim else squeeze(out, dims) if dims else out
+
+
+def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
+    """sum, prod, max, min, all, any over ``dims`` (None: every dim)."""
+    dims = normalize_dims(dims, x.ndim) if x.ndim else ()
+    if op in ("sum", "prod"):
+        result = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
+        compute = _accumulator(result)
+    elif op in ("all", "any"):
+        result = compute = dtypes.uint8 if x.dtype is dtypes.uint8 else dtypes.bool
+    else:
+        result = compute = x.dtype
+        for d in dims:
+            if x.shape[d] == 0:
+                raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    out = empty(_kept_shape(x.shape, dims), result, x.storage.device)
+    backend_for(x.storage.device).reduce(op, out, x, dims, compute)
+    return _finish(out, dims, keepdim)
+
+
+def reduce_all_values(op: str, x: Array) -> Array:
+    """max()/min() with no dim: a 0-d result, an error on an empty input."""
+    if x.numel() == 0:
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    return reduce(op, x, None, False)
+
+
+def reduce_to_scalar(op: str, x: Array):
+    """A Python number: op over all of x (for validating indices and exponents)."""
+    value = reduce(op, x)
+    return backend_for(value.storage.device).to_numpy(value).item()
+
+
+def mean(x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
+    result = dtype or x.dtype
+    if not result.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {TORCH_TYPE_NAMES[result]}")
+    dims_n = normalize_dims(dims, x.ndim) if x.ndim else ()
+    count = 1
+    for d in dims_n:
+        count *= x.shape[d]
+    total = reduce("sum", x, dims_n, keepdim, _accumulator(result))
+    quotient = binary("div", total, count) if count else binary("mul", total, float("nan"))
+    return _cast(quotient, result)
+
+
+def var(x: Array, dims=None, correction: float = 1, keepdim: bool = False, take_sqrt: bool = False) -> Array:
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims_n = normalize_dims(dims, x.ndim) if x.ndim else ()
+    count = 1
+    for d in dims_n:
+        count *= x.shape[d]
+    compute = _accumulator(x.dtype)
+    centre = mean(_cast(x, compute), dims_n, True)
+    deviation = binary("sub", x, centre)
+    squares = binary("mul", deviation, deviation)
+    total = reduce("sum", squares, dims_n, keepdim)
+    result = binary("div", total, max(count - correction, 0))
+    if take_sqrt:
+        from .elementwise import unary
+        result = unary("sqrt", result)
+    return _cast(result, x.dtype)
+
+
+def _cast(x: Array, d: dtypes.dtype) -> Array:
+    from .copying import converted
+    return converted(x, d)
+
+
+def max_min_with_indices(op: str, x: Array, dim: int, keepdim: bool = False) -> ValuesIndices:
+    d = normalize_dim(dim, x.ndim)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    kept = _kept_shape(x.shape, (d,)) if x.ndim else ()
+    values = empty(kept, x.dtype, x.storage.device)
+    indices = empty(kept, dtypes.int64, x.storage.device)
+    if x.numel():
+        backend_for(x.storage.device).arg_reduce(op, values, indices, x, d if x.ndim else None)
+        if not x.ndim:
+            backend_for(x.storage.device).copy(values, x)
+    dims = (d,) if x.ndim else ()
+    return ValuesIndices(_finish(values, dims, keepdim), _finish(indices, dims, keepdim))
+
+
+def arg_reduce(op: str, x: Array, dim=None, keepdim: bool = False) -> Array:
+    name = "argmax" if op == "max" else "argmin"
+    if dim is None:
+        if x.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        shape = (1,) * x.ndim if keepdim else ()
+        out = empty(shape, dtypes.int64, x.storage.device)
+        backend_for(x.storage.device).arg_reduce(op, None, out, x, None)
+        return out
+    d = normalize_dim(dim, x.ndim)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return max_min_with_indices(op, x, d, keepdim).indices

@@ -1,0 +1,325 @@
+"""Creating tensors: from data, filled, ranges, random, *_like, and the legacy type constructors."""
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+
+import numpy as np
+
+from tkern import ops
+from tkern.ops.backend import backend_for
+
+from . import dtypes
+from .device import as_device
+from .random import default_generator
+from .storage import Storage
+from .tensor import Tensor, wrap
+
+
+def _finish(array, requires_grad: bool) -> Tensor:
+    t = wrap(array)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _infer_shape_error(data, dim: int = 0):
+    """Walk nested sequences the way torch does to name where a ragged input breaks."""
+    if isinstance(data, (list, tuple)):
+        lengths = None
+        for item in data:
+            if isinstance(item, (list, tuple)):
+                if lengths is None:
+                    lengths = len(item)
+                elif len(item) != lengths:
+                    raise ValueError(f"expected sequence of length {lengths} at dim {dim + 1} (got {len(item)})")
+                _infer_shape_error(item, dim + 1)
+            elif lengths is not None:
+                raise ValueError(f"expected sequence of length {lengths} at dim {dim + 1} (got {type(item).__name__})")
+        if lengths is None and any(isinstance(i, (list, tuple)) for i in data):
+            raise ValueError("ragged nested sequence")
+
+
+def _scalars_of(data):
+    """Replace 0-d Tensors inside nested lists with Python numbers."""
+    if isinstance(data, Tensor):
+        if data.ndim:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.item()
+    if isinstance(data, (list, tuple)):
+        return [_scalars_of(d) for d in data]
+    return data
+
+
+def _host_values(data) -> tuple:
+    """(numpy array, inferred tkern dtype) for tensor()'s data argument."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        values = np.asarray(data)
+        return values, dtypes.from_numpy_dtype(values.dtype)
+    if isinstance(data, (list, tuple)):
+        data = _scalars_of(data)
+        _infer_shape_error(data)
+    elif not isinstance(data, (builtins.bool, builtins.int, builtins.float)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    try:
+        values = np.array(data)
+    except (ValueError, OverflowError) as exc:
+        raise RuntimeError("Overflow when unpacking long") if isinstance(exc, OverflowError) else exc
+    kind = values.dtype.kind
+    if kind == "b":
+        return values, dtypes.bool
+    if kind == "i":
+        return values, dtypes.int64
+    if kind == "f":
+        return values, dtypes.get_default_dtype()
+    if kind in "uO":
+        raise RuntimeError("Overflow when unpacking long")
+    raise TypeError(f"new(): invalid data type '{values.dtype.name}'")
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of data: ``tkern.tensor([[1, 2], [3, 4]])``."""
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
+            "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning, stacklevel=2)
+        array = ops.converted(data._a, dtype, as_device(device) if device is not None else None, force_copy=True)
+        return _finish(array, requires_grad)
+    values, inferred = _host_values(data)
+    dtype = dtype or inferred
+    target = as_device(device)
+    host = values.astype(dtype.numpy, copy=False)
+    return _finish(backend_for(target).from_numpy(host, target), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Share memory with data when dtype and device allow, else copy."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device)
+    if isinstance(data, np.ndarray) and (device is None or as_device(device).type == "cpu"):
+        shared = from_numpy(data)
+        return shared if dtype is None else shared.to(dtype)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with ndarray: writes to either show in both."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dtype = dtypes.from_numpy_dtype(ndarray.dtype)
+    item = ndarray.itemsize
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides are "
+            "not currently supported. (You can probably work around this by making a copy of your array  with "
+            "array.copy().) ")
+    if any(s % item for s in ndarray.strides):
+        raise RuntimeError("given numpy array strides not a multiple of the element byte size. "
+                           "Copy the numpy array to reallocate the memory.")
+    span = item + builtins.sum((n - 1) * s for n, s in zip(ndarray.shape, ndarray.strides)) if ndarray.size else 0
+    storage = Storage(ndarray, span, as_device("cpu"))
+    strides = tuple(s // item for s in ndarray.strides)
+    return wrap(ops.Array(storage, ndarray.shape, strides, 0, dtype, ndarray))
+
+
+def _filled(size, value, dtype, device, requires_grad) -> Tensor:
+    shape = ops.check_shape_arg(size)
+    target = as_device(device)
+    array = ops.empty(shape, dtype or dtypes.get_default_dtype(), target)
+    if value is not None:
+        backend_for(target).fill(array, value)
+    return _finish(array, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, layout=None, out=None) -> Tensor:
+    """``tkern.zeros(2, 3)``; size as ints or one sequence."""
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, layout=None, out=None) -> Tensor:
+    return _filled(size, 1, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, layout=None, out=None,
+          memory_format=None, pin_memory: bool = False) -> Tensor:
+    return _filled(size, None, dtype, device, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False, layout=None) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _filled((size,), fill_value, dtype or dtypes.scalar_dtype(fill_value), device, requires_grad)
+
+
+def _like(input: Tensor, dtype, device):
+    return input.shape, dtype or input.dtype, device if device is not None else input.device
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               memory_format=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return _filled((shape,), 0, dtype, device, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+              memory_format=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return _filled((shape,), 1, dtype, device, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               memory_format=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return _filled((shape,), None, dtype, device, requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+              memory_format=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return _filled((shape,), fill_value, dtype, device, requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+           out=None) -> Tensor:
+    """Values from start up to (not including) end: ``tkern.arange(0, 10, 2)``."""
+    if end is None:
+        start, end = 0, start
+    bounds = [b.item() if isinstance(b, Tensor) else b for b in (start, end, step)]
+    start, end, step = bounds
+    if dtype is None:
+        is_float = builtins.any(isinstance(b, builtins.float) for b in bounds)
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    count = math.ceil((end - start) / step)
+    if dtype.is_floating_point or builtins.any(isinstance(b, builtins.float) for b in bounds):
+        values = np.arange(count, dtype=np.float64) * step + start
+    else:
+        values = np.arange(count, dtype=np.int64) * step + start
+    return _from_host(values, dtype, device, requires_grad)
+
+
+def _from_host(values: np.ndarray, dtype, device, requires_grad: bool) -> Tensor:
+    target = as_device(device)
+    return _finish(backend_for(target).from_numpy(values.astype(dtype.numpy), target), requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+             out=None) -> Tensor:
+    """steps evenly spaced values from start to end, computed like torch (from both ends)."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = dtype or dtypes.get_default_dtype()
+    work = np.dtype(np.float32) if dtype in (dtypes.float32, dtypes.float16, dtypes.bfloat16) else np.dtype(np.float64)
+    index = np.arange(steps, dtype=work)
+    if steps == 1:
+        values = np.array([start], dtype=work)
+    else:
+        lo, hi = work.type(start), work.type(end)
+        step = (hi - lo) / work.type(steps - 1)
+        halfway = steps // 2
+        values = np.where(index < halfway, lo + step * index, hi - step * (work.type(steps - 1) - index))
+    return _from_host(values.astype(work), dtype, device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+        out=None) -> Tensor:
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
+    values = np.eye(n, n if m is None else m)
+    return _from_host(values, dtype or dtypes.get_default_dtype(), device, requires_grad)
+
+
+def _random(kind: str, size, generator, dtype, device, requires_grad, low=None, high=None) -> Tensor:
+    shape = ops.check_shape_arg(size)
+    target = as_device(device)
+    dtype = dtype or dtypes.get_default_dtype()
+    if kind != "integers" and not dtype.is_floating_point:
+        name = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
+        raise RuntimeError(f"\"{name}\" not implemented for '{ops.TORCH_TYPE_NAMES[dtype]}'")
+    array = ops.empty(shape, dtype, target)
+    backend_for(target).random(kind, array, generator or default_generator(target), low, high)
+    return _finish(array, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
+         out=None) -> Tensor:
+    """Uniform on [0, 1): ``tkern.rand(2, 3)``."""
+    return _random("uniform", size, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
+          out=None) -> Tensor:
+    """Standard normal: ``tkern.randn(2, 3)``."""
+    return _random("normal", size, generator, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False, layout=None, out=None) -> Tensor:
+    """Integers on [low, high): ``tkern.randint(0, 10, (3,))``."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() missing required arguments: 'high' and 'size'")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _random("integers", (size,), generator, dtype or dtypes.int64, device, requires_grad, low, high)
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+              memory_format=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return _random("uniform", (shape,), None, dtype, device, requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               memory_format=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return _random("normal", (shape,), None, dtype, device, requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    shape, dtype, device = _like(input, dtype, device)
+    return _random("integers", (shape,), None, dtype, device, requires_grad, low, high)
+
+
+def legacy_constructor(dtype, args: tuple, device=None) -> Tensor:
+    """torch.FloatTensor(2, 3) (uninitialised), torch.FloatTensor([1, 2]) (data) and friends."""
+    if len(args) == 1 and not isinstance(args[0], (builtins.int, ops.Array)) and not hasattr(args[0], "__index__"):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.to(dtype)
+        if isinstance(data, tuple) and type(data).__name__ == "Size":
+            return empty(data, dtype=dtype, device=device)
+        return tensor(data, dtype=dtype, device=device)
+    return empty(*args, dtype=dtype, device=device)
+
+
+class _LegacyTensorType(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+
+    def __call__(cls, *args, device=None):
+        return legacy_constructor(cls.dtype, args, device)
+
+
+def _legacy_type(name: str, dtype) -> type:
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": f"torch.{name}: tensors of {dtype}."})
+
+
+FloatTensor = _legacy_type("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy_type("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy_type("HalfTensor", dtypes.float16)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", dtypes.bfloat16)
+LongTensor = _legacy_type("LongTensor", dtypes.int64)
+IntTensor = _legacy_type("IntTensor", dtypes.int32)
+ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
+CharTensor = _legacy_type("CharTensor", dtypes.int8)
+ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy_type("BoolTensor", dtypes.bool)

@@ -1,0 +1,52 @@
+"""tkern.cuda: whether device 'cuda' can run, found without importing torch or triton."""
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+from functools import lru_cache
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+@lru_cache(maxsize=1)
+def _gpu_count() -> int:
+    """GPUs the CUDA driver reports (0 without a driver)."""
+    try:
+        driver = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return 0
+    count = ctypes.c_int(0)
+    if driver.cuInit(0) != 0 or driver.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return 0
+    return count.value
+
+
+def unavailable_reason() -> str | None:
+    """Why device 'cuda' cannot run here, or None when it can."""
+    if importlib.util.find_spec("tkern.ops.triton_backend") is None:
+        return "this build of tkern has no Triton backend"
+    for package in ("triton", "torch"):
+        if importlib.util.find_spec(package) is None:
+            return f"the {package} package is not installed"
+    if not _interpreting() and _gpu_count() == 0:
+        return "no CUDA GPU was found (set TRITON_INTERPRET=1 to run the Triton kernels on the CPU)"
+    return None
+
+
+def is_available() -> bool:
+    return unavailable_reason() is None
+
+
+def device_count() -> int:
+    if not is_available():
+        return 0
+    return max(_gpu_count(), 1)
+
+
+def check_available() -> None:
+    reason = unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(f"tkern: device 'cuda' is not available: {reason}")

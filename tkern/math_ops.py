@@ -1,0 +1,281 @@
+"""Math as torch functions (``tkern.add(a, b, out=c)``), also attached as Tensor methods and
+in-place ``_`` methods."""
+from __future__ import annotations
+
+from tkern import ops
+
+from . import dtypes
+from .tensor import Tensor, _binary, _inplace_binary, _inplace_unary, _into, _unary, unwrap, wrap
+
+_UNARY_NAMES = ("neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square",
+                "reciprocal", "floor", "ceil", "trunc", "round", "sign")
+_PREDICATES = ("isnan", "isinf", "isfinite", "logical_not")
+_BINARY_NAMES = ("mul", "floor_divide", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt", "le",
+                 "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+                 "bitwise_xor", "atan2")
+
+
+def _make_unary(op: str):
+    def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        return _unary(op, input, out)
+    function.__name__ = op
+    function.__doc__ = f"Elementwise {op}, like torch.{op}: ``tkern.{op}(tkern.tensor([1.0]))``."
+    return function
+
+
+def _make_binary(op: str):
+    def function(input, other, *, out: Tensor | None = None) -> Tensor:
+        return _binary(op, input, other, out)
+    function.__name__ = op
+    function.__doc__ = f"Elementwise {op} with broadcasting, like torch.{op}."
+    return function
+
+
+_namespace = globals()
+for _name in _UNARY_NAMES + _PREDICATES:
+    _namespace[_name] = _make_unary(_name)
+for _name in _BINARY_NAMES:
+    _namespace[_name] = _make_binary(_name)
+
+
+def _scaled(other, alpha):
+    if alpha == 1:
+        return other
+    if isinstance(other, Tensor):
+        return wrap(ops.binary("mul", other._a, alpha))
+    return other * alpha
+
+
+def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    """input + alpha * other: ``tkern.add(tkern.ones(2), 1)``."""
+    return _binary("add", input, _scaled(other, alpha), out)
+
+
+def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
+    return _binary("sub", input, _scaled(other, alpha), out)
+
+
+def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
+    """True division (int/int gives float); rounding_mode 'trunc' or 'floor' keeps integers."""
+    op = {None: "div", "trunc": "trunc_divide", "floor": "floor_divide"}.get(rounding_mode)
+    if op is None:
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return _binary(op, input, other, out)
+
+
+def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
+    return _binary("pow", input, exponent, out)
+
+
+def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:
+    low, high = (None if b is None else unwrap(b) for b in (min, max))
+    if out is not None:
+        return _into(out, lambda o: ops.clamp(input._a, low, high, out=o), lambda: ops.clamp(input._a, low, high))
+    return wrap(ops.clamp(input._a, low, high))
+
+
+def where(condition: Tensor, input=None, other=None, *, out: Tensor | None = None):
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    a, b = unwrap(input), unwrap(other)
+    if out is not None:
+        return _into(out, lambda o: ops.where(condition._a, a, b, out=o), lambda: ops.where(condition._a, a, b))
+    return wrap(ops.where(condition._a, a, b))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    from tkern.ops.backend import backend_for
+    coords = wrap(backend_for(input.device).nonzero(input._a))
+    return coords.unbind(1) if as_tuple else coords
+
+
+def _dims(dim):
+    if isinstance(dim, list):
+        return tuple(dim)
+    return dim
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
+    """Sum over all or some dims: ``tkern.ones(2, 3).sum(1)``."""
+    return _result(wrap(ops.reduce("sum", input._a, _dims(dim), keepdim, dtype)), out)
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    return wrap(ops.reduce("prod", input._a, dim, keepdim, dtype))
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
+    return _result(wrap(ops.mean(input._a, _dims(dim), keepdim, dtype)), out)
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return wrap(ops.var(input._a, _dims(dim), _correction(unbiased, correction), keepdim))
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return wrap(ops.var(input._a, _dims(dim), _correction(unbiased, correction), keepdim, take_sqrt=True))
+
+
+def _extremum(op: str, input: Tensor, dim, keepdim: bool):
+    if isinstance(dim, Tensor):
+        return _binary("maximum" if op == "max" else "minimum", input, dim)
+    if dim is None:
+        return wrap(ops.reduce_all_values(op, input._a))
+    values, indices = ops.max_min_with_indices(op, input._a, dim, keepdim)
+    return ops.ValuesIndices(wrap(values), wrap(indices))
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):
+    """max(): the largest value; max(dim): (values, indices); max(other): maximum."""
+    return _extremum("max", input, dim, keepdim)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):
+    return _extremum("min", input, dim, keepdim)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return wrap(ops.reduce("max", input._a, _dims(dim) if dim != () else None, keepdim))
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return wrap(ops.reduce("min", input._a, _dims(dim) if dim != () else None, keepdim))
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return wrap(ops.arg_reduce("max", input._a, dim, keepdim))
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return wrap(ops.arg_reduce("min", input._a, dim, keepdim))
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return wrap(ops.reduce("all", input._a, _dims(dim), keepdim))
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return wrap(ops.reduce("any", input._a, _dims(dim), keepdim))
+
+
+def _result(result: Tensor, out: Tensor | None) -> Tensor:
+    if out is None:
+        return result
+    return _into(out, lambda o: _copy_exact(o, result._a), lambda: result._a)
+
+
+def _copy_exact(out, result) -> None:
+    ops.allocation.check_output(out, result.shape, result.dtype)
+    ops.copy_into(out, result)
+
+
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix product with torch's 1-D, 2-D and batched rules: ``tkern.ones(2, 3) @ tkern.ones(3)``."""
+    return _result(wrap(ops.matmul(input._a, other._a)), out)
+
+
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return _result(wrap(ops.mm(input._a, mat2._a)), out)
+
+
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return _result(wrap(ops.bmm(input._a, mat2._a)), out)
+
+
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return _result(wrap(ops.dot(input._a, other._a)), out)
+
+
+def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    """Join tensors along an existing dim: ``tkern.cat([a, b], dim=1)``."""
+    return _result(wrap(ops.cat([t._a for t in tensors], dim)), out)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    return _result(wrap(ops.stack([t._a for t in tensors], dim)), out)
+
+
+def result_type(tensor1, tensor2) -> dtypes.dtype:
+    return ops.result_type(unwrap(tensor1), unwrap(tensor2))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+true_divide = div
+negative, absolute, clip, multiply, subtract, divide = neg, abs, clamp, mul, sub, div
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _inplace_unary_method(op: str):
+    def method(self: Tensor) -> Tensor:
+        return _inplace_unary(op, self)
+    method.__name__ = op + "_"
+    return method
+
+
+def _inplace_binary_method(op: str):
+    def method(self: Tensor, other) -> Tensor:
+        return _inplace_binary(op, self, other)
+    method.__name__ = op + "_"
+    return method
+
+
+def _add_(self: Tensor, other, *, alpha=1) -> Tensor:
+    return _inplace_binary("add", self, _scaled(other, alpha))
+
+
+def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
+    return _inplace_binary("sub", self, _scaled(other, alpha))
+
+
+def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
+    op = {None: "div", "trunc": "trunc_divide", "floor": "floor_divide"}[rounding_mode]
+    return _inplace_binary(op, self, other)
+
+
+def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
+    self._check_inplace()
+    low, high = (None if b is None else unwrap(b) for b in (min, max))
+    ops.clamp(self._a, low, high, out=self._a)
+    return self
+
+
+def _where_method(self: Tensor, condition: Tensor, other) -> Tensor:
+    return where(condition, self, other)
+
+
+def _attach_methods() -> None:
+    for name in _UNARY_NAMES + _PREDICATES + _BINARY_NAMES + (
+            "add", "sub", "div", "pow", "clamp", "sum", "prod", "mean", "var", "std", "max", "min", "amax",
+            "amin", "argmax", "argmin", "all", "any", "matmul", "mm", "bmm", "dot", "nonzero", "true_divide",
+            "negative", "absolute", "clip", "multiply", "subtract", "divide", "greater", "greater_equal",
+            "less", "less_equal", "not_equal"):
+        setattr(Tensor, name, _namespace[name])
+    for name in _UNARY_NAMES + ("logical_not",):
+        setattr(Tensor, name + "_", _inplace_unary_method(name))
+    for name in ("mul", "pow", "floor_divide", "remainder", "fmod", "logical_and",
+                 "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"):
+        setattr(Tensor, name + "_", _inplace_binary_method(name))
+    Tensor.add_, Tensor.sub_, Tensor.div_, Tensor.clamp_ = _add_, _sub_, _div_, _clamp_
+    Tensor.true_divide_ = Tensor.divide_ = _div_
+    Tensor.multiply_, Tensor.subtract_, Tensor.clip_ = Tensor.mul_, _sub_, _clamp_
+    Tensor.where = _where_method
+
+
+_attach_methods()

@@ -1,0 +1,651 @@
+"""The Tensor: a strided view of device memory plus autograd fields; methods follow torch."""
+from __future__ import annotations
+
+import builtins
+import warnings
+
+import numpy as np
+
+from tkern import ops
+from tkern.ops.array import Array
+from tkern.ops.backend import backend_for
+
+from . import dtypes
+from .device import as_device
+from .size import Size
+
+_Number = (int, float, bool)
+
+
+def wrap(array: Array) -> "Tensor":
+    """A new Tensor (no autograd history) around an Array."""
+    t = object.__new__(Tensor)
+    t._a = array
+    return t
+
+
+def unwrap(x):
+    """The Array of a Tensor; Python numbers pass through; numpy scalars become Python numbers."""
+    if type(x) is Tensor:
+        return x._a
+    if isinstance(x, Tensor):
+        return x._a
+    if isinstance(x, _Number):
+        return x
+    if isinstance(x, (np.generic,)):
+        return x.item()
+    raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def _binary(op: str, a, b, out=None) -> "Tensor":
+    if out is not None:
+        return _into(out, lambda o: ops.binary(op, unwrap(a), unwrap(b), out=o), lambda: ops.binary(op, unwrap(a), unwrap(b)))
+    return wrap(ops.binary(op, unwrap(a), unwrap(b)))
+
+
+def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
+    self._check_inplace()
+    ops.binary(op, self._a, unwrap(other), out=self._a)
+    return self
+
+
+def _unary(op: str, x: "Tensor", out=None) -> "Tensor":
+    if out is not None:
+        return _into(out, lambda o: ops.unary(op, x._a, out=o), lambda: ops.unary(op, x._a))
+    return wrap(ops.unary(op, x._a))
+
+
+def _inplace_unary(op: str, self: "Tensor") -> "Tensor":
+    self._check_inplace()
+    ops.unary(op, self._a, out=self._a)
+    return self
+
+
+def _into(out: "Tensor", write, compute) -> "Tensor":
+    """Run an op into a user's out= tensor, resizing it like torch when its shape differs."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    try:
+        write(out._a)
+        return out
+    except RuntimeError as err:
+        if "doesn't match the broadcast shape" not in str(err):
+            raise
+    result = compute()
+    if not dtypes.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(
+            f"result type {ops.TORCH_TYPE_NAMES[result.dtype]} can't be cast to the desired output type "
+            f"{ops.TORCH_TYPE_NAMES[out.dtype]}")
+    out.resize_(result.shape)
+    ops.copy_into(out._a, result)
+    return out
+
+
+def _dims_arg(dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+class Tensor:
+    """A multi-dimensional array on 'cpu' or 'cuda' with torch's API."""
+
+    _requires_grad = False
+    grad = None
+    grad_fn = None
+    _a: Array
+
+    def __init__(self, *args, **kwargs):
+        from .creation import legacy_constructor
+        self._a = legacy_constructor(dtypes.get_default_dtype(), args, kwargs.get("device"))._a
+
+    # ----- attributes -----
+    @property
+    def shape(self) -> Size:
+        return Size(self._a.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._a.shape)
+        return self._a.shape[ops.normalize_dim(dim, self._a.ndim)]
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return self._a.dtype
+
+    @property
+    def device(self):
+        return self._a.storage.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._a.storage.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._a.storage.device.type == "cpu"
+
+    @property
+    def ndim(self) -> int:
+        return len(self._a.shape)
+
+    def dim(self) -> int:
+        return len(self._a.shape)
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._a.numel()
+
+    nelement = numel
+
+    def stride(self, dim: int | None = None):
+        if dim is None:
+            return self._a.strides
+        return self._a.strides[ops.normalize_dim(dim, self._a.ndim)]
+
+    def storage_offset(self) -> int:
+        return self._a.offset
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return self._a.is_contiguous()
+
+    def element_size(self) -> int:
+        return self._a.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._a.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._a.numel() * self._a.dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._a.dtype.is_floating_point
+
+    def data_ptr(self) -> int:
+        data = self._a.storage.data
+        base = data.__array_interface__["data"][0] if isinstance(data, np.ndarray) else data.data_ptr()
+        return base + self._a.offset * self._a.dtype.itemsize
+
+    @property
+    def _version(self) -> int:
+        return self._a.storage.version
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not self._a.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> "Tensor":
+        return wrap(self._a)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._a = value._a
+
+    def detach(self) -> "Tensor":
+        return wrap(self._a)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def T(self) -> "Tensor":
+        if self.ndim == 2:
+            return self.t()
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> "Tensor":
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def _check_inplace(self) -> None:
+        if self._requires_grad and self.grad_fn is None:
+            from tkern.autograd import is_grad_enabled
+            if is_grad_enabled():
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+    # ----- conversion -----
+    def to(self, *args, **kwargs) -> "Tensor":
+        dtype, device, copy = kwargs.get("dtype"), kwargs.get("device"), kwargs.get("copy", False)
+        for arg in args:
+            if isinstance(arg, dtypes.dtype):
+                dtype = arg
+            elif isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, (str, int)) or type(arg).__name__ == "device":
+                device = arg
+            elif arg is not None:
+                raise TypeError(f"to() received an invalid combination of arguments - got ({type(arg).__name__})")
+        device = as_device(device) if device is not None else None
+        result = ops.converted(self._a, dtype, device, force_copy=copy)
+        if result is self._a:
+            return self
+        return wrap(result)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> "Tensor":
+        return self.to(as_device(device if device is not None else "cuda"))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"torch.{_LEGACY_TYPE_NAMES[self.dtype]}"
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(dtypes.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(dtypes.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(dtypes.float16)
+
+    def bfloat16(self) -> "Tensor":
+        return self.to(dtypes.bfloat16)
+
+    def int(self) -> "Tensor":
+        return self.to(dtypes.int32)
+
+    def long(self) -> "Tensor":
+        return self.to(dtypes.int64)
+
+    def short(self) -> "Tensor":
+        return self.to(dtypes.int16)
+
+    def char(self) -> "Tensor":
+        return self.to(dtypes.int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(dtypes.uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtypes.bool)
+
+    def numpy(self, *, force: builtins.bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._a.storage.device.type != "cpu":
+            if force:
+                return self.cpu().numpy()
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                "to host memory first.")
+        return backend_for(self._a.storage.device).to_numpy(self._a)
+
+    def _host(self) -> np.ndarray:
+        """Values as a host numpy array (a copy for device tensors)."""
+        return backend_for(self._a.storage.device).to_numpy(self._a)
+
+    def __array__(self, dtype=None, copy=None):
+        values = self.numpy(force=True) if not self._requires_grad else self.detach().numpy(force=True)
+        return values.astype(dtype) if dtype is not None else values
+
+    def item(self):
+        n = self._a.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        value = self._host()
+        return value.reshape(()).item() if self._a.dtype is not dtypes.bfloat16 else builtins.float(value.reshape(()))
+
+    def tolist(self):
+        values = self._host()
+        if self._a.dtype is dtypes.bfloat16:
+            values = values.astype(np.float32)
+        return values.tolist()
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> builtins.int:
+        if self._a.dtype.is_floating_point or self._a.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return self.item()
+
+    def __bool__(self) -> builtins.bool:
+        n = self._a.numel()
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'more than one value' if n else 'no values'} is ambiguous")
+        return builtins.bool(self.item())
+
+    def __len__(self) -> builtins.int:
+        if not self._a.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._a.shape[0]
+
+    def __iter__(self):
+        if not self._a.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> builtins.int:
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._a.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self.numpy(force=True).copy(), str(self.device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        result = self.clone()
+        result._requires_grad = self._requires_grad
+        memo[id(self)] = result
+        return result
+
+    def clone(self, memory_format=None) -> "Tensor":
+        return wrap(ops.clone(self._a))
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        result = ops.contiguous(self._a)
+        return self if result is self._a else wrap(result)
+
+    # ----- views -----
+    def view(self, *shape) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+            raise NotImplementedError("Tensor.view(dtype) is not supported")
+        return wrap(ops.view(self._a, _dims_arg(shape)))
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        return self.view(other._a.shape)
+
+    def reshape(self, *shape) -> "Tensor":
+        return wrap(ops.reshape(self._a, _dims_arg(shape)))
+
+    def reshape_as(self, other: "Tensor") -> "Tensor":
+        return self.reshape(other._a.shape)
+
+    def permute(self, *dims) -> "Tensor":
+        return wrap(ops.permute(self._a, _dims_arg(dims)))
+
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> "Tensor":
+        return wrap(ops.transpose(self._a, dim0, dim1))
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> "Tensor":
+        return wrap(ops.t(self._a))
+
+    def t_(self) -> "Tensor":
+        self._a = ops.t(self._a)
+        return self
+
+    def expand(self, *sizes) -> "Tensor":
+        return wrap(ops.expand(self._a, _dims_arg(sizes)))
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return self.expand(other._a.shape)
+
+    def squeeze(self, dim=None) -> "Tensor":
+        return wrap(ops.squeeze(self._a, dim))
+
+    def unsqueeze(self, dim: builtins.int) -> "Tensor":
+        return wrap(ops.unsqueeze(self._a, dim))
+
+    def squeeze_(self, dim=None) -> "Tensor":
+        self._a = ops.squeeze(self._a, dim)
+        return self
+
+    def unsqueeze_(self, dim: builtins.int) -> "Tensor":
+        self._a = ops.unsqueeze(self._a, dim)
+        return self
+
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> "Tensor":
+        return wrap(ops.flatten(self._a, start_dim, end_dim))
+
+    def ravel(self) -> "Tensor":
+        return self.reshape(-1)
+
+    def unflatten(self, dim: builtins.int, sizes) -> "Tensor":
+        return wrap(ops.unflatten(self._a, dim, sizes))
+
+    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> "Tensor":
+        return wrap(ops.narrow(self._a, dim, builtins.int(start), length))
+
+    def select(self, dim: builtins.int, index: builtins.int) -> "Tensor":
+        return wrap(ops.select(self._a, dim, index))
+
+    def split(self, split_size, dim: builtins.int = 0) -> tuple:
+        return tuple(wrap(a) for a in ops.split(self._a, split_size, dim))
+
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple:
+        return tuple(wrap(a) for a in ops.chunk(self._a, chunks, dim))
+
+    def unbind(self, dim: builtins.int = 0) -> tuple:
+        return tuple(wrap(a) for a in ops.unbind(self._a, dim))
+
+    def diagonal(self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1) -> "Tensor":
+        return wrap(ops.diagonal(self._a, offset, dim1, dim2))
+
+    def __getitem__(self, key) -> "Tensor":
+        return wrap(ops.getitem(self._a, _index_key(key), _index_array))
+
+    def __setitem__(self, key, value) -> None:
+        self._check_inplace()
+        value = value._a if isinstance(value, Tensor) else unwrap(value)
+        ops.setitem(self._a, _index_key(key), value, _index_array)
+
+    def index_put_(self, indices, values: "Tensor", accumulate: builtins.bool = False) -> "Tensor":
+        self._check_inplace()
+        ops.index_put(self._a, tuple(None if i is None else i._a for i in indices), values._a, accumulate)
+        return self
+
+    def resize_(self, *sizes) -> "Tensor":
+        shape = ops.check_shape_arg(sizes)
+        if shape != self._a.shape:
+            if self._a.numel():
+                warnings.warn(
+                    f"An output with one or more elements was resized since it had shape {list(self._a.shape)}, "
+                    f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=3)
+            self._a = ops.empty(shape, self._a.dtype, self._a.storage.device)
+        return self
+
+    # ----- in-place fills and copies -----
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value) -> "Tensor":
+        self._check_inplace()
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+            value = value.item()
+        ops.fill(self._a, value)
+        return self
+
+    def copy_(self, src: "Tensor", non_blocking: builtins.bool = False) -> "Tensor":
+        self._check_inplace()
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
+        ops.copy_into(self._a, src._a)
+        return self
+
+    # ----- arithmetic -----
+    def __add__(self, other):
+        return wrap(ops.binary("add", self._a, unwrap(other)))
+
+    def __radd__(self, other):
+        return wrap(ops.binary("add", unwrap(other), self._a))
+
+    def __sub__(self, other):
+        return wrap(ops.binary("sub", self._a, unwrap(other)))
+
+    def __rsub__(self, other):
+        return wrap(ops.binary("sub", unwrap(other), self._a))
+
+    def __mul__(self, other):
+        return wrap(ops.binary("mul", self._a, unwrap(other)))
+
+    def __rmul__(self, other):
+        return wrap(ops.binary("mul", unwrap(other), self._a))
+
+    def __truediv__(self, other):
+        return wrap(ops.binary("div", self._a, unwrap(other)))
+
+    def __rtruediv__(self, other):
+        return wrap(ops.binary("div", unwrap(other), self._a))
+
+    def __floordiv__(self, other):
+        return wrap(ops.binary("floor_divide", self._a, unwrap(other)))
+
+    def __rfloordiv__(self, other):
+        return wrap(ops.binary("floor_divide", unwrap(other), self._a))
+
+    def __mod__(self, other):
+        return wrap(ops.binary("remainder", self._a, unwrap(other)))
+
+    def __rmod__(self, other):
+        return wrap(ops.binary("remainder", unwrap(other), self._a))
+
+    def __pow__(self, other):
+        return wrap(ops.binary("pow", self._a, unwrap(other)))
+
+    def __rpow__(self, other):
+        return wrap(ops.binary("pow", unwrap(other), self._a))
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        return other.matmul(self)
+
+    def __neg__(self):
+        return wrap(ops.unary("neg", self._a))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return wrap(ops.unary("abs", self._a))
+
+    def __invert__(self):
+        op = "logical_not" if self._a.dtype is dtypes.bool else "bitwise_not"
+        if self._a.dtype.is_floating_point:
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return wrap(ops.unary(op, self._a))
+
+    def __and__(self, other):
+        return _binary("bitwise_and", self, other)
+
+    def __or__(self, other):
+        return _binary("bitwise_or", self, other)
+
+    def __xor__(self, other):
+        return _binary("bitwise_xor", self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __eq__(self, other):
+        return _binary("eq", self, other)
+
+    def __ne__(self, other):
+        return _binary("ne", self, other)
+
+    def __lt__(self, other):
+        return _binary("lt", self, other)
+
+    def __le__(self, other):
+        return _binary("le", self, other)
+
+    def __gt__(self, other):
+        return _binary("gt", self, other)
+
+    def __ge__(self, other):
+        return _binary("ge", self, other)
+
+    def __iadd__(self, other):
+        return _inplace_binary("add", self, other)
+
+    def __isub__(self, other):
+        return _inplace_binary("sub", self, other)
+
+    def __imul__(self, other):
+        return _inplace_binary("mul", self, other)
+
+    def __itruediv__(self, other):
+        return _inplace_binary("div", self, other)
+
+    def __ifloordiv__(self, other):
+        return _inplace_binary("floor_divide", self, other)
+
+    def __imod__(self, other):
+        return _inplace_binary("remainder", self, other)
+
+    def __ipow__(self, other):
+        return _inplace_binary("pow", self, other)
+
+    def __iand__(self, other):
+        return _inplace_binary("bitwise_and", self, other)
+
+    def __ior__(self, other):
+        return _inplace_binary("bitwise_or", self, other)
+
+    def __ixor__(self, other):
+        return _inplace_binary("bitwise_xor", self, other)
+
+    def __imatmul__(self, other):
+        return self.matmul(other)
+
+
+def _rebuild(values, device, requires_grad):
+    from .creation import tensor
+    return tensor(values, device=device, requires_grad=requires_grad)
+
+
+def _index_array(values) -> Array:
+    """A list or numpy array used as an index, as an int64 (or bool) Array."""
+    from .creation import tensor
+    return tensor(values)._a
+
+
+def _index_key(key):
+    if isinstance(key, Tensor):
+        return key._a
+    if isinstance(key, tuple):
+        return tuple(k._a if isinstance(k, Tensor) else k for k in key)
+    if isinstance(key, list) and any(isinstance(k, Tensor) for k in key):
+        return tuple(k._a if isinstance(k, Tensor) else k for k in key)
+    return key
+
+
+_LEGACY_TYPE_NAMES = {
+    dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor", dtypes.float16: "HalfTensor",
+    dtypes.bfloat16: "BFloat16Tensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
+    dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor", dtypes.bool: "BoolTensor",
+}
