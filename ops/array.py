@@ -28,22 +28,42 @@ def numel_of(shape: tuple) -> int:
 class Array:
     """(storage, shape, strides, offset, dtype) with strides and offset counted in elements.
 
-    ``host`` caches the numpy view the CPU backend builds for this exact layout.
+    ``host`` caches the numpy view the CPU backend builds for this exact layout. An Array made
+    around a fresh contiguous host buffer (``Array.around_host``) creates its Storage and strides
+    only when first asked for them: most results of small ops never are.
     """
 
-    __slots__ = ("storage", "shape", "strides", "offset", "dtype", "host")
+    __slots__ = ("storage", "device", "shape", "strides", "offset", "dtype", "host")
 
     def __init__(self, storage: Storage, shape: tuple, strides: tuple, offset: int, dtype: dtype, host=None):
         self.storage = storage
+        self.device = storage.device
         self.shape = shape
         self.strides = strides
         self.offset = offset
         self.dtype = dtype
         self.host = host
 
-    @property
-    def device(self):
-        return self.storage.device
+    @classmethod
+    def around_host(cls, data, dtype: dtype, device) -> "Array":
+        """A contiguous Array owning the C-contiguous host buffer ``data``."""
+        a = cls.__new__(cls)
+        a.device = device
+        a.shape = data.shape
+        a.offset = 0
+        a.dtype = dtype
+        a.host = data
+        return a
+
+    def __getattr__(self, name: str):
+        # only reached for the slots around_host leaves unset
+        if name == "storage":
+            self.storage = Storage(self.host, self.host.nbytes, self.device)
+            return self.storage
+        if name == "strides":
+            self.strides = contiguous_strides(self.shape)
+            return self.strides
+        raise AttributeError(name)
 
     @property
     def ndim(self) -> int:

@@ -70,12 +70,12 @@ class Backend:
         raise NotImplementedError
 
 
-_backends: dict = {}
+BACKENDS: dict = {}
 
 
 def backend_for(dev: device) -> Backend:
     """The backend that runs ``dev``'s device type; RuntimeError saying why when there is none."""
-    found = _backends.get(dev.type)
+    found = BACKENDS.get(dev.type)
     if found is None:
         found = _load(dev)
     return found
@@ -84,8 +84,8 @@ def backend_for(dev: device) -> Backend:
 def _load(dev: device) -> Backend:
     if dev.type == "cpu":
         from .numpy_backend import NumpyBackend
-        _backends["cpu"] = NumpyBackend()
-        return _backends["cpu"]
+        BACKENDS["cpu"] = NumpyBackend()
+        return BACKENDS["cpu"]
     from tkern import cuda
     cuda.check_available()
     raise RuntimeError(f"tkern: no backend for device '{dev}'")

@@ -15,19 +15,19 @@ def copy_into(dst: Array, src: Array) -> None:
             "memory location. Please clone() the tensor before performing the operation.")
     src = expand_to(src, dst.shape) if src.shape != dst.shape else src
     bump_version(dst)
-    if src.storage.device == dst.storage.device:
-        backend_for(dst.storage.device).copy(dst, src)
+    if src.device == dst.device:
+        backend_for(dst.device).copy(dst, src)
         return
-    host_values = backend_for(src.storage.device).to_numpy(src)
-    staged = backend_for(dst.storage.device).from_numpy(host_values, dst.storage.device)
-    backend_for(dst.storage.device).copy(dst, staged)
+    host_values = backend_for(src.device).to_numpy(src)
+    staged = backend_for(dst.device).from_numpy(host_values, dst.device)
+    backend_for(dst.device).copy(dst, staged)
 
 
 def converted(x: Array, dtype=None, device=None, force_copy: bool = False) -> Array:
     """x in another dtype and/or on another device; x itself when nothing changes."""
     dtype = x.dtype if dtype is None else dtype
-    device = x.storage.device if device is None else device
-    if dtype is x.dtype and device == x.storage.device and not force_copy:
+    device = x.device if device is None else device
+    if dtype is x.dtype and device == x.device and not force_copy:
         return x
     out = empty(x.shape, dtype, device)
     copy_into(out, x)
@@ -37,14 +37,14 @@ def converted(x: Array, dtype=None, device=None, force_copy: bool = False) -> Ar
 def contiguous(x: Array) -> Array:
     if x.is_contiguous():
         return x
-    out = empty(x.shape, x.dtype, x.storage.device)
-    backend_for(x.storage.device).copy(out, x)
+    out = empty(x.shape, x.dtype, x.device)
+    backend_for(x.device).copy(out, x)
     return out
 
 
 def clone(x: Array) -> Array:
-    out = empty(x.shape, x.dtype, x.storage.device)
-    backend_for(x.storage.device).copy(out, x)
+    out = empty(x.shape, x.dtype, x.device)
+    backend_for(x.device).copy(out, x)
     return out
 
 
@@ -54,5 +54,5 @@ def fill(out: Array, value) -> Array:
             "unsupported operation: more than one element of the written-to tensor refers to a single "
             "memory location. Please clone() the tensor before performing the operation.")
     bump_version(out)
-    backend_for(out.storage.device).fill(out, value)
+    backend_for(out.device).fill(out, value)
     return out

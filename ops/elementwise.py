@@ -6,7 +6,7 @@ from tkern.dtypes import result_type_of, scalar_dtype
 
 from .allocation import TORCH_TYPE_NAMES, bump_version, check_output, empty
 from .array import Array
-from .backend import backend_for
+from .backend import BACKENDS, backend_for
 from .shapes import broadcast_shapes, expand_strides
 
 FLOAT_RESULT_UNARY = frozenset(("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "reciprocal"))
@@ -36,9 +36,9 @@ def expand_to(x: Array, shape: tuple) -> Array:
 def common_device(operands):
     """The device all Array operands share; a 0-d CPU array may join a GPU op like a Python scalar."""
     arrays = [x for x in operands if isinstance(x, Array)]
-    placed = [x.storage.device for x in arrays if x.shape or x.storage.device.type != "cpu"]
+    placed = [x.device for x in arrays if x.shape or x.device.type != "cpu"]
     if not placed:
-        return arrays[0].storage.device
+        return arrays[0].device
     for d in placed[1:]:
         if d != placed[0]:
             raise _device_mismatch(placed[0], d)
@@ -54,8 +54,8 @@ def _as_operand(x, shape: tuple, device):
     """Expand an Array to the output shape; a 0-d CPU array beside GPU operands becomes a scalar."""
     if not isinstance(x, Array):
         return x
-    if x.storage.device != device:
-        return backend_for(x.storage.device).to_numpy(x).item()
+    if x.device != device:
+        return backend_for(x.device).to_numpy(x).item()
     return expand_to(x, shape)
 
 
@@ -85,8 +85,8 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
                 raise RuntimeError(f"\"{op}\" not implemented for 'Bool'")
         result = d
     compute = result if op not in BOOL_RESULT_UNARY else d
-    backend = backend_for(x.storage.device)
-    return _finish(lambda o: backend.unary(op, o, x, compute), out, x.shape, result, x.storage.device)
+    backend = backend_for(x.device)
+    return _finish(lambda o: backend.unary(op, o, x, compute), out, x.shape, result, x.device)
 
 
 def binary_result(op: str, a, b) -> tuple:
@@ -114,27 +114,54 @@ def binary_result(op: str, a, b) -> tuple:
     return promoted, promoted
 
 
+# (op, dtype or scalar type, is 0-d, ...) -> (compute, result): promotion is decided once per
+# combination, which keeps the per-call cost of small ops near numpy's own
+_BINARY_TYPES: dict = {}
+dtypes.on_default_dtype_change(_BINARY_TYPES.clear)
+
+
 def binary(op: str, a, b, out: Array | None = None) -> Array:
-    compute, result = binary_result(op, a, b)
+    a_is_array = type(a) is Array
+    b_is_array = type(b) is Array
+    if a_is_array:
+        device = a.device
+        key = (op, a.dtype, not a.shape, b.dtype, not b.shape) if b_is_array else (op, a.dtype, not a.shape, type(b))
+    elif b_is_array:
+        device = b.device
+        key = (op, type(a), b.dtype, not b.shape)
+    else:
+        raise TypeError(f"{op}: expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    types = _BINARY_TYPES.get(key)
+    if types is None:
+        _check_scalar(a)
+        _check_scalar(b)
+        types = _BINARY_TYPES[key] = binary_result(op, a, b)
+    compute, result = types
     if op == "pow" and not compute.is_floating_point:
         _check_integer_power(b)
-    a_is = isinstance(a, Array)
-    b_is = isinstance(b, Array)
-    if a_is and b_is:
-        if a.storage.device is b.storage.device or a.storage.device == b.storage.device:
-            device = a.storage.device
-        else:
-            device = common_device((a, b))
-        shape = a.shape if a.shape == b.shape else broadcast_shapes(a.shape, b.shape)
-        a = _as_operand(a, shape, device)
-        b = _as_operand(b, shape, device)
+    if a_is_array and b_is_array:
+        shape = a.shape
+        if shape != b.shape or device is not b.device:
+            if device is not b.device and device != b.device:
+                device = common_device((a, b))
+            shape = broadcast_shapes(shape, b.shape)
+            a = _as_operand(a, shape, device)
+            b = _as_operand(b, shape, device)
     else:
-        x = a if a_is else b
-        device, shape = x.storage.device, x.shape
-        if not (isinstance(a, (int, float)) or isinstance(b, (int, float))):
-            raise TypeError(f"unsupported operand type for {op}: {type(b if a_is else a).__name__}")
-    backend = backend_for(device)
-    return _finish(lambda o: backend.binary(op, o, a, b, compute), out, shape, result, device)
+        shape = a.shape if a_is_array else b.shape
+    backend = BACKENDS.get(device.type) or backend_for(device)
+    if out is None:
+        out = backend.empty(shape, result, device)
+    else:
+        check_output(out, shape, result)
+        bump_version(out)
+    backend.binary(op, out, a, b, compute)
+    return out
+
+
+def _check_scalar(x) -> None:
+    if not isinstance(x, (Array, int, float)):
+        raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
 def _check_integer_power(exponent) -> None:

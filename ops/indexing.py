@@ -35,7 +35,7 @@ def _normalize_key(key, ndim: int, as_array) -> list:
             if k.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if not k.shape and k.dtype is not dtypes.bool and k.dtype is not dtypes.uint8:
-                k = backend_for(k.storage.device).to_numpy(k).item()
+                k = backend_for(k.device).to_numpy(k).item()
         elif not (k is None or k is Ellipsis or isinstance(k, (slice, bool)) or _is_int(k)):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
@@ -87,7 +87,7 @@ def _add_mask(view: Array, dim: int, mask: Array, advanced: list) -> int:
             raise IndexError(
                 f"The shape of the mask {list(mask.shape)} at index {i} does not match the shape of the "
                 f"indexed tensor {list(view.shape)} at index {dim + i}")
-    coords = backend_for(mask.storage.device).nonzero(mask)
+    coords = backend_for(mask.device).nonzero(mask)
     for i in range(mask.ndim):
         column = Array(coords.storage, coords.shape[:1], coords.strides[:1], coords.offset + i * coords.strides[1],
                        coords.dtype)
@@ -102,7 +102,7 @@ def _checked_indices(view: Array, advanced: list) -> tuple:
     indices = [None] * view.ndim
     for dim, idx in advanced:
         size = view.shape[dim]
-        idx = converted(idx, dtypes.int64, view.storage.device)
+        idx = converted(idx, dtypes.int64, view.device)
         if idx.numel():
             low, high = reduce_to_scalar("min", idx), reduce_to_scalar("max", idx)
             for bad in (low, high):
@@ -128,9 +128,9 @@ def getitem(x: Array, key, as_array) -> Array:
     if not advanced:
         return view
     indices, index_shape = _checked_indices(view, advanced)
-    out = empty(_gathered_shape(view, indices, index_shape), x.dtype, x.storage.device)
+    out = empty(_gathered_shape(view, indices, index_shape), x.dtype, x.device)
     if out.numel():
-        backend_for(x.storage.device).gather(out, view, indices)
+        backend_for(x.device).gather(out, view, indices)
     return out
 
 
@@ -149,14 +149,14 @@ def setitem(x: Array, key, value, as_array) -> None:
     indices, index_shape = _checked_indices(view, advanced)
     shape = _gathered_shape(view, indices, index_shape)
     if isinstance(value, Array):
-        value = converted(value, x.dtype, x.storage.device)
+        value = converted(value, x.dtype, x.device)
     else:
-        scalar, value = value, empty((), x.dtype, x.storage.device)
+        scalar, value = value, empty((), x.dtype, x.device)
         fill(value, scalar)
     value = expand_to(value, shape)
     bump_version(x)
     if value.numel():
-        backend_for(x.storage.device).scatter(view, indices, value, False)
+        backend_for(x.device).scatter(view, indices, value, False)
 
 
 def _without_leading_ones(value: Array) -> Array:
@@ -171,7 +171,7 @@ def index_put(x: Array, indices: tuple, values: Array, accumulate: bool) -> None
     """torch's index_put_: indices is one integer Array (or None) per leading dim of x."""
     advanced = [(d, i) for d, i in enumerate(indices) if i is not None]
     checked, index_shape = _checked_indices(x, advanced)
-    values = expand_to(converted(values, x.dtype, x.storage.device), _gathered_shape(x, checked, index_shape))
+    values = expand_to(converted(values, x.dtype, x.device), _gathered_shape(x, checked, index_shape))
     bump_version(x)
     if values.numel():
-        backend_for(x.storage.device).scatter(x, checked, values, accumulate)
+        backend_for(x.device).scatter(x, checked, values, accumulate)

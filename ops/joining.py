@@ -41,10 +41,10 @@ def cat(arrays: list, dim: int = 0) -> Array:
         length = a.shape[d]
         if length:
             target = slice_dim(out, d, start, start + length, 1)
-            if a.storage.device != device:
+            if a.device != device:
                 raise RuntimeError(
                     f"Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{device} and {a.storage.device}!")
+                    f"{device} and {a.device}!")
             backend.copy(target, a)
         start += length
     return out

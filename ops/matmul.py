@@ -21,10 +21,10 @@ def _check_dtypes(a: Array, b: Array) -> None:
             f"{_SHORT_NAMES.get(a.dtype, a.dtype.name)} != {_SHORT_NAMES.get(b.dtype, b.dtype.name)}")
     if a.dtype is dtypes.bool:
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    if a.storage.device != b.storage.device:
+    if a.device != b.device:
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, "
-            f"{a.storage.device} and {b.storage.device}!")
+            f"{a.device} and {b.device}!")
 
 
 def _product(a: Array, b: Array, batch: tuple) -> Array:
@@ -32,8 +32,8 @@ def _product(a: Array, b: Array, batch: tuple) -> Array:
     m, n = a.shape[-2], b.shape[-1]
     a = expand_to(a, batch + a.shape[-2:])
     b = expand_to(b, batch + b.shape[-2:])
-    out = empty(batch + (m, n), a.dtype, a.storage.device)
-    backend_for(a.storage.device).matmul(out, a, b, a.dtype)
+    out = empty(batch + (m, n), a.dtype, a.device)
+    backend_for(a.device).matmul(out, a, b, a.dtype)
     return out
 
 

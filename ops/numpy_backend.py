@@ -10,7 +10,7 @@ from tkern import dtypes
 from tkern.device import CPU
 from tkern.storage import Storage
 
-from .array import Array, contiguous_strides
+from .array import Array
 from .backend import Backend
 
 
@@ -45,9 +45,27 @@ def _compute_type(d: dtypes.dtype) -> np.dtype:
     return np.dtype(np.float32) if d is dtypes.bfloat16 else d.numpy
 
 
+class _TypeTable(dict):
+    """dtype -> numpy dtype, filled on first use (bfloat16 loads ml_dtypes only when used)."""
+
+    def __init__(self, convert):
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, d):
+        self[d] = self._convert(d)
+        return self[d]
+
+
+_COMPUTE_TYPES = _TypeTable(_compute_type)
+_STORAGE_TYPES = _TypeTable(lambda d: d.numpy)
+
+
 def _operand(x, compute: np.dtype):
-    if isinstance(x, Array):
-        h = host(x)
+    if type(x) is Array:
+        h = x.host
+        if h is None:
+            h = host(x)
         return h if h.dtype == compute else h.astype(compute)
     return x
 
@@ -116,14 +134,11 @@ def _small_integer_power(base: np.ndarray, exponent, out: np.ndarray) -> bool:
 
 class NumpyBackend(Backend):
     def empty(self, shape, dtype, device=CPU):
-        data = np.empty(shape, dtype.numpy)
-        return Array(Storage(data, data.nbytes, CPU), shape, contiguous_strides(shape), 0, dtype, data)
+        return Array.around_host(np.empty(shape, _STORAGE_TYPES[dtype]), dtype, CPU)
 
     def from_numpy(self, array, device=CPU):
         data = np.array(array, order="C", copy=True)
-        dtype = dtypes.from_numpy_dtype(data.dtype)
-        shape = data.shape
-        return Array(Storage(data, data.nbytes, CPU), shape, contiguous_strides(shape), 0, dtype, data)
+        return Array.around_host(data, dtypes.from_numpy_dtype(data.dtype), CPU)
 
     def to_numpy(self, src):
         return host(src)
@@ -135,7 +150,7 @@ class NumpyBackend(Backend):
         np.copyto(host(out), host(src), casting="unsafe")
 
     def unary(self, op, out, x, compute):
-        ct = _compute_type(compute)
+        ct = _COMPUTE_TYPES[compute]
         o = host(out)
         hx = _operand(x, ct)
         if o.dtype == ct or op in ("logical_not", "isnan", "isinf", "isfinite"):
@@ -147,15 +162,14 @@ class NumpyBackend(Backend):
             np.copyto(o, target, casting="unsafe")
 
     def binary(self, op, out, a, b, compute):
-        ct = _compute_type(compute)
-        o = host(out)
+        ct = _COMPUTE_TYPES[compute]
+        o = out.host
+        if o is None:
+            o = host(out)
         ha = _operand(a, ct)
         hb = _operand(b, ct)
-        if o.dtype == ct or o.dtype == np.bool_:
-            target = o
-        else:
-            target = np.empty(o.shape, ct)
-        if op == "pow" and not isinstance(b, Array) and _small_integer_power(ha, hb, target):
+        target = o if o.dtype == ct or o.dtype == np.bool_ else np.empty(o.shape, ct)
+        if op == "pow" and type(b) is not Array and _small_integer_power(ha, hb, target):
             pass
         else:
             if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
@@ -165,7 +179,7 @@ class NumpyBackend(Backend):
             np.copyto(o, target, casting="unsafe")
 
     def ternary(self, op, out, a, b, c, compute):
-        ct = _compute_type(compute)
+        ct = _COMPUTE_TYPES[compute]
         o = host(out)
         if op == "where":
             result = np.where(host(a), _operand(b, ct), _operand(c, ct))
@@ -186,7 +200,7 @@ class NumpyBackend(Backend):
             raise NotImplementedError(op)
 
     def reduce(self, op, out, x, dims, compute):
-        ct = _compute_type(compute)
+        ct = _COMPUTE_TYPES[compute]
         hx = host(x)
         o = host(out)
         ufunc = _REDUCE[op]

@@ -42,8 +42,8 @@ def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> A
         for d in dims:
             if x.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-    out = empty(_kept_shape(x.shape, dims), result, x.storage.device)
-    backend_for(x.storage.device).reduce(op, out, x, dims, compute)
+    out = empty(_kept_shape(x.shape, dims), result, x.device)
+    backend_for(x.device).reduce(op, out, x, dims, compute)
     return _finish(out, dims, keepdim)
 
 
@@ -59,7 +59,7 @@ def reduce_all_values(op: str, x: Array) -> Array:
 def reduce_to_scalar(op: str, x: Array):
     """A Python number: op over all of x (for validating indices and exponents)."""
     value = reduce(op, x)
-    return backend_for(value.storage.device).to_numpy(value).item()
+    return backend_for(value.device).to_numpy(value).item()
 
 
 def mean(x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
@@ -106,12 +106,12 @@ def max_min_with_indices(op: str, x: Array, dim: int, keepdim: bool = False) -> 
     if x.ndim and x.shape[d] == 0:
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     kept = _kept_shape(x.shape, (d,)) if x.ndim else ()
-    values = empty(kept, x.dtype, x.storage.device)
-    indices = empty(kept, dtypes.int64, x.storage.device)
+    values = empty(kept, x.dtype, x.device)
+    indices = empty(kept, dtypes.int64, x.device)
     if x.numel():
-        backend_for(x.storage.device).arg_reduce(op, values, indices, x, d if x.ndim else None)
+        backend_for(x.device).arg_reduce(op, values, indices, x, d if x.ndim else None)
         if not x.ndim:
-            backend_for(x.storage.device).copy(values, x)
+            backend_for(x.device).copy(values, x)
     dims = (d,) if x.ndim else ()
     return ValuesIndices(_finish(values, dims, keepdim), _finish(indices, dims, keepdim))
 
@@ -122,8 +122,8 @@ def arg_reduce(op: str, x: Array, dim=None, keepdim: bool = False) -> Array:
         if x.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         shape = (1,) * x.ndim if keepdim else ()
-        out = empty(shape, dtypes.int64, x.storage.device)
-        backend_for(x.storage.device).arg_reduce(op, None, out, x, None)
+        out = empty(shape, dtypes.int64, x.device)
+        backend_for(x.device).arg_reduce(op, None, out, x, None)
         return out
     d = normalize_dim(dim, x.ndim)
     if x.ndim and x.shape[d] == 0:

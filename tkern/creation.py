@@ -24,21 +24,26 @@ def _finish(array, requires_grad: bool) -> Tensor:
     return t
 
 
-def _infer_shape_error(data, dim: int = 0):
-    """Walk nested sequences the way torch does to name where a ragged input breaks."""
-    if isinstance(data, (list, tuple)):
-        lengths = None
-        for item in data:
-            if isinstance(item, (list, tuple)):
-                if lengths is None:
-                    lengths = len(item)
-                elif len(item) != lengths:
-                    raise ValueError(f"expected sequence of length {lengths} at dim {dim + 1} (got {len(item)})")
-                _infer_shape_error(item, dim + 1)
-            elif lengths is not None:
-                raise ValueError(f"expected sequence of length {lengths} at dim {dim + 1} (got {type(item).__name__})")
-        if lengths is None and any(isinstance(i, (list, tuple)) for i in data):
-            raise ValueError("ragged nested sequence")
+def _check_nesting(data) -> None:
+    """Raise torch's error for ragged nested sequences: the first element at each depth fixes the shape."""
+    shape, probe = [], data
+    while isinstance(probe, (list, tuple)):
+        shape.append(len(probe))
+        probe = probe[0] if probe else None
+    _check_level(data, shape, 0)
+
+
+def _check_level(data, shape: list, dim: int) -> None:
+    if dim == len(shape):
+        if isinstance(data, (list, tuple)):
+            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an integer")
+        return
+    if not isinstance(data, (list, tuple)):
+        raise TypeError("not a sequence")
+    if len(data) != shape[dim]:
+        raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(data)})")
+    for item in data:
+        _check_level(item, shape, dim + 1)
 
 
 def _scalars_of(data):
@@ -59,13 +64,13 @@ def _host_values(data) -> tuple:
         return values, dtypes.from_numpy_dtype(values.dtype)
     if isinstance(data, (list, tuple)):
         data = _scalars_of(data)
-        _infer_shape_error(data)
+        _check_nesting(data)
     elif not isinstance(data, (builtins.bool, builtins.int, builtins.float)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     try:
         values = np.array(data)
     except (ValueError, OverflowError) as exc:
-        raise RuntimeError("Overflow when unpacking long") if isinstance(exc, OverflowError) else exc
+        raise ValueError("Overflow when unpacking long long") if isinstance(exc, OverflowError) else exc
     kind = values.dtype.kind
     if kind == "b":
         return values, dtypes.bool
@@ -74,7 +79,7 @@ def _host_values(data) -> tuple:
     if kind == "f":
         return values, dtypes.get_default_dtype()
     if kind in "uO":
-        raise RuntimeError("Overflow when unpacking long")
+        raise ValueError("Overflow when unpacking long long")
     raise TypeError(f"new(): invalid data type '{values.dtype.name}'")
 
 
@@ -215,15 +220,17 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dtypes.get_default_dtype()
     work = np.dtype(np.float32) if dtype in (dtypes.float32, dtypes.float16, dtypes.bfloat16) else np.dtype(np.float64)
-    index = np.arange(steps, dtype=work)
+    index = np.arange(steps, dtype=np.float64)
     if steps == 1:
-        values = np.array([start], dtype=work)
+        values = np.array([start], dtype=np.float64)
     else:
+        # the step is rounded to the working precision, then each value is one fused multiply-add
+        # (torch's kernel): exact in float64 for float32 operands, rounded once on the cast below
         lo, hi = work.type(start), work.type(end)
-        step = (hi - lo) / work.type(steps - 1)
-        halfway = steps // 2
-        values = np.where(index < halfway, lo + step * index, hi - step * (work.type(steps - 1) - index))
-    return _from_host(values.astype(work), dtype, device, requires_grad)
+        step = np.float64((hi - lo) / work.type(steps - 1))
+        values = np.where(index < steps // 2, np.float64(lo) + step * index,
+                          np.float64(hi) - step * (steps - 1 - index))
+    return _from_host(values, dtype, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
@@ -240,7 +247,7 @@ def _random(kind: str, size, generator, dtype, device, requires_grad, low=None, 
     dtype = dtype or dtypes.get_default_dtype()
     if kind != "integers" and not dtype.is_floating_point:
         name = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
-        raise RuntimeError(f"\"{name}\" not implemented for '{ops.TORCH_TYPE_NAMES[dtype]}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{ops.TORCH_TYPE_NAMES[dtype]}'")
     array = ops.empty(shape, dtype, target)
     backend_for(target).random(kind, array, generator or default_generator(target), low, high)
     return _finish(array, requires_grad)

@@ -52,9 +52,6 @@ class dtype:
     def __reduce__(self):
         return self.name
 
-    def __hash__(self) -> int:
-        return hash(self.name)
-
 
 bool = dtype("bool", 1, _BOOL, False, "bool")
 uint8 = dtype("uint8", 1, _INT, False, "uint8")
@@ -113,6 +110,7 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
 
 
 _default_float = float32
+_default_change_hooks: list = []
 
 
 def get_default_dtype() -> dtype:
@@ -124,6 +122,13 @@ def set_default_dtype(d: dtype) -> None:
     if not isinstance(d, dtype) or not d.is_floating_point or d is bfloat16:
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_float = d
+    for hook in _default_change_hooks:
+        hook()
+
+
+def on_default_dtype_change(hook) -> None:
+    """Call hook() whenever set_default_dtype runs (caches of promotion results register here)."""
+    _default_change_hooks.append(hook)
 
 
 def scalar_dtype(value: object) -> dtype:

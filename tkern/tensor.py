@@ -115,15 +115,15 @@ class Tensor:
 
     @property
     def device(self):
-        return self._a.storage.device
+        return self._a.device
 
     @property
     def is_cuda(self) -> bool:
-        return self._a.storage.device.type == "cuda"
+        return self._a.device.type == "cuda"
 
     @property
     def is_cpu(self) -> bool:
-        return self._a.storage.device.type == "cpu"
+        return self._a.device.type == "cpu"
 
     @property
     def ndim(self) -> int:
@@ -291,17 +291,17 @@ class Tensor:
     def numpy(self, *, force: builtins.bool = False) -> np.ndarray:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self._a.storage.device.type != "cpu":
+        if self._a.device.type != "cpu":
             if force:
                 return self.cpu().numpy()
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
                 "to host memory first.")
-        return backend_for(self._a.storage.device).to_numpy(self._a)
+        return backend_for(self._a.device).to_numpy(self._a)
 
     def _host(self) -> np.ndarray:
         """Values as a host numpy array (a copy for device tensors)."""
-        return backend_for(self._a.storage.device).to_numpy(self._a)
+        return backend_for(self._a.device).to_numpy(self._a)
 
     def __array__(self, dtype=None, copy=None):
         values = self.numpy(force=True) if not self._requires_grad else self.detach().numpy(force=True)
@@ -472,7 +472,7 @@ class Tensor:
                 warnings.warn(
                     f"An output with one or more elements was resized since it had shape {list(self._a.shape)}, "
                     f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=3)
-            self._a = ops.empty(shape, self._a.dtype, self._a.storage.device)
+            self._a = ops.empty(shape, self._a.dtype, self._a.device)
         return self
 
     # ----- in-place fills and copies -----

@@ -1,0 +1,176 @@
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import tkern
+from helpers import TORCH_DTYPES, assert_same, check_error
+
+
+@pytest.mark.parametrize("data", [
+    [[1, 2], [3, 4]], [1.5, 2], [True, False], [[True, 2]], 3, 2.5, True, [], [[]], [[1.0], [2.0]],
+    np.array([[1, 2], [3, 4]]), np.array([1.5], dtype=np.float64), np.array([1, 2], dtype=np.int32),
+    np.float64(2.5), np.array(7, dtype=np.int16),
+])
+def test_tensor_infers_dtype_like_torch(data, device):
+    assert_same(torch.tensor(data), tkern.tensor(data, device=device))
+
+
+@pytest.mark.parametrize("dtype", list(TORCH_DTYPES))
+def test_tensor_with_dtype(dtype, device):
+    data = [[1, 0, 3], [4, 5, 6]]
+    assert_same(torch.tensor(data, dtype=TORCH_DTYPES[dtype]), tkern.tensor(data, dtype=dtype, device=device))
+
+
+def test_tensor_errors():
+    check_error(lambda: torch.tensor([[1, 2], [3]]), lambda: tkern.tensor([[1, 2], [3]]))
+    check_error(lambda: torch.tensor([[1, 2], 3]), lambda: tkern.tensor([[1, 2], 3]))
+    check_error(lambda: torch.tensor([2 ** 70]), lambda: tkern.tensor([2 ** 70]))
+    check_error(lambda: torch.tensor("a"), lambda: tkern.tensor("a"))
+
+
+def test_tensor_from_tensor_copies_and_warns():
+    a = tkern.tensor([1.0, 2.0])
+    with pytest.warns(UserWarning):
+        b = tkern.tensor(a)
+    b[0] = 5.0
+    assert a.tolist() == [1.0, 2.0]
+
+
+def test_from_numpy_shares_memory():
+    n = np.ones(5)
+    t = tkern.from_numpy(n)
+    np.add(n, 1, out=n)
+    assert t.tolist() == [2.0] * 5 and t.dtype is tkern.float64
+    t.add_(1)
+    assert n.tolist() == [3.0] * 5
+    strided = np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2]
+    s = tkern.from_numpy(strided)
+    assert s.stride() == (4, 2) and s.tolist() == strided.tolist()
+    s[1, 1] = -1
+    assert strided[1, 1] == -1
+    with pytest.raises(ValueError):
+        tkern.from_numpy(np.arange(4)[::-1])
+    with pytest.raises(TypeError):
+        tkern.from_numpy(np.array(["a"]))
+
+
+def test_numpy_shares_memory():
+    t = tkern.ones(5)
+    n = t.numpy()
+    t.add_(1)
+    assert n.tolist() == [2.0] * 5 and n.dtype == np.float32
+
+
+def test_as_tensor_shares_numpy_memory():
+    n = np.zeros(3, dtype=np.float32)
+    t = tkern.as_tensor(n)
+    n[0] = 4
+    assert t[0].item() == 4
+    assert tkern.as_tensor(t) is t
+
+
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty"])
+@pytest.mark.parametrize("size", [(2, 3), ((2, 3),), ([4],), ((),), (0, 2), (torch.Size([1, 2]),)])
+def test_filled(fn, size, device):
+    size_k = tuple(tkern.Size(s) if isinstance(s, torch.Size) else s for s in size)
+    expected = getattr(torch, fn)(*size)
+    actual = getattr(tkern, fn)(*size_k, device=device)
+    assert tuple(actual.shape) == tuple(expected.shape) and actual.dtype is tkern.float32
+    if fn != "empty":
+        assert_same(expected, actual)
+
+
+def test_filled_dtypes_and_full(device):
+    assert_same(torch.zeros(2, 3, dtype=torch.long), tkern.zeros(2, 3, dtype=tkern.long, device=device))
+    assert_same(torch.full((2, 2), 7), tkern.full((2, 2), 7, device=device))
+    assert_same(torch.full((2,), 1.5), tkern.full((2,), 1.5, device=device))
+    assert_same(torch.full((2,), True), tkern.full((2,), True, device=device))
+    assert_same(torch.full((3,), 2, dtype=torch.float64), tkern.full((3,), 2, dtype=tkern.float64, device=device))
+    check_error(lambda: torch.zeros(-1), lambda: tkern.zeros(-1))
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((5,), {}), ((0, 10, 2), {}), ((1, 4), {}), ((0, 1, 0.25), {}), ((2.5,), {}), ((10, 0, -3), {}),
+    ((0, 5), {"dtype": "float64"}), ((1, 2, 0.1), {}), ((0,), {}),
+])
+def test_arange(args, kwargs, device):
+    kw_t = {k: getattr(torch, v) for k, v in kwargs.items()}
+    kw_k = {k: getattr(tkern, v) for k, v in kwargs.items()}
+    assert_same(torch.arange(*args, **kw_t), tkern.arange(*args, **kw_k, device=device))
+
+
+def test_arange_errors():
+    check_error(lambda: torch.arange(0, 5, 0), lambda: tkern.arange(0, 5, 0))
+    check_error(lambda: torch.arange(5, 0, 1), lambda: tkern.arange(5, 0, 1))
+
+
+@pytest.mark.parametrize("start,end,steps", [(-math.pi, math.pi, 2000), (0, 1, 5), (3, -2, 7), (0, 1, 1), (0, 1, 0)])
+def test_linspace(start, end, steps, device):
+    assert_same(torch.linspace(start, end, steps), tkern.linspace(start, end, steps, device=device), atol=1e-6)
+    assert_same(torch.linspace(start, end, steps, dtype=torch.float64),
+                tkern.linspace(start, end, steps, dtype=tkern.float64, device=device))
+
+
+def test_linspace_matches_torch_bit_for_bit_on_the_seed_grid():
+    t = torch.linspace(-math.pi, math.pi, 2000)
+    k = tkern.linspace(-math.pi, math.pi, 2000)
+    assert np.array_equal(t.numpy(), k.numpy())
+
+
+@pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (0,)])
+def test_eye(args, device):
+    assert_same(torch.eye(*args), tkern.eye(*args, device=device))
+    assert_same(torch.eye(*args, dtype=torch.int64), tkern.eye(*args, dtype=tkern.int64, device=device))
+
+
+def test_random_shapes_ranges_and_seeding(device):
+    tkern.manual_seed(3)
+    a = tkern.rand(1000, device=device)
+    assert a.dtype is tkern.float32 and 0 <= a.min().item() and a.max().item() < 1
+    assert 0.4 < a.mean().item() < 0.6
+    n = tkern.randn(2000, dtype=tkern.float64, device=device)
+    assert n.dtype is tkern.float64 and abs(n.mean().item()) < 0.1 and 0.9 < n.std().item() < 1.1
+    r = tkern.randint(3, 7, (500,), device=device)
+    assert r.dtype is tkern.int64 and r.min().item() == 3 and r.max().item() == 6
+    assert tkern.randint(5, (2, 2), device=device).shape == (2, 2)
+    tkern.manual_seed(3)
+    assert tkern.rand(1000, device=device).tolist() == a.tolist()
+    assert tkern.randn((), device=device).shape == ()
+
+
+def test_random_errors():
+    check_error(lambda: torch.rand(2, dtype=torch.int64), lambda: tkern.rand(2, dtype=tkern.int64))
+    check_error(lambda: torch.randint(5, 5, (2,)), lambda: tkern.randint(5, 5, (2,)))
+
+
+def test_like_functions(device):
+    base_t = torch.tensor([[1, 2], [3, 4]])
+    base_k = tkern.tensor([[1, 2], [3, 4]], device=device)
+    assert_same(torch.ones_like(base_t), tkern.ones_like(base_k))
+    assert_same(torch.zeros_like(base_t, dtype=torch.float), tkern.zeros_like(base_k, dtype=tkern.float))
+    assert_same(torch.full_like(base_t, 9), tkern.full_like(base_k, 9))
+    r = tkern.rand_like(base_k, dtype=tkern.float)
+    assert r.shape == (2, 2) and r.dtype is tkern.float32
+    assert tkern.randn_like(r).dtype is tkern.float32
+    assert tkern.empty_like(base_k).dtype is tkern.int64
+    check_error(lambda: torch.rand_like(base_t), lambda: tkern.rand_like(base_k))
+
+
+def test_legacy_constructors():
+    c = tkern.FloatTensor(2, 3)
+    assert c.shape == (2, 3) and c.dtype is tkern.float32
+    assert isinstance(c, tkern.FloatTensor) and not isinstance(c, tkern.LongTensor)
+    assert tkern.LongTensor([1, 2]).dtype is tkern.int64
+    assert tkern.FloatTensor([1, 2]).tolist() == [1.0, 2.0]
+    assert tkern.Tensor(2, 2).shape == (2, 2)
+    assert tkern.DoubleTensor(tkern.Size([3])).shape == (3,)
+
+
+def test_import_loads_neither_torch_nor_triton():
+    code = "import sys, tkern; tkern.ones(2) + 1; print('torch' in sys.modules, 'triton' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -1,0 +1,3 @@
+from .sin_fit import main
+
+main()
