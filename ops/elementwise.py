@@ -99,16 +99,17 @@ def binary_result(op: str, a, b) -> tuple:
         promoted = result_type(a, b)
     if op in COMPARISONS or op in LOGICAL:
         return promoted, dtypes.bool
+    if op == "sub" and any(x is True or x is False or isinstance(x, Array) and x.dtype is dtypes.bool for x in (a, b)):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+            "mask, use the `~` or `logical_not()` operator instead.")
     if op == "div" and not promoted.is_floating_point:
         promoted = dtypes.get_default_dtype()
-    elif promoted is dtypes.bool and op in ("sub", "floor_divide", "remainder", "pow", "maximum", "minimum"):
-        if op == "sub":
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. "
-                "Use the `^` or `logical_xor()` operator instead.")
-        if op in ("maximum", "minimum"):
+    elif promoted is dtypes.bool and op in ("floor_divide", "remainder", "pow", "maximum", "minimum"):
+        if op in ("maximum", "minimum") or op == "pow" and type(b) is bool:
             return promoted, promoted
-        raise RuntimeError(f"\"{op}\" not implemented for 'Bool'")
+        kernel = {"floor_divide": "div_floor_cpu", "remainder": "remainder_cpu"}.get(op, op)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     elif op in BITWISE and promoted.is_floating_point:
         raise RuntimeError(f"\"{op}_cpu\" not implemented for '{TORCH_TYPE_NAMES[promoted]}'")
     return promoted, promoted
@@ -165,11 +166,8 @@ def _check_scalar(x) -> None:
 
 
 def _check_integer_power(exponent) -> None:
-    if isinstance(exponent, Array):
-        from .reduction import reduce_to_scalar
-        if exponent.numel() and reduce_to_scalar("min", exponent) < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-    elif exponent < 0:
+    # torch refuses a negative scalar exponent for integers; tensor exponents follow integer pow
+    if not isinstance(exponent, Array) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 

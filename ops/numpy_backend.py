@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ctypes
-import warnings
 
 import numpy as np
 
@@ -67,6 +66,11 @@ def _operand(x, compute: np.dtype):
         if h is None:
             h = host(x)
         return h if h.dtype == compute else h.astype(compute)
+    if type(x) is int and compute.kind in "iu":
+        info = np.iinfo(compute)
+        if not info.min <= x <= info.max:
+            # torch wraps an out-of-range Python int like a C cast; numpy 2 would raise
+            return np.array(x).astype(compute)
     return x
 
 
@@ -87,6 +91,20 @@ def _trunc_divide(a, b, out):
     return np.add(out, inexact, out=out, casting="unsafe")
 
 
+def _power(base, exponent, out):
+    if out.dtype == np.bool_:
+        # only x ** True (x) and x ** False (all True) reach here, as in torch
+        return np.copyto(out, base if exponent else True)
+    if out.dtype.kind not in "iu" or np.all(exponent >= 0):
+        return np.power(base, exponent, out=out)
+    # integer pow with negative exponents, as torch's kernel computes it: 1, +-1 for base -1, else 0
+    np.power(base, np.maximum(exponent, 0), out=out)
+    negative = exponent < 0
+    sign = np.where(np.remainder(exponent, 2) == 0, 1, -1)
+    fix = np.where(base == 1, 1, np.where(base == -1, sign, 0))
+    return np.copyto(out, fix.astype(out.dtype), where=np.broadcast_to(negative, out.shape))
+
+
 def _relu(x, out):
     return np.maximum(x, 0, out=out)
 
@@ -101,7 +119,7 @@ _UNARY = {
 
 _BINARY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
-    "floor_divide": np.floor_divide, "remainder": np.remainder, "pow": np.power,
+    "floor_divide": np.floor_divide, "remainder": np.remainder, "pow": _power,
     "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal, "ne": np.not_equal,
     "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
     "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
@@ -114,9 +132,10 @@ _REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.mini
 
 _INTEGER_DIVISIONS = frozenset(("floor_divide", "remainder", "fmod", "div", "trunc_divide"))
 
-# torch computes 1/0, log(-1) and overflow silently; numpy's floating-point warnings name the
-# calling module, so this filter silences them for this module only (np.errstate costs ~1us a call)
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+# ops whose inputs may leave their domain (1/0, log(-1)): torch computes these silently, so numpy's
+# warnings are switched off around them; np.errstate costs ~1us, so not around add/mul and friends
+_MAY_WARN = frozenset(("log", "sqrt", "reciprocal", "div", "pow", "floor_divide", "remainder", "fmod",
+                       "trunc_divide", "atan2"))
 
 
 def _small_integer_power(base: np.ndarray, exponent, out: np.ndarray) -> bool:
@@ -157,7 +176,11 @@ class NumpyBackend(Backend):
             target = o
         else:
             target = np.empty(o.shape, ct)
-        _UNARY[op](hx, out=target)
+        if op in _MAY_WARN:
+            with np.errstate(all="ignore"):
+                _UNARY[op](hx, out=target)
+        else:
+            _UNARY[op](hx, out=target)
         if target is not o:
             np.copyto(o, target, casting="unsafe")
 
@@ -172,9 +195,13 @@ class NumpyBackend(Backend):
         if op == "pow" and type(b) is not Array and _small_integer_power(ha, hb, target):
             pass
         else:
-            if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
-                raise RuntimeError("ZeroDivisionError")
-            _BINARY[op](ha, hb, out=target)
+            if op in _MAY_WARN:
+                if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
+                    raise RuntimeError("ZeroDivisionError")
+                with np.errstate(all="ignore"):
+                    _BINARY[op](ha, hb, out=target)
+            else:
+                _BINARY[op](ha, hb, out=target)
         if target is not o:
             np.copyto(o, target, casting="unsafe")
 

@@ -1,0 +1,193 @@
+import numpy as np
+import pytest
+import torch
+
+import tkern
+from helpers import assert_same, check_error, check_op, make_pair, random_array
+
+SHAPES = [(5,), (3, 7), (1,), (0,), (), (2, 1, 4)]
+UNARY = ["neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu"]
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_unary_float(name, shape, device):
+    check_op([shape], getattr(torch, name), getattr(tkern, name), device=device)
+    check_op([shape], lambda x: getattr(x, name)(), device=device)
+
+
+@pytest.mark.parametrize("name", ["log", "sqrt"])
+def test_unary_positive_domain_and_nan(name, device):
+    check_op([(4, 5)], getattr(torch, name), getattr(tkern, name), device=device, low=0.1, high=5)
+    check_op([(6,)], getattr(torch, name), getattr(tkern, name), device=device, low=-2, high=2)
+
+
+@pytest.mark.parametrize("name", ["neg", "abs", "exp", "sqrt", "sigmoid", "relu"])
+@pytest.mark.parametrize("dtype", [tkern.int64, tkern.int32, tkern.uint8, tkern.float64, tkern.float16])
+def test_unary_dtypes(name, dtype, device):
+    if name == "neg" and dtype is tkern.uint8:
+        return
+    check_op([(3, 4)], getattr(torch, name), getattr(tkern, name), device=device, dtype=dtype, low=0, high=5,
+             atol=1e-3, rtol=1e-3)
+
+
+BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "pow"]
+BROADCAST_PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 1, 3), (4, 1)), ((5,), ()),
+                   ((), ()), ((0, 3), (3,)), ((1,), (7,))]
+
+
+@pytest.mark.parametrize("name", BINARY)
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS)
+def test_binary_broadcasting(name, shapes, device):
+    low = 0.5 if name == "pow" else -3
+    check_op(list(shapes), getattr(torch, name), getattr(tkern, name), device=device, low=low, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__floordiv__", "__mod__",
+                                "__pow__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__",
+                                "__lt__", "__eq__", "__ge__"])
+@pytest.mark.parametrize("scalar", [2, 2.5, True, -3])
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.int64, tkern.int32, tkern.uint8, tkern.bool])
+def test_operators_with_python_scalars(op, scalar, dtype, device):
+    values = random_array((3, 4), dtype, seed=1, low=1, high=4)
+    t, k = make_pair(values, device, dtype)
+    try:
+        expected = getattr(t, op)(scalar)
+    except Exception:
+        check_error(lambda: getattr(t, op)(scalar), lambda: getattr(k, op)(scalar))
+        return
+    assert_same(expected, getattr(k, op)(scalar), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("a,b", [(tkern.int32, tkern.float32), (tkern.uint8, tkern.int8), (tkern.bool, tkern.int64),
+                                 (tkern.float16, tkern.float64), (tkern.int64, tkern.float16)])
+@pytest.mark.parametrize("name", ["add", "mul", "div", "lt", "maximum"])
+def test_mixed_dtypes_promote(a, b, name, device):
+    check_op([(3, 4), (4,)], getattr(torch, name), getattr(tkern, name), device=device, dtypes=[a, b],
+             low=1, high=5, atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [tkern.int64, tkern.int32, tkern.float32])
+@pytest.mark.parametrize("name", ["floor_divide", "remainder"])
+def test_integer_division_signs(dtype, name, device):
+    a = torch.tensor([7, -7, 7, -7, 5, 0])
+    b = torch.tensor([2, 2, -2, -2, 5, 3])
+    t = getattr(torch, name)(a.to(dtype=_torch(dtype)), b.to(dtype=_torch(dtype)))
+    ka, kb = tkern.tensor(a.tolist(), dtype=dtype, device=device), tkern.tensor(b.tolist(), dtype=dtype, device=device)
+    assert_same(t, getattr(tkern, name)(ka, kb))
+
+
+def _torch(d):
+    from helpers import TORCH_DTYPES
+    return TORCH_DTYPES[d]
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+@pytest.mark.parametrize("dtype", [tkern.int64, tkern.float32])
+def test_div_rounding_modes(mode, dtype, device):
+    check_op([(4, 5), (5,)], lambda a, b: torch.div(a, b, rounding_mode=mode),
+             lambda a, b: tkern.div(a, b, rounding_mode=mode), device=device, dtype=dtype, low=1, high=9)
+    check_op([(8,), (8,)], lambda a, b: torch.div(a, b, rounding_mode=mode),
+             lambda a, b: tkern.div(a, b, rounding_mode=mode), device=device, dtype=dtype, low=-9, high=-1, seed=4)
+
+
+def test_integer_division_by_zero_raises(device):
+    check_error(lambda: torch.tensor([1]) // torch.tensor([0]),
+                lambda: tkern.tensor([1], device=device) // tkern.tensor([0], device=device))
+
+
+def test_pow_forms(device):
+    check_op([(5,), (5,)], torch.pow, tkern.pow, device=device, low=0.5)
+    check_op([(6,)], lambda x: x ** 2, device=device)
+    check_op([(6,)], lambda x: x ** 3, device=device)
+    check_op([(6,)], lambda x: x ** 0.5, device=device, low=0.1)
+    check_op([(6,)], lambda x: x.pow(2), device=device, dtype=tkern.int64)
+    check_op([(6,)], lambda x: 2 ** x, device=device, dtype=tkern.int64, low=0, high=5)
+    check_op([(6,)], lambda x: x ** 2.5, device=device, dtype=tkern.int64, low=0, high=5)
+    t, k = make_pair(np.array([1, 2]), device)
+    check_error(lambda: t ** -1, lambda: k ** -1)
+    assert_same(torch.tensor([1, -1, 2, -1]) ** torch.tensor([-1, -3, -2, 2]),
+                tkern.tensor([1, -1, 2, -1], device=device) ** tkern.tensor([-1, -3, -2, 2], device=device))
+
+
+def test_bool_arithmetic_errors(device):
+    t, k = make_pair(np.array([True, False]), device)
+    check_error(lambda: t - t, lambda: k - k)
+    check_error(lambda: -t, lambda: -k)
+    assert_same(t + t, k + k)
+    assert_same(t * t, k * k)
+
+
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+def test_logical(name, device):
+    check_op([(3, 4), (4,)], getattr(torch, name), getattr(tkern, name), device=device, dtypes=[tkern.bool, tkern.float32])
+    check_op([(5,)], torch.logical_not, tkern.logical_not, device=device, dtype=tkern.int64, low=0, high=2)
+
+
+def test_bitwise_operators(device):
+    check_op([(4,), (4,)], lambda a, b: (a & b, a | b, a ^ b, ~a), device=device, dtype=tkern.int64, low=0, high=9)
+    check_op([(4,), (4,)], lambda a, b: (a & b, a | b, a ^ b, ~a), device=device, dtype=tkern.bool)
+
+
+@pytest.mark.parametrize("low,high", [(-0.5, 0.5), (None, 0.2), (0.1, None), (1, -1)])
+def test_clamp_scalars(low, high, device):
+    check_op([(4, 5)], lambda x: torch.clamp(x, low, high), lambda x: tkern.clamp(x, low, high), device=device)
+    check_op([(4, 5)], lambda x: x.clamp(min=low, max=high), device=device)
+    check_op([(4, 5)], lambda x: x.clamp(min=low, max=high), device=device, dtype=tkern.int64)
+
+
+def test_clamp_tensor_bounds_and_errors(device):
+    check_op([(3, 4), (4,), (3, 1)], torch.clamp, tkern.clamp, device=device)
+    check_op([(4,)], lambda x: x.clamp(min=0.5), device=device, dtype=tkern.int64)
+    t, k = make_pair(np.array([1.0]), device)
+    check_error(lambda: t.clamp(), lambda: k.clamp())
+
+
+def test_where(device):
+    check_op([(3, 4), (3, 4), (4,)], lambda c, a, b: torch.where(c > 0, a, b),
+             lambda c, a, b: tkern.where(c > 0, a, b), device=device)
+    check_op([(3, 4), (3, 4)], lambda c, a: torch.where(c > 0, a, 0.0), lambda c, a: tkern.where(c > 0, a, 0.0),
+             device=device)
+    check_op([(5,), (5,)], lambda c, a: a.where(c > 0, 2), device=device, dtype=tkern.int64)
+    check_op([(5,), (5,)], lambda c, a: torch.where(c > 0, a, 1.5), lambda c, a: tkern.where(c > 0, a, 1.5),
+             device=device, dtypes=[tkern.float32, tkern.int64])
+    c_t, c_k = make_pair(random_array((3,)), device)
+    check_error(lambda: torch.where(c_t, c_t, c_t), lambda: tkern.where(c_k, c_k, c_k))
+    check_op([(6,)], lambda c: torch.where(c > 0), lambda c: tkern.where(c > 0), device=device)
+
+
+def test_out_argument(device):
+    t_out, k_out = torch.empty(3, 3), tkern.empty(3, 3, device=device)
+    check_op([(3, 3), (3, 3)], lambda a, b: torch.mul(a, b, out=t_out), lambda a, b: tkern.mul(a, b, out=k_out),
+             device=device)
+    t_out, k_out = torch.empty(0), tkern.empty(0, device=device)
+    check_op([(2, 3), (3,)], lambda a, b: torch.add(a, b, out=t_out), lambda a, b: tkern.add(a, b, out=k_out),
+             device=device)
+    assert k_out.shape == (2, 3)
+    t_out, k_out = torch.empty(2, dtype=torch.long), tkern.empty(2, dtype=tkern.long, device=device)
+    check_error(lambda: torch.add(torch.ones(2), 1, out=t_out), lambda: tkern.add(tkern.ones(2, device=device), 1, out=k_out))
+
+
+def test_add_sub_alpha(device):
+    check_op([(3,), (3,)], lambda a, b: torch.add(a, b, alpha=2), lambda a, b: tkern.add(a, b, alpha=2), device=device)
+    check_op([(3,), (3,)], lambda a, b: a.sub(b, alpha=0.5), device=device)
+
+
+def test_broadcast_errors(device):
+    a_t, a_k = make_pair(random_array((2, 3)), device)
+    b_t, b_k = make_pair(random_array((4,)), device)
+    check_error(lambda: a_t + b_t, lambda: a_k + b_k)
+    check_error(lambda: a_t + "x", lambda: a_k + "x")
+
+
+@pytest.mark.parametrize("view", ["transposed", "stepped", "expanded", "offset"])
+def test_elementwise_on_views(view, device):
+    views = {
+        "transposed": lambda x: x.t(),
+        "stepped": lambda x: x[::2, 1::3],
+        "expanded": lambda x: x[:1].expand(5, 6),
+        "offset": lambda x: x[2:, 3:],
+    }
+    fn = views[view]
+    check_op([(5, 6), (5, 6)], lambda a, b: torch.sin(fn(a)) * fn(b) + 1, lambda a, b: tkern.sin(fn(a)) * fn(b) + 1,
+             device=device)
