@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+import torch
+
+import tkern
+from helpers import assert_same, check_error, make_pair, random_array
+
+VIEWS = [
+    lambda x: x.view(3, 8), lambda x: x.view(-1), lambda x: x.view(2, -1, 4), lambda x: x.reshape(4, 6),
+    lambda x: x.permute(2, 0, 1), lambda x: x.transpose(0, 2), lambda x: x[0].t(), lambda x: x.T, lambda x: x.mT,
+    lambda x: x[:, :1].expand(2, 5, 4), lambda x: x[:1].expand_as(x), lambda x: x.unsqueeze(1), lambda x: x.unsqueeze(-1),
+    lambda x: x[:, :1].squeeze(), lambda x: x[:, :1].squeeze(1), lambda x: x.squeeze(0), lambda x: x.flatten(),
+    lambda x: x.flatten(1), lambda x: x.unflatten(2, (2, 2)), lambda x: x.narrow(1, 1, 2), lambda x: x.narrow(2, -2, 2),
+    lambda x: x.select(1, -1), lambda x: x.split(1, 1), lambda x: x.split([1, 2], 1), lambda x: x.chunk(3, 2),
+    lambda x: x.unbind(2), lambda x: x.transpose(1, 2).reshape(2, 12), lambda x: x.diagonal(0, 1, 2),
+    lambda x: x.movedim(0, 1) if hasattr(x, "movedim") else x,
+]
+
+
+@pytest.mark.parametrize("index", range(len(VIEWS) - 1))
+def test_views_match_torch(index, device):
+    values = random_array((2, 3, 4))
+    t, k = make_pair(values, device)
+    assert_same(VIEWS[index](t), VIEWS[index](k))
+
+
+@pytest.mark.parametrize("make", [lambda x: x.view(6, 4), lambda x: x.permute(1, 0, 2), lambda x: x[1:, ::2],
+                                  lambda x: x.expand(3, 2, 3, 4), lambda x: x.unsqueeze(0), lambda x: x.t_() if x.ndim == 2 else x.flatten(),
+                                  lambda x: x.narrow(2, 1, 2), lambda x: x.split(2, 2)[1]])
+def test_views_share_storage_and_strides(make):
+    values = random_array((2, 3, 4))
+    t, k = make_pair(values, "cpu")
+    tv, kv = make(t), make(k)
+    assert kv.stride() == tv.stride() and kv.storage_offset() == tv.storage_offset()
+    assert kv.data_ptr() == k.data_ptr() + kv.storage_offset() * 4
+    k.add_(1)
+    t.add_(1)
+    assert_same(tv, kv)
+
+
+def test_reshape_copies_only_when_torch_would():
+    k = tkern.arange(12).reshape(3, 4)
+    assert k.reshape(4, 3).data_ptr() == k.data_ptr()
+    tk = k.t()
+    r = tk.reshape(12)
+    assert r.data_ptr() != k.data_ptr()
+    assert_same(torch.arange(12).reshape(3, 4).t().reshape(12), r)
+    check_error(lambda: torch.arange(12).reshape(3, 4).t().view(12), lambda: tk.view(12))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (1,), (), (5, 1, 1)])
+def test_awkward_shapes(shape, device):
+    t, k = make_pair(random_array(shape), device)
+    assert_same(t.reshape(-1), k.reshape(-1))
+    assert_same(t.unsqueeze(0), k.unsqueeze(0))
+    assert_same(t.squeeze(), k.squeeze())
+    assert_same(t.flatten(), k.flatten())
+
+
+def test_view_errors(device):
+    t, k = make_pair(random_array((2, 3)), device)
+    for fn in [lambda x: x.view(4, 2), lambda x: x.view(-1, -1), lambda x: x.permute(0), lambda x: x.permute(0, 0),
+               lambda x: x.transpose(0, 2), lambda x: x.expand(3, 3), lambda x: x.narrow(1, 2, 2),
+               lambda x: x.unsqueeze(3), lambda x: x.select(0, 2), lambda x: x.split([1, 2], 0), lambda x: x.flatten(1, 0),
+               lambda x: x.squeeze(5), lambda x: x.unflatten(1, (2, 2)), lambda x: x.reshape(7)]:
+        check_error(fn, fn, (t,), (k,))
+    check_error(lambda x: x.t(), lambda x: x.t(), (torch.ones(2, 2, 2),), (tkern.ones(2, 2, 2),))
+
+
+def test_function_forms(device):
+    t, k = make_pair(random_array((2, 3, 4)), device)
+    assert_same(torch.reshape(t, (6, 4)), tkern.reshape(k, (6, 4)))
+    assert_same(torch.transpose(t, 0, 1), tkern.transpose(k, 0, 1))
+    assert_same(torch.permute(t, (2, 1, 0)), tkern.permute(k, (2, 1, 0)))
+    assert_same(torch.squeeze(t[:1]), tkern.squeeze(k[:1]))
+    assert_same(torch.unsqueeze(t, 0), tkern.unsqueeze(k, 0))
+    assert_same(torch.flatten(t), tkern.flatten(k))
+    assert_same(torch.narrow(t, 0, 1, 1), tkern.narrow(k, 0, 1, 1))
+    assert_same(torch.chunk(t, 2, 1), tkern.chunk(k, 2, 1))
+    assert_same(torch.split(t, 2, 2), tkern.split(k, 2, 2))
+    assert_same(torch.unbind(t), tkern.unbind(k))
+    assert_same(torch.t(t[0]), tkern.t(k[0]))
+
+
+def test_contiguous_and_clone(device):
+    t, k = make_pair(random_array((3, 4)), device)
+    kt = k.t()
+    assert not kt.is_contiguous() and kt.contiguous().is_contiguous()
+    assert k.contiguous() is k
+    c = k.clone()
+    c[0, 0] = 100.0
+    assert k[0, 0].item() != 100.0
+    assert_same(t.t().contiguous(), kt.contiguous())
+    assert kt.contiguous().stride() == (3, 1)
