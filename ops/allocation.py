@@ -35,3 +35,22 @@ def check_output(out: Array, shape: tuple, result_dtype) -> None:
 
 def bump_version(out: Array) -> None:
     out.storage.version += 1
+
+
+def _span(a: Array) -> tuple:
+    last = a.offset + sum((n - 1) * st for n, st in zip(a.shape, a.strides))
+    return a.offset, last
+
+
+def check_no_partial_overlap(out: Array, operands) -> None:
+    """An input may be the output itself, but not another view into the memory being written."""
+    for x in operands:
+        if type(x) is not Array or x is out or x.numel() == 0 or out.numel() == 0:
+            continue
+        if x.shares_memory_with(out):
+            same = x.shape == out.shape and x.strides == out.strides and x.offset == out.offset
+            (lo_x, hi_x), (lo_o, hi_o) = _span(x), _span(out)
+            if not same and lo_x <= hi_o and lo_o <= hi_x:
+                raise RuntimeError(
+                    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                    "single memory location. Please clone() the tensor before performing the operation.")

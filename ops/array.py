@@ -55,6 +55,15 @@ class Array:
         a.host = data
         return a
 
+    def shares_memory_with(self, other: "Array") -> bool:
+        """Whether both view one storage (an Array whose storage was never made has no other views)."""
+        try:
+            mine = _STORAGE_SLOT.__get__(self, Array)
+            theirs = _STORAGE_SLOT.__get__(other, Array)
+        except AttributeError:
+            return False
+        return mine is theirs
+
     def __getattr__(self, name: str):
         # only reached for the slots around_host leaves unset
         if name == "storage":
@@ -89,3 +98,6 @@ class Array:
     def has_internal_overlap(self) -> bool:
         """True when two elements share memory (a stride-0 dimension of size > 1)."""
         return any(st == 0 and sz > 1 for sz, st in zip(self.shape, self.strides))
+
+
+_STORAGE_SLOT = Array.__dict__["storage"]

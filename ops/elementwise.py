@@ -4,7 +4,7 @@ from __future__ import annotations
 from tkern import dtypes
 from tkern.dtypes import result_type_of, scalar_dtype
 
-from .allocation import TORCH_TYPE_NAMES, bump_version, check_output, empty
+from .allocation import TORCH_TYPE_NAMES, bump_version, check_no_partial_overlap, check_output, empty
 from .array import Array
 from .backend import BACKENDS, backend_for
 from .shapes import broadcast_shapes, expand_strides
@@ -59,11 +59,12 @@ def _as_operand(x, shape: tuple, device):
     return expand_to(x, shape)
 
 
-def _finish(op_runner, out: Array | None, shape, result_dtype, device) -> Array:
+def _finish(op_runner, out: Array | None, shape, result_dtype, device, operands=()) -> Array:
     if out is None:
         out = empty(shape, result_dtype, device)
     else:
         check_output(out, shape, result_dtype)
+        check_no_partial_overlap(out, operands)
         bump_version(out)
     op_runner(out)
     return out
@@ -86,7 +87,7 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
         result = d
     compute = result if op not in BOOL_RESULT_UNARY else d
     backend = backend_for(x.device)
-    return _finish(lambda o: backend.unary(op, o, x, compute), out, x.shape, result, x.device)
+    return _finish(lambda o: backend.unary(op, o, x, compute), out, x.shape, result, x.device, (x,))
 
 
 def binary_result(op: str, a, b) -> tuple:
@@ -155,6 +156,7 @@ def binary(op: str, a, b, out: Array | None = None) -> Array:
         out = backend.empty(shape, result, device)
     else:
         check_output(out, shape, result)
+        check_no_partial_overlap(out, (a, b))
         bump_version(out)
     backend.binary(op, out, a, b, compute)
     return out
@@ -195,4 +197,4 @@ def _ternary(op: str, a, b, c, result, out) -> Array:
     shape = broadcast_shapes(*(x.shape for x in operands if isinstance(x, Array)))
     a, b, c = (_as_operand(x, shape, device) for x in operands)
     backend = backend_for(device)
-    return _finish(lambda o: backend.ternary(op, o, a, b, c, result), out, shape, result, device)
+    return _finish(lambda o: backend.ternary(op, o, a, b, c, result), out, shape, result, device, (a, b, c))

@@ -1,0 +1,38 @@
+import pytest
+import torch
+
+import tkern
+from helpers import check_error, check_op, make_pair, random_array
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cat(dim, device):
+    check_op([(2, 3), (2, 3), (2, 3)], lambda *xs: torch.cat(xs, dim=dim), lambda *xs: tkern.cat(xs, dim=dim), device=device)
+
+
+def test_cat_uneven_and_mixed(device):
+    check_op([(2, 3), (4, 3)], lambda a, b: torch.cat([a, b]), lambda a, b: tkern.cat([a, b]), device=device)
+    check_op([(2, 3), (0,)], lambda a, b: torch.cat([a, b]), lambda a, b: tkern.cat([a, b]), device=device)
+    check_op([(2,), (2,)], lambda a, b: torch.cat([a, b]), lambda a, b: tkern.cat([a, b]), device=device,
+             dtypes=[tkern.int32, tkern.float64])
+    check_op([(3, 4), (3, 4)], lambda a, b: torch.cat([a.t(), b[:, ::2].t()]), lambda a, b: tkern.cat([a.t(), b[:, ::2].t()]),
+             device=device)
+    check_op([(2, 3)], lambda a: torch.concat([a, a], 1), lambda a: tkern.concat([a, a], 1), device=device)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_stack(dim, device):
+    check_op([(3, 3), (3, 3)], lambda a, b: torch.stack((a, b), dim=dim), lambda a, b: tkern.stack((a, b), dim=dim),
+             device=device, dtype=tkern.int64)
+
+
+def test_join_errors(device):
+    a_t, a_k = make_pair(random_array((2, 3)), device)
+    b_t, b_k = make_pair(random_array((2, 4)), device)
+    c_t, c_k = make_pair(random_array((2,)), device)
+    check_error(torch.cat, tkern.cat, ([a_t, b_t],), ([a_k, b_k],))
+    check_error(torch.cat, tkern.cat, ([a_t, c_t],), ([a_k, c_k],))
+    check_error(torch.cat, tkern.cat, ([],), ([],))
+    check_error(lambda x: torch.cat(x, 2), lambda x: tkern.cat(x, 2), ([a_t],), ([a_k],))
+    check_error(torch.stack, tkern.stack, ([a_t, b_t],), ([a_k, b_k],))
+    check_error(torch.stack, tkern.stack, ([],), ([],))

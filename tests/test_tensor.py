@@ -1,0 +1,155 @@
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import tkern
+from helpers import assert_same, check_error, make_pair, random_array
+
+
+def test_attributes(device):
+    t, k = make_pair(random_array((2, 3, 4)), device)
+    assert isinstance(k.shape, tkern.Size) and k.shape == (2, 3, 4) and k.size() == (2, 3, 4) and k.size(-1) == 4
+    assert repr(k.shape) == "tkern.Size([2, 3, 4])" and repr(k.shape[1:]) == "tkern.Size([3, 4])"
+    assert k.ndim == 3 and k.dim() == 3 and k.numel() == 24 and k.stride() == (12, 4, 1) and k.stride(0) == 12
+    assert k.is_contiguous() and not k.transpose(0, 1).is_contiguous() and k.element_size() == 4
+    assert k.dtype is tkern.float32 and k.device == tkern.device(device if device == "cpu" else "cuda:0")
+    assert not k.requires_grad and k.grad is None and k.grad_fn is None and k.is_leaf
+    assert k.data.data_ptr() == k.data_ptr()
+    check_error(lambda x: x.size(3), lambda x: x.size(3), (t,), (k,))
+
+
+def test_device_objects():
+    assert repr(tkern.device("cpu")) == "device(type='cpu')"
+    assert repr(tkern.device("cuda:1")) == "device(type='cuda', index=1)"
+    assert str(tkern.device("cuda", 0)) == "cuda:0"
+    assert tkern.device("cpu") == tkern.device("cpu") and tkern.device("cuda") != tkern.device("cuda:0")
+    check_error(lambda: torch.device("tpu"), lambda: tkern.device("tpu"))
+    check_error(lambda: torch.device("cuda:x"), lambda: tkern.device("cuda:x"))
+
+
+def test_cuda_unavailable_says_why():
+    if tkern.cuda.is_available():
+        pytest.skip("a cuda backend is available here")
+    with pytest.raises(RuntimeError, match="not available"):
+        tkern.ones(2, device="cuda")
+    with pytest.raises(RuntimeError, match="not available"):
+        tkern.ones(2).cuda()
+    assert tkern.cuda.device_count() == 0
+
+
+def test_requires_grad_flags():
+    k = tkern.ones(2, requires_grad=True)
+    assert k.requires_grad and k.is_leaf
+    assert not k.detach().requires_grad
+    with pytest.raises(RuntimeError):
+        tkern.ones(2, dtype=tkern.int64).requires_grad_()
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        k.add_(1)
+    with tkern.no_grad():
+        k.add_(1)
+    assert k.tolist() == [2.0, 2.0]
+    check_error(lambda: torch.ones(2, requires_grad=True).numpy(), lambda: k.numpy())
+    assert k.detach().numpy().tolist() == [2.0, 2.0]
+
+
+def test_grad_mode_switches():
+    assert tkern.is_grad_enabled()
+    with tkern.no_grad():
+        assert not tkern.is_grad_enabled()
+        with tkern.enable_grad():
+            assert tkern.is_grad_enabled()
+    with tkern.set_grad_enabled(False):
+        assert not tkern.is_grad_enabled()
+    with tkern.inference_mode():
+        assert not tkern.is_grad_enabled()
+
+    @tkern.no_grad()
+    def f():
+        return tkern.is_grad_enabled()
+    assert f() is False and tkern.is_grad_enabled()
+
+
+@pytest.mark.parametrize("target", ["float", "double", "half", "int", "long", "bool", "short", "byte", "char"])
+def test_dtype_conversions(target, device):
+    t, k = make_pair(random_array((3, 4), low=-3, high=3), device)
+    assert_same(getattr(t, target)(), getattr(k, target)())
+
+
+def test_to(device):
+    t, k = make_pair(random_array((3,)), device)
+    assert k.to(tkern.float32) is k
+    assert_same(t.to(torch.float64), k.to(tkern.float64))
+    assert_same(t.to(torch.int64), k.to(dtype=tkern.int64))
+    assert_same(t.to(torch.ones(1, dtype=torch.int32)), k.to(tkern.ones(1, dtype=tkern.int32, device=device)))
+    assert k.to("cpu").device.type == "cpu" and k.cpu().device.type == "cpu"
+    c = k.to(tkern.float32, copy=True)
+    assert c.data_ptr() != k.data_ptr()
+
+
+def test_python_conversions(device):
+    t, k = make_pair(np.array([[1.5, -2.0], [3.25, 4.0]], dtype=np.float32), device)
+    assert k.tolist() == t.tolist()
+    assert k[0, 0].item() == 1.5 and type(k[0, 0].item()) is float
+    assert tkern.tensor(3, device=device).item() == 3 and type(tkern.tensor(3).item()) is int
+    assert tkern.tensor(True).item() is True
+    assert float(k[1, 0]) == 3.25 and int(k[1, 0]) == 3 and bool(k[0, 0])
+    assert len(k) == 2 and [row.tolist() for row in k] == t.tolist()
+    assert np.array_equal(np.asarray(k.cpu()), t.numpy())
+    assert [1, 2, 3][tkern.tensor(1)] == 2
+    for fn in [lambda x: x.item(), lambda x: bool(x), lambda x: len(x[0, 0]), lambda x: iter(x[0, 0])]:
+        check_error(fn, fn, (t,), (k,))
+
+
+def test_inplace_ops_and_operators(device):
+    t, k = make_pair(random_array((3, 4)), device)
+    for fn in [lambda x: x.add_(1), lambda x: x.sub_(0.5), lambda x: x.mul_(2), lambda x: x.div_(3),
+               lambda x: x.clamp_(-0.5, 0.5), lambda x: x.zero_(), lambda x: x.fill_(2.5), lambda x: x.add_(x),
+               lambda x: x.sub_(x, alpha=0.5), lambda x: x.neg_(), lambda x: x.exp_(), lambda x: x.relu_()]:
+        result = fn(k)
+        fn(t)
+        assert result is k
+        assert_same(t, k)
+    k2, t2 = k, t
+    k2 += 1
+    t2 += 1
+    k2 *= k2
+    t2 *= t2
+    k2 -= 0.25
+    t2 -= 0.25
+    k2 /= 2
+    t2 /= 2
+    assert k2 is k
+    assert_same(t, k)
+    k.copy_(tkern.arange(4, device=device))
+    t.copy_(torch.arange(4))
+    assert_same(t, k)
+
+
+def test_inplace_errors(device):
+    t, k = make_pair(random_array((3,), tkern.int64), device)
+    for fn in [lambda x: x.add_(1.5), lambda x: x.div_(2), lambda x, y=None: x.mul_(x.unsqueeze(0).expand(2, 3))]:
+        check_error(fn, fn, (t,), (k,))
+    s_t, s_k = make_pair(random_array((3, 3)), device)
+    check_error(lambda x: x.add_(x[0]), lambda x: x.add_(x[0]), (s_t,), (s_k,))
+    check_error(lambda x: x.mul_(x.t()), lambda x: x.mul_(x.t()), (s_t,), (s_k,))
+    e_t, e_k = torch.zeros(1).expand(3), tkern.zeros(1, device=device).expand(3)
+    check_error(lambda x: x.add_(1), lambda x: x.add_(1), (e_t,), (e_k,))
+
+
+def test_version_counter_is_shared_by_views():
+    k = tkern.zeros(3)
+    view = k[1:]
+    before = k._version
+    view.add_(1)
+    assert k._version == before + 1 == view._version
+
+
+def test_deepcopy_and_pickle():
+    k = tkern.tensor([[1.0, 2.0]], requires_grad=True)
+    c = copy.deepcopy(k)
+    assert c.tolist() == k.tolist() and c.requires_grad and c.data_ptr() != k.data_ptr()
+    p = pickle.loads(pickle.dumps(k))
+    assert p.tolist() == k.tolist() and p.dtype is tkern.float32
