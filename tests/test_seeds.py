@@ -1,0 +1,65 @@
+"""The seeds' hand-written training loops give torch's losses step for step from the same start."""
+import math
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+import tkern
+
+
+def _sin_fit(lib, device, start, steps=300):
+    x = lib.linspace(-math.pi, math.pi, 2000, device=device, dtype=lib.float)
+    y = lib.sin(x)
+    a, b, c, d = (lib.tensor(v, device=device, dtype=lib.float) for v in start)
+    losses = []
+    for _ in range(steps):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        losses.append((y_pred - y).pow(2).sum().item())
+        grad_y_pred = 2.0 * (y_pred - y)
+        grads = [grad_y_pred.sum(), (grad_y_pred * x).sum(), (grad_y_pred * x ** 2).sum(), (grad_y_pred * x ** 3).sum()]
+        for p, g in zip((a, b, c, d), grads):
+            p -= 1e-6 * g
+    return losses, [p.item() for p in (a, b, c, d)]
+
+
+def test_sin_fit_matches_torch(device):
+    start = np.random.default_rng(0).standard_normal(4).tolist()
+    expected_losses, expected = _sin_fit(torch, "cpu", start)
+    losses, actual = _sin_fit(tkern, device, start)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-4)
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-6)
+
+
+def _two_layer(lib, device, data, steps=50):
+    x, y, w1, w2 = (lib.tensor(v, device=device, dtype=lib.float) for v in data)
+    losses = []
+    for _ in range(steps):
+        h = x.mm(w1)
+        h_relu = h.clamp(min=0)
+        y_pred = h_relu.mm(w2)
+        loss = (y_pred - y).pow(2).sum().item()
+        losses.append(loss)
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h_relu.t().mm(grad_y_pred)
+        grad_h_relu = grad_y_pred.mm(w2.t())
+        grad_h = grad_h_relu.clone()
+        grad_h[h < 0] = 0
+        grad_w1 = x.t().mm(grad_h)
+        w1 -= 1e-6 * grad_w1
+        w2 -= 1e-6 * grad_w2
+    return losses
+
+
+def test_two_layer_network_by_hand_matches_torch(device):
+    rng = np.random.default_rng(1)
+    data = [rng.standard_normal(s).astype(np.float32) for s in ((64, 100), (64, 10), (100, 50), (50, 10))]
+    np.testing.assert_allclose(_two_layer(tkern, device, data), _two_layer(torch, "cpu", data), rtol=1e-4)
+
+
+def test_main_job_runs():
+    out = subprocess.run([sys.executable, "-m", "tkern"], capture_output=True, text=True, check=True, timeout=300).stdout
+    assert "step 2000: loss" in out and "Result: y =" in out and "devices: cpu" in out
+    final_loss = float(out.split("step 2000: loss")[1].split()[0])
+    assert final_loss < 50
