@@ -41,7 +41,7 @@ class Backend:
         raise NotImplementedError
 
     def reduce(self, op: str, out: Array, x: Array, dims: tuple, compute) -> None:
-        """out has x's shape with each reduced dim of size 1."""
+        """out has x's shape with the reduced dims removed, or kept with size 1 (keepdim)."""
         raise NotImplementedError
 
     def arg_reduce(self, op: str, values: Array | None, indices: Array, x: Array, dim: int | None) -> None:

@@ -231,13 +231,16 @@ class NumpyBackend(Backend):
         hx = host(x)
         o = host(out)
         ufunc = _REDUCE[op]
+        keepdims = out.ndim == x.ndim
         if op in ("all", "any"):
-            result = ufunc.reduce(hx.astype(bool, copy=False), axis=dims, keepdims=True)
-        elif op in ("max", "min"):
-            result = ufunc.reduce(hx, axis=dims, keepdims=True)
+            hx = hx.astype(bool, copy=False)
+            ct = np.dtype(np.bool_)
+        elif op not in ("max", "min"):
+            hx = _operand(x, ct)
+        if o.dtype == ct or op in ("max", "min"):
+            ufunc.reduce(hx, axis=dims, out=o, keepdims=keepdims)
         else:
-            result = ufunc.reduce(_operand(x, ct), axis=dims, keepdims=True, dtype=ct)
-        np.copyto(o, result, casting="unsafe")
+            np.copyto(o, ufunc.reduce(hx, axis=dims, dtype=ct, keepdims=keepdims), casting="unsafe")
 
     def arg_reduce(self, op, values, indices, x, dim):
         hx = host(x)

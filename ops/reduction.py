@@ -15,6 +15,9 @@ from .views import squeeze
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+_ALL_DIMS = [tuple(range(n)) for n in range(65)]
+
+
 def _accumulator(d: dtypes.dtype) -> dtypes.dtype:
     if d in (dtypes.float16, dtypes.bfloat16):
         return dtypes.float32
@@ -31,7 +34,7 @@ def _finish(out: Array, dims: tuple, keepdim: bool) -> Array:
 
 def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
     """sum, prod, max, min, all, any over ``dims`` (None: every dim)."""
-    dims = normalize_dims(dims, x.ndim) if x.ndim else ()
+    dims = _ALL_DIMS[x.ndim] if dims is None else normalize_dims(dims, x.ndim) if x.ndim else ()
     if op in ("sum", "prod"):
         result = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
         compute = _accumulator(result)
@@ -42,9 +45,10 @@ def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> A
         for d in dims:
             if x.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-    out = empty(_kept_shape(x.shape, dims), result, x.device)
+    shape = _kept_shape(x.shape, dims) if keepdim else tuple(s for i, s in enumerate(x.shape) if i not in dims)
+    out = empty(shape, result, x.device)
     backend_for(x.device).reduce(op, out, x, dims, compute)
-    return _finish(out, dims, keepdim)
+    return out
 
 
 def reduce_all_values(op: str, x: Array) -> Array:
