@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .array import numel_of
+from .array import contiguous_strides, numel_of
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
@@ -104,7 +104,7 @@ def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple):
     into the new dims that multiply to its size (torch's computeStride).
     """
     if numel_of(old_shape) == 0:
-        return tuple(contiguous_for(new_shape))
+        return contiguous_strides(tuple(new_shape))
     if not old_shape:
         return (1,) * len(new_shape)
     new_strides = [0] * len(new_shape)
@@ -129,14 +129,6 @@ def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple):
     if view_d != -1:
         return None
     return tuple(new_strides)
-
-
-def contiguous_for(shape: tuple) -> list:
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return strides[::-1]
 
 
 def check_shape_arg(size) -> tuple:
