@@ -33,10 +33,10 @@ class Array:
     only when first asked for them: most results of small ops never are.
     """
 
-    __slots__ = ("storage", "device", "shape", "strides", "offset", "dtype", "host")
+    __slots__ = ("_storage", "device", "shape", "strides", "offset", "dtype", "host")
 
     def __init__(self, storage: Storage, shape: tuple, strides: tuple, offset: int, dtype: dtype, host=None):
-        self.storage = storage
+        self._storage = storage
         self.device = storage.device
         self.shape = shape
         self.strides = strides
@@ -48,6 +48,7 @@ class Array:
     def around_host(cls, data, dtype: dtype, device) -> "Array":
         """A contiguous Array owning the C-contiguous host buffer ``data``."""
         a = cls.__new__(cls)
+        a._storage = None
         a.device = device
         a.shape = data.shape
         a.offset = 0
@@ -55,20 +56,19 @@ class Array:
         a.host = data
         return a
 
+    @property
+    def storage(self) -> Storage:
+        storage = self._storage
+        if storage is None:
+            storage = self._storage = Storage(self.host, self.host.nbytes, self.device)
+        return storage
+
     def shares_memory_with(self, other: "Array") -> bool:
         """Whether both view one storage (an Array whose storage was never made has no other views)."""
-        try:
-            mine = _STORAGE_SLOT.__get__(self, Array)
-            theirs = _STORAGE_SLOT.__get__(other, Array)
-        except AttributeError:
-            return False
-        return mine is theirs
+        return self._storage is not None and self._storage is other._storage
 
     def __getattr__(self, name: str):
-        # only reached for the slots around_host leaves unset
-        if name == "storage":
-            self.storage = Storage(self.host, self.host.nbytes, self.device)
-            return self.storage
+        # only reached for the strides of an Array made by around_host
         if name == "strides":
             self.strides = contiguous_strides(self.shape)
             return self.strides
@@ -99,5 +99,3 @@ class Array:
         """True when two elements share memory (a stride-0 dimension of size > 1)."""
         return any(st == 0 and sz > 1 for sz, st in zip(self.shape, self.strides))
 
-
-_STORAGE_SLOT = Array.__dict__["storage"]

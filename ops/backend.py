@@ -7,9 +7,15 @@ from .array import Array
 
 
 class Backend:
-    """Primitives on raw Arrays. Operands arrive expanded to the output's shape (stride 0 where
-    broadcast); the backend converts each operand to ``compute`` dtype on read and writes into
-    ``out`` with a cast to out's dtype. It never broadcasts, promotes, or sees autograd state.
+    """Primitives on raw Arrays. Promotion, broadcast shapes, output checks and errors are decided
+    before a primitive runs (ops/ does that once for every device); a backend never promotes or sees
+    autograd state.
+
+    Elementwise primitives get operands that broadcast to ``shape`` (ops.elementwise.expand_to gives
+    the stride-0 view for a backend that wants one) and Python scalars; they read each operand as
+    ``compute`` dtype and return the output: ``out`` itself when one is passed (already checked),
+    else a new contiguous Array of ``result`` dtype. Where compute and result differ (bool results of
+    comparisons, bfloat16 computed in float32) the value is cast on store.
     """
 
     def empty(self, shape: tuple, dtype, device: device) -> Array:
@@ -30,18 +36,30 @@ class Backend:
         """Strided copy with dtype conversion; src has out's shape."""
         raise NotImplementedError
 
-    def unary(self, op: str, out: Array, x: Array, compute) -> None:
+    def unary(self, op: str, x: Array, compute, result, out: Array | None = None) -> Array:
         raise NotImplementedError
 
-    def binary(self, op: str, out: Array, a, b, compute) -> None:
-        """a and b are Arrays or Python scalars."""
+    def binary(self, op: str, a, b, shape: tuple, compute, result, out: Array | None = None) -> Array:
+        """a and b are Arrays (at least one) or Python scalars."""
         raise NotImplementedError
 
-    def ternary(self, op: str, out: Array, a, b, c, compute) -> None:
+    def binary_launcher(self, op: str, compute, result, a_type, b_type):
+        """A callable (a, b, shape, out) -> Array doing what ``binary(op, a, b, shape, compute, result,
+        out)`` does, for operands of these dtypes (or Python scalar types). The caller caches it per
+        combination, so a backend can resolve its kernel and specialisation here once instead of on
+        every call."""
+        def launch(a, b, shape, out):
+            return self.binary(op, a, b, shape, compute, result, out)
+        return launch
+
+    def ternary(self, op: str, a, b, c, shape: tuple, compute, out: Array | None = None) -> Array:
+        """'where' (a is the bool condition) and 'clamp' (b, c are the bounds, either may be None);
+        the result has ``compute`` dtype."""
         raise NotImplementedError
 
-    def reduce(self, op: str, out: Array, x: Array, dims: tuple, compute) -> None:
-        """out has x's shape with the reduced dims removed, or kept with size 1 (keepdim)."""
+    def reduce(self, op: str, x: Array, dims: tuple, keepdim: bool, compute, result) -> Array:
+        """op over ``dims`` of x, accumulated in ``compute``: a new Array of ``result`` dtype with x's
+        shape less the reduced dims, or with them kept as size 1 (keepdim)."""
         raise NotImplementedError
 
     def arg_reduce(self, op: str, values: Array | None, indices: Array, x: Array, dim: int | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from tkern import dtypes
 from tkern.dtypes import result_type_of, scalar_dtype
 
-from .allocation import TORCH_TYPE_NAMES, bump_version, check_no_partial_overlap, check_output, empty
+from .allocation import TORCH_TYPE_NAMES, bump_version, check_no_partial_overlap, check_output
 from .array import Array
 from .backend import BACKENDS, backend_for
 from .shapes import broadcast_shapes, expand_strides
@@ -50,24 +50,22 @@ def _device_mismatch(a, b) -> RuntimeError:
         f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!")
 
 
-def _as_operand(x, shape: tuple, device):
-    """Expand an Array to the output shape; a 0-d CPU array beside GPU operands becomes a scalar."""
-    if not isinstance(x, Array):
-        return x
-    if x.device != device:
+def _on_device(x, device):
+    """A 0-d CPU Array beside operands on another device joins the op as a Python scalar."""
+    if type(x) is Array and x.device != device:
         return backend_for(x.device).to_numpy(x).item()
-    return expand_to(x, shape)
+    return x
 
 
-def _finish(op_runner, out: Array | None, shape, result_dtype, device, operands=()) -> Array:
-    if out is None:
-        out = empty(shape, result_dtype, device)
-    else:
+def _check_out(out: Array, shape: tuple, result_dtype, operands) -> None:
+    """torch's checks on an in-place or out= target, then its version bump; the full checks run only
+    when a cheap test says they might fail."""
+    if out.shape != shape or result_dtype.category > out.dtype.category or 0 in out.strides:
         check_output(out, shape, result_dtype)
-        check_no_partial_overlap(out, operands)
-        bump_version(out)
-    op_runner(out)
-    return out
+    for x in operands:
+        if type(x) is Array and x is not out and x.shares_memory_with(out):
+            check_no_partial_overlap(out, (x,))
+    bump_version(out)
 
 
 def unary(op: str, x: Array, out: Array | None = None) -> Array:
@@ -86,8 +84,9 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
                 raise RuntimeError(f"\"{op}\" not implemented for 'Bool'")
         result = d
     compute = result if op not in BOOL_RESULT_UNARY else d
-    backend = backend_for(x.device)
-    return _finish(lambda o: backend.unary(op, o, x, compute), out, x.shape, result, x.device, (x,))
+    if out is not None:
+        _check_out(out, x.shape, result, (x,))
+    return backend_for(x.device).unary(op, x, compute, result, out)
 
 
 def binary_result(op: str, a, b) -> tuple:
@@ -116,50 +115,58 @@ def binary_result(op: str, a, b) -> tuple:
     return promoted, promoted
 
 
-# (op, dtype or scalar type, is 0-d, ...) -> (compute, result): promotion is decided once per
-# combination, which keeps the per-call cost of small ops near numpy's own
-_BINARY_TYPES: dict = {}
-dtypes.on_default_dtype_change(_BINARY_TYPES.clear)
+# (op, device type, dtype or scalar type, is 0-d, ...) -> (compute, result, launch): promotion is
+# decided, and the backend's launcher bound, once per combination; a call then costs a dict lookup
+_BINARY_PLANS: dict = {}
+dtypes.on_default_dtype_change(_BINARY_PLANS.clear)
+
+
+def _plan_binary(op: str, a, b, device_type: str) -> tuple:
+    _check_scalar(a)
+    _check_scalar(b)
+    compute, result = binary_result(op, a, b)
+    operand_types = tuple(x.dtype if type(x) is Array else type(x) for x in (a, b))
+    backend = BACKENDS.get(device_type) or backend_for(a.device if type(a) is Array else b.device)
+    return compute, result, backend.binary_launcher(op, compute, result, *operand_types)
 
 
 def binary(op: str, a, b, out: Array | None = None) -> Array:
-    a_is_array = type(a) is Array
-    b_is_array = type(b) is Array
-    if a_is_array:
+    if type(a) is Array:
         device = a.device
-        key = (op, a.dtype, not a.shape, b.dtype, not b.shape) if b_is_array else (op, a.dtype, not a.shape, type(b))
-    elif b_is_array:
+        if type(b) is Array:
+            key = (op, device.type, a.dtype, not a.shape, b.dtype, not b.shape)
+        else:
+            key = (op, device.type, a.dtype, not a.shape, type(b))
+    elif type(b) is Array:
         device = b.device
-        key = (op, type(a), b.dtype, not b.shape)
+        key = (op, device.type, type(a), b.dtype, not b.shape)
     else:
         raise TypeError(f"{op}: expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}")
-    types = _BINARY_TYPES.get(key)
-    if types is None:
-        _check_scalar(a)
-        _check_scalar(b)
-        types = _BINARY_TYPES[key] = binary_result(op, a, b)
-    compute, result = types
+    plan = _BINARY_PLANS.get(key)
+    if plan is None:
+        plan = _BINARY_PLANS[key] = _plan_binary(op, a, b, device.type)
+    compute, result, launch = plan
     if op == "pow" and not compute.is_floating_point:
         _check_integer_power(b)
-    if a_is_array and b_is_array:
+    if type(a) is not Array:
+        shape = b.shape
+    elif type(b) is not Array:
+        shape = a.shape
+    else:
         shape = a.shape
         if shape != b.shape or device is not b.device:
             if device is not b.device and device != b.device:
+                # a 0-d CPU tensor beside a GPU tensor: the launcher bound for a's device won't do
                 device = common_device((a, b))
-            shape = broadcast_shapes(shape, b.shape)
-            a = _as_operand(a, shape, device)
-            b = _as_operand(b, shape, device)
-    else:
-        shape = a.shape if a_is_array else b.shape
-    backend = BACKENDS.get(device.type) or backend_for(device)
-    if out is None:
-        out = backend.empty(shape, result, device)
-    else:
-        check_output(out, shape, result)
-        check_no_partial_overlap(out, (a, b))
-        bump_version(out)
-    backend.binary(op, out, a, b, compute)
-    return out
+                a = _on_device(a, device)
+                b = _on_device(b, device)
+                launch = None
+            shape = broadcast_shapes(a.shape if type(a) is Array else (), b.shape if type(b) is Array else ())
+    if out is not None:
+        _check_out(out, shape, result, (a, b))
+    if launch is not None:
+        return launch(a, b, shape, out)
+    return backend_for(device).binary(op, a, b, shape, compute, result, out)
 
 
 def _check_scalar(x) -> None:
@@ -195,6 +202,7 @@ def _ternary(op: str, a, b, c, result, out) -> Array:
     operands = (a, b, c)
     device = common_device(operands)
     shape = broadcast_shapes(*(x.shape for x in operands if isinstance(x, Array)))
-    a, b, c = (_as_operand(x, shape, device) for x in operands)
-    backend = backend_for(device)
-    return _finish(lambda o: backend.ternary(op, o, a, b, c, result), out, shape, result, device, (a, b, c))
+    a, b, c = (_on_device(x, device) for x in operands)
+    if out is not None:
+        _check_out(out, shape, result, (a, b, c))
+    return backend_for(device).ternary(op, a, b, c, shape, result, out)

@@ -127,6 +127,11 @@ _BINARY = {
     "atan2": np.arctan2, "fmod": np.fmod, "trunc_divide": _trunc_divide,
 }
 
+# binary ops that numpy computes exactly like torch with no warnings to silence
+_DIRECT_BINARY = {op: _BINARY[op] for op in (
+    "add", "sub", "mul", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+    "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")}
+
 _REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum,
            "all": np.logical_and, "any": np.logical_or}
 
@@ -138,17 +143,37 @@ _MAY_WARN = frozenset(("log", "sqrt", "reciprocal", "div", "pow", "floor_divide"
                        "trunc_divide", "atan2"))
 
 
-def _small_integer_power(base: np.ndarray, exponent, out: np.ndarray) -> bool:
+def _small_integer_power(base: np.ndarray, exponent) -> np.ndarray:
     """Exponents 2 and 3 as multiplies: exact like torch, and far faster than libm's pow on
     negative bases."""
-    if exponent == 2:
-        np.multiply(base, base, out=out)
-        return True
-    if exponent == 3:
-        np.multiply(base, base, out=out)
-        np.multiply(out, base, out=out)
-        return True
-    return False
+    square = np.multiply(base, base)
+    return square if exponent == 2 else np.multiply(square, base, out=square if square.ndim else None)
+
+
+def _float_power_by_scalar(base: np.ndarray, exponent, out: np.ndarray | None = None) -> np.ndarray:
+    if exponent == 2 or exponent == 3:
+        value = _small_integer_power(base, exponent)
+    else:
+        with np.errstate(all="ignore"):
+            value = np.power(base, exponent)
+    if out is None:
+        return value
+    # never computed in place: out may be the base itself (x.pow_(3))
+    np.copyto(out, value, casting="unsafe")
+    return out
+
+
+def _result_array(value, result: dtypes.dtype) -> Array:
+    """A fresh numpy result (or numpy scalar, from 0-d operands) as an Array of ``result`` dtype."""
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
+    elif not value.flags.c_contiguous:
+        # numpy keeps a transposed input's layout; tkern's fresh outputs are always row-major
+        value = np.ascontiguousarray(value)
+    storage_type = _STORAGE_TYPES[result]
+    if value.dtype != storage_type:
+        value = value.astype(storage_type)
+    return Array.around_host(value, result, CPU)
 
 
 class NumpyBackend(Backend):
@@ -168,10 +193,12 @@ class NumpyBackend(Backend):
     def copy(self, out, src):
         np.copyto(host(out), host(src), casting="unsafe")
 
-    def unary(self, op, out, x, compute):
+    def unary(self, op, x, compute, result, out=None):
         ct = _COMPUTE_TYPES[compute]
-        o = host(out)
         hx = _operand(x, ct)
+        if out is None and type(_UNARY[op]) is np.ufunc and op not in _MAY_WARN:
+            return _result_array(_UNARY[op](hx), result)
+        o = host(out) if out is not None else np.empty(x.shape, _STORAGE_TYPES[result])
         if o.dtype == ct or op in ("logical_not", "isnan", "isinf", "isfinite"):
             target = o
         else:
@@ -183,64 +210,120 @@ class NumpyBackend(Backend):
             _UNARY[op](hx, out=target)
         if target is not o:
             np.copyto(o, target, casting="unsafe")
+        return out if out is not None else Array.around_host(o, result, CPU)
 
-    def binary(self, op, out, a, b, compute):
+    def binary(self, op, a, b, shape, compute, result, out=None):
         ct = _COMPUTE_TYPES[compute]
-        o = out.host
-        if o is None:
-            o = host(out)
         ha = _operand(a, ct)
         hb = _operand(b, ct)
-        target = o if o.dtype == ct or o.dtype == np.bool_ else np.empty(o.shape, ct)
-        if op == "pow" and type(b) is not Array and _small_integer_power(ha, hb, target):
-            pass
+        if out is None:
+            # the common case: numpy allocates the result inside the ufunc call
+            direct = _DIRECT_BINARY.get(op)
+            if direct is not None:
+                return _result_array(direct(ha, hb), result)
+            if op == "pow" and type(b) is not Array and (hb == 2 or hb == 3):
+                return _result_array(_small_integer_power(ha, hb), result)
+            o = np.empty(shape, _STORAGE_TYPES[result])
         else:
-            if op in _MAY_WARN:
-                if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
-                    raise RuntimeError("ZeroDivisionError")
-                with np.errstate(all="ignore"):
-                    _BINARY[op](ha, hb, out=target)
-            else:
+            o = out.host
+            if o is None:
+                o = host(out)
+        target = o if o.dtype == ct or o.dtype == np.bool_ else np.empty(o.shape, ct)
+        if op == "pow" and type(b) is not Array and (hb == 2 or hb == 3):
+            np.copyto(target, _small_integer_power(ha, hb), casting="unsafe")
+        elif op in _MAY_WARN:
+            if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
+                raise RuntimeError("ZeroDivisionError")
+            with np.errstate(all="ignore"):
                 _BINARY[op](ha, hb, out=target)
+        else:
+            _BINARY[op](ha, hb, out=target)
         if target is not o:
             np.copyto(o, target, casting="unsafe")
+        return out if out is not None else Array.around_host(o, result, CPU)
 
-    def ternary(self, op, out, a, b, c, compute):
+    def binary_launcher(self, op, compute, result, a_type, b_type):
         ct = _COMPUTE_TYPES[compute]
-        o = host(out)
+        direct = _DIRECT_BINARY.get(op)
+        if op == "pow" and ct.kind == "f" and b_type in (int, float):
+            direct = _float_power_by_scalar
+        python_ints = any(t is int or t is bool for t in (a_type, b_type))
+        if direct is None or python_ints and ct.kind in "iu":
+            # divisions, tensor exponents and Python ints that may need wrapping take the general path
+            return super().binary_launcher(op, compute, result, a_type, b_type)
+        a_ready = a_type.__class__ is dtypes.dtype and _STORAGE_TYPES[a_type] == ct
+        b_ready = b_type.__class__ is dtypes.dtype and _STORAGE_TYPES[b_type] == ct
+        storage_type = _STORAGE_TYPES[result]
+        natural_type = np.dtype(np.bool_) if result is dtypes.bool else ct
+        cast = storage_type != natural_type
+
+        def launch(a, b, shape, out):
+            if a_ready:
+                ha = a.host
+                if ha is None:
+                    ha = host(a)
+            else:
+                ha = _operand(a, ct)
+            if b_ready:
+                hb = b.host
+                if hb is None:
+                    hb = host(b)
+            else:
+                hb = _operand(b, ct)
+            if out is not None:
+                o = out.host
+                if o is None:
+                    o = host(out)
+                if o.dtype == natural_type:
+                    direct(ha, hb, out=o)
+                else:
+                    np.copyto(o, direct(ha, hb), casting="unsafe")
+                return out
+            value = direct(ha, hb)
+            if type(value) is not np.ndarray:
+                value = np.asarray(value)
+            elif not value.flags.c_contiguous:
+                value = np.ascontiguousarray(value)
+            if cast:
+                value = value.astype(storage_type)
+            return Array.around_host(value, result, CPU)
+        return launch
+
+    def ternary(self, op, a, b, c, shape, compute, out=None):
+        ct = _COMPUTE_TYPES[compute]
         if op == "where":
-            result = np.where(host(a), _operand(b, ct), _operand(c, ct))
-            np.copyto(o, result, casting="unsafe")
+            value = np.where(host(a), _operand(b, ct), _operand(c, ct))
         elif op == "clamp":
             hx, lo, hi = _operand(a, ct), _operand(b, ct), _operand(c, ct)
-            target = o if o.dtype == ct else np.empty(o.shape, ct)
             # torch propagates NaN from the input and from either bound
             if lo is None:
-                np.minimum(hx, hi, out=target)
+                value = np.minimum(hx, hi)
             elif hi is None:
-                np.maximum(hx, lo, out=target)
+                value = np.maximum(hx, lo)
             else:
-                np.minimum(np.maximum(hx, lo), hi, out=target)
-            if target is not o:
-                np.copyto(o, target, casting="unsafe")
+                value = np.minimum(np.maximum(hx, lo), hi)
         else:
             raise NotImplementedError(op)
+        if out is None:
+            return _result_array(value, compute)
+        np.copyto(host(out), value, casting="unsafe")
+        return out
 
-    def reduce(self, op, out, x, dims, compute):
-        ct = _COMPUTE_TYPES[compute]
-        hx = host(x)
-        o = host(out)
+    def reduce(self, op, x, dims, keepdim, compute, result):
+        hx = x.host
+        if hx is None:
+            hx = host(x)
         ufunc = _REDUCE[op]
-        keepdims = out.ndim == x.ndim
-        if op in ("all", "any"):
-            hx = hx.astype(bool, copy=False)
-            ct = np.dtype(np.bool_)
-        elif op not in ("max", "min"):
-            hx = _operand(x, ct)
-        if o.dtype == ct or op in ("max", "min"):
-            ufunc.reduce(hx, axis=dims, out=o, keepdims=keepdims)
+        if op == "sum" or op == "prod":
+            ct = _COMPUTE_TYPES[compute]
+            if hx.dtype != ct:
+                hx = hx.astype(ct)
+            value = ufunc.reduce(hx, dims, ct, None, keepdim)
+        elif op == "all" or op == "any":
+            value = ufunc.reduce(hx.astype(bool, copy=False), dims, None, None, keepdim)
         else:
-            np.copyto(o, ufunc.reduce(hx, axis=dims, dtype=ct, keepdims=keepdims), casting="unsafe")
+            value = ufunc.reduce(hx, dims, None, None, keepdim)
+        return _result_array(value, result)
 
     def arg_reduce(self, op, values, indices, x, dim):
         hx = host(x)

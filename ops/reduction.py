@@ -32,23 +32,33 @@ def _finish(out: Array, dims: tuple, keepdim: bool) -> Array:
     return out if keepdim else squeeze(out, dims) if dims else out
 
 
+def _reduce_types(op: str, d: dtypes.dtype, dtype) -> tuple:
+    """(compute, result) dtypes of a reduction, like torch."""
+    if op in ("sum", "prod"):
+        result = dtype or (d if d.is_floating_point else dtypes.int64)
+        return _accumulator(result), result
+    if op in ("all", "any"):
+        result = dtypes.uint8 if d is dtypes.uint8 else dtypes.bool
+        return result, result
+    return d, d
+
+
+# (op, input dtype, dtype argument) -> (compute, result), decided once per combination
+_REDUCE_TYPES: dict = {}
+
+
 def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
     """sum, prod, max, min, all, any over ``dims`` (None: every dim)."""
-    dims = _ALL_DIMS[x.ndim] if dims is None else normalize_dims(dims, x.ndim) if x.ndim else ()
-    if op in ("sum", "prod"):
-        result = dtype or (x.dtype if x.dtype.is_floating_point else dtypes.int64)
-        compute = _accumulator(result)
-    elif op in ("all", "any"):
-        result = compute = dtypes.uint8 if x.dtype is dtypes.uint8 else dtypes.bool
-    else:
-        result = compute = x.dtype
+    dims = _ALL_DIMS[len(x.shape)] if dims is None else normalize_dims(dims, x.ndim) if x.shape else ()
+    key = (op, x.dtype, dtype)
+    types = _REDUCE_TYPES.get(key)
+    if types is None:
+        types = _REDUCE_TYPES[key] = _reduce_types(op, x.dtype, dtype)
+    if op == "max" or op == "min":
         for d in dims:
             if x.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-    shape = _kept_shape(x.shape, dims) if keepdim else tuple(s for i, s in enumerate(x.shape) if i not in dims)
-    out = empty(shape, result, x.device)
-    backend_for(x.device).reduce(op, out, x, dims, compute)
-    return out
+    return backend_for(x.device).reduce(op, x, dims, keepdim, *types)
 
 
 def reduce_all_values(op: str, x: Array) -> Array:

@@ -98,7 +98,8 @@ def _dims(dim):
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
     """Sum over all or some dims: ``tkern.ones(2, 3).sum(1)``."""
-    return _result(wrap(ops.reduce("sum", input._a, _dims(dim), keepdim, dtype)), out)
+    total = wrap(ops.reduce("sum", input._a, _dims(dim), keepdim, dtype))
+    return total if out is None else _result(total, out)
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

@@ -308,7 +308,11 @@ class Tensor:
         return values.astype(dtype) if dtype is not None else values
 
     def item(self):
-        n = self._a.numel()
+        a = self._a
+        values = a.host
+        if values is not None and values.size == 1 and a.dtype is not dtypes.bfloat16:
+            return values.item()
+        n = a.numel()
         if n != 1:
             raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
         value = self._host()
