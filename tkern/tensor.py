@@ -17,9 +17,12 @@ from .size import Size
 _Number = (int, float, bool)
 
 
+_new_tensor = object.__new__
+
+
 def wrap(array: Array) -> "Tensor":
     """A new Tensor (no autograd history) around an Array."""
-    t = object.__new__(Tensor)
+    t = _new_tensor(Tensor)
     t._a = array
     return t
 
@@ -40,12 +43,24 @@ def unwrap(x):
 def _binary(op: str, a, b, out=None) -> "Tensor":
     if out is not None:
         return _into(out, lambda o: ops.binary(op, unwrap(a), unwrap(b), out=o), lambda: ops.binary(op, unwrap(a), unwrap(b)))
-    return wrap(ops.binary(op, unwrap(a), unwrap(b)))
+    # the operators' hot path: unwrap inlined for the common Tensor-Tensor case
+    t = _new_tensor(Tensor)
+    t._a = ops.binary(op, a._a if type(a) is Tensor else unwrap(a), b._a if type(b) is Tensor else unwrap(b))
+    return t
+
+
+def _reflected(op: str, self: "Tensor", other) -> "Tensor":
+    """``other op self`` for a non-Tensor ``other`` (Python calls __rmul__ and friends only then)."""
+    t = _new_tensor(Tensor)
+    t._a = ops.binary(op, unwrap(other), self._a)
+    return t
 
 
 def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
-    self._check_inplace()
-    ops.binary(op, self._a, unwrap(other), out=self._a)
+    if self._requires_grad:
+        self._check_inplace()
+    a = self._a
+    ops.binary(op, a, other._a if type(other) is Tensor else unwrap(other), out=a)
     return self
 
 
@@ -502,46 +517,46 @@ class Tensor:
 
     # ----- arithmetic -----
     def __add__(self, other):
-        return wrap(ops.binary("add", self._a, unwrap(other)))
+        return _binary("add", self, other)
 
     def __radd__(self, other):
-        return wrap(ops.binary("add", unwrap(other), self._a))
+        return _reflected("add", self, other)
 
     def __sub__(self, other):
-        return wrap(ops.binary("sub", self._a, unwrap(other)))
+        return _binary("sub", self, other)
 
     def __rsub__(self, other):
-        return wrap(ops.binary("sub", unwrap(other), self._a))
+        return _reflected("sub", self, other)
 
     def __mul__(self, other):
-        return wrap(ops.binary("mul", self._a, unwrap(other)))
+        return _binary("mul", self, other)
 
     def __rmul__(self, other):
-        return wrap(ops.binary("mul", unwrap(other), self._a))
+        return _reflected("mul", self, other)
 
     def __truediv__(self, other):
-        return wrap(ops.binary("div", self._a, unwrap(other)))
+        return _binary("div", self, other)
 
     def __rtruediv__(self, other):
-        return wrap(ops.binary("div", unwrap(other), self._a))
+        return _reflected("div", self, other)
 
     def __floordiv__(self, other):
-        return wrap(ops.binary("floor_divide", self._a, unwrap(other)))
+        return _binary("floor_divide", self, other)
 
     def __rfloordiv__(self, other):
-        return wrap(ops.binary("floor_divide", unwrap(other), self._a))
+        return _reflected("floor_divide", self, other)
 
     def __mod__(self, other):
-        return wrap(ops.binary("remainder", self._a, unwrap(other)))
+        return _binary("remainder", self, other)
 
     def __rmod__(self, other):
-        return wrap(ops.binary("remainder", unwrap(other), self._a))
+        return _reflected("remainder", self, other)
 
     def __pow__(self, other):
-        return wrap(ops.binary("pow", self._a, unwrap(other)))
+        return _binary("pow", self, other)
 
     def __rpow__(self, other):
-        return wrap(ops.binary("pow", unwrap(other), self._a))
+        return _reflected("pow", self, other)
 
     def __matmul__(self, other):
         return self.matmul(other)
