@@ -10,7 +10,7 @@ from .reduction import (ValuesIndices, arg_reduce, max_min_with_indices, mean, r
                         var)
 from .shapes import broadcast_shapes, check_shape_arg, normalize_dim
 from .views import (chunk, diagonal, expand, flatten, narrow, permute, reshape, select, split, squeeze, t,
-                    transpose, unbind, unflatten, unsqueeze, view)
+                    transpose, unbind, unflatten, unsqueeze, view, view_dtype)
 
 __all__ = [
     "TORCH_TYPE_NAMES", "Array", "ValuesIndices", "arg_reduce", "binary", "bmm", "broadcast_shapes", "cat",
@@ -18,5 +18,5 @@ __all__ = [
     "empty", "expand", "fill", "flatten", "getitem", "index_put", "matmul", "max_min_with_indices", "mean",
     "mm", "narrow", "normalize_dim", "permute", "reduce", "reduce_all_values", "reshape", "result_type",
     "select", "setitem", "split", "squeeze", "stack", "t", "transpose", "unary", "unbind", "unflatten",
-    "unsqueeze", "var", "view", "where",
+    "unsqueeze", "var", "view", "view_dtype", "where",
 ]

@@ -2,6 +2,7 @@
 the layout forces it, like torch)."""
 from __future__ import annotations
 
+from .allocation import TORCH_TYPE_NAMES
 from .array import Array
 from .copying import contiguous
 from .shapes import expand_strides, infer_size, normalize_dim, normalize_dims, view_strides
@@ -15,6 +16,35 @@ def view(x: Array, shape) -> Array:
             "view size is not compatible with input tensor's size and stride (at least one dimension "
             "spans across two contiguous subspaces). Use .reshape(...) instead.")
     return x.view_as(shape, strides, x.offset)
+
+
+def view_dtype(x: Array, dtype) -> Array:
+    """x's bytes read as another dtype (torch's Tensor.view(dtype)); with a different element size
+    the last dim, which must have stride 1, shrinks or grows by the size ratio."""
+    old, new = x.dtype.itemsize, dtype.itemsize
+    if old == new:
+        return Array(x.storage, x.shape, x.strides, x.offset, dtype)
+    names = f"to view {TORCH_TYPE_NAMES[x.dtype]} as {TORCH_TYPE_NAMES[dtype]} (different element sizes)"
+    if not x.shape:
+        raise RuntimeError(f"self.dim() cannot be 0 {names}")
+    if x.strides[-1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 {names}, but got {x.strides[-1]}")
+    if old > new:
+        ratio = old // new
+        shape = x.shape[:-1] + (x.shape[-1] * ratio,)
+        strides = tuple(st * ratio for st in x.strides[:-1]) + (1,)
+        return Array(x.storage, shape, strides, x.offset * ratio, dtype)
+    ratio = new // old
+    if x.shape[-1] % ratio:
+        raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {names}, but got {x.shape[-1]}")
+    if x.offset % ratio:
+        raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {names}, but got {x.offset}")
+    for i, st in enumerate(x.strides[:-1]):
+        if st % ratio:
+            raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {names}, but got {st}")
+    shape = x.shape[:-1] + (x.shape[-1] // ratio,)
+    strides = tuple(st // ratio for st in x.strides[:-1]) + (1,)
+    return Array(x.storage, shape, strides, x.offset // ratio, dtype)
 
 
 def reshape(x: Array, shape) -> Array:

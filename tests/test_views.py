@@ -1,13 +1,15 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import tkern
-from helpers import assert_same, check_error, make_pair, random_array
+from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array
 
 VIEWS = [
     lambda x: x.view(3, 8), lambda x: x.view(-1), lambda x: x.view(2, -1, 4), lambda x: x.reshape(4, 6),
-    lambda x: x.permute(2, 0, 1), lambda x: x.transpose(0, 2), lambda x: x[0].t(), lambda x: x.T, lambda x: x.mT,
+    lambda x: x.permute(2, 0, 1), lambda x: x.transpose(0, 2), lambda x: x[0].t(), lambda x: x[0].T, lambda x: x.mT,
     lambda x: x[:, :1].expand(2, 5, 4), lambda x: x[:1].expand_as(x), lambda x: x.unsqueeze(1), lambda x: x.unsqueeze(-1),
     lambda x: x[:, :1].squeeze(), lambda x: x[:, :1].squeeze(1), lambda x: x.squeeze(0), lambda x: x.flatten(),
     lambda x: x.flatten(1), lambda x: x.unflatten(2, (2, 2)), lambda x: x.narrow(1, 1, 2), lambda x: x.narrow(2, -2, 2),
@@ -92,3 +94,53 @@ def test_contiguous_and_clone(device):
     assert k[0, 0].item() != 100.0
     assert_same(t.t().contiguous(), kt.contiguous())
     assert kt.contiguous().stride() == (3, 1)
+
+
+VIEW_DTYPE_CASES = [
+    ((2, 3), tkern.float32, tkern.int32, lambda x: x),
+    ((2, 3), tkern.float32, tkern.float16, lambda x: x),
+    ((2, 3), tkern.float32, tkern.uint8, lambda x: x[:, 1:]),
+    ((2, 4), tkern.float32, tkern.float64, lambda x: x),
+    ((2, 4), tkern.float32, tkern.int64, lambda x: x[:, 2:]),
+    ((3, 4), tkern.float64, tkern.bfloat16, lambda x: x[::2]),
+    ((4, 2), tkern.float32, tkern.int32, lambda x: x.t()),
+    ((0, 4), tkern.int16, tkern.float64, lambda x: x.reshape(-1).view(0, 4)),
+    ((), tkern.float32, tkern.int32, lambda x: x),
+]
+
+
+@pytest.mark.parametrize("shape, dtype, target, select", VIEW_DTYPE_CASES)
+def test_view_dtype_reinterprets_bytes_like_torch(shape, dtype, target, select, device):
+    t, k = make_pair(random_array(shape), device, dtype)
+    tv, kv = select(t).view(TORCH_DTYPES[target]), select(k).view(target)
+    assert kv.dtype is target and kv.stride() == tv.stride() and kv.storage_offset() == tv.storage_offset()
+    assert_same(tv, kv)
+    if kv.numel():
+        k_first = select(k)
+        k_first.view(target).zero_()
+        select(t).view(TORCH_DTYPES[target]).zero_()
+        assert_same(t, k)
+
+
+@pytest.mark.parametrize("shape, dtype, target, select", [
+    ((2, 3), tkern.float32, tkern.float64, lambda x: x),
+    ((2, 3), tkern.float32, tkern.float16, lambda x: x.t()),
+    ((4,), tkern.float32, tkern.float64, lambda x: x[1:3]),
+    ((2, 4), tkern.float32, tkern.float64, lambda x: x[:, ::2]),
+    ((3, 2), tkern.float32, tkern.float64, lambda x: x[:, :1].expand(3, 2)),
+    ((), tkern.float32, tkern.float16, lambda x: x),
+])
+def test_view_dtype_errors(shape, dtype, target, select, device):
+    t, k = make_pair(random_array(shape), device, dtype)
+    error = check_error(lambda: select(t).view(TORCH_DTYPES[target]), lambda: select(k).view(target))
+    assert "different element sizes" in str(error)
+
+
+@pytest.mark.parametrize("ndim", [0, 1, 3])
+def test_T_warns_like_torch_for_other_than_two_dims(ndim):
+    k = tkern.ones((2,) * ndim)
+    with pytest.warns(UserWarning, match="x.T"):
+        k.T
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tkern.ones(2, 3).T

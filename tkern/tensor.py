@@ -230,6 +230,11 @@ class Tensor:
     def T(self) -> "Tensor":
         if self.ndim == 2:
             return self.t()
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+            "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+            "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.", UserWarning,
+            stacklevel=2)
         return self.permute(*reversed(range(self.ndim)))
 
     @property
@@ -397,7 +402,7 @@ class Tensor:
     # ----- views -----
     def view(self, *shape) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
-            raise NotImplementedError("Tensor.view(dtype) is not supported")
+            return wrap(ops.view_dtype(self._a, shape[0]))
         return wrap(ops.view(self._a, _dims_arg(shape)))
 
     def view_as(self, other: "Tensor") -> "Tensor":
