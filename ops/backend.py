@@ -106,4 +106,6 @@ def _load(dev: device) -> Backend:
         return BACKENDS["cpu"]
     from tkern import cuda
     cuda.check_available()
-    raise RuntimeError(f"tkern: no backend for device '{dev}'")
+    from .triton_backend import TritonBackend
+    BACKENDS["cuda"] = TritonBackend()
+    return BACKENDS["cuda"]

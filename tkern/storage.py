@@ -10,7 +10,7 @@ class Storage:
     ``version`` counts in-place writes; every view of the storage sees the same counter.
     """
 
-    __slots__ = ("data", "nbytes", "device", "version", "_bytes")
+    __slots__ = ("data", "nbytes", "device", "version", "_bytes", "_typed")
 
     def __init__(self, data: object, nbytes: int, device: device):
         self.data = data
@@ -18,3 +18,4 @@ class Storage:
         self.device = device
         self.version = 0
         self._bytes = None
+        self._typed = None

@@ -1,0 +1,81 @@
+"""The allocator for device 'cuda': the one module of tkern that imports torch.
+
+torch is used here for memory only: buffers are ``torch.empty`` of bytes (so torch's caching
+allocator is reused), typed views of them are what Triton kernels take as pointers, and bytes are
+copied host<->device and device<->device. Nothing here computes a value of a tkern operation.
+Under TRITON_INTERPRET=1 without a GPU, 'cuda' memory is host memory and the kernels run in
+Triton's interpreter.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tkern import dtypes
+from tkern.cuda import _gpu_count, _interpreting
+
+TORCH_DTYPES = {
+    dtypes.bool: torch.bool, dtypes.uint8: torch.uint8, dtypes.int8: torch.int8, dtypes.int16: torch.int16,
+    dtypes.int32: torch.int32, dtypes.int64: torch.int64, dtypes.float16: torch.float16,
+    dtypes.bfloat16: torch.bfloat16, dtypes.float32: torch.float32, dtypes.float64: torch.float64,
+}
+
+# allocations are rounded up so that every typed view of a buffer is whole
+_ALIGN = 16
+
+
+def _torch_device(index: int | None) -> torch.device:
+    if _interpreting() and _gpu_count() == 0:
+        return torch.device("cpu")
+    return torch.device("cuda", index or 0)
+
+
+def allocate(nbytes: int, index: int | None) -> torch.Tensor:
+    """A new uninitialised buffer of at least ``nbytes`` on GPU ``index``."""
+    rounded = max(-(-nbytes // _ALIGN) * _ALIGN, _ALIGN)
+    return torch.empty(rounded, dtype=torch.uint8, device=_torch_device(index))
+
+
+def typed(buffer: torch.Tensor, dtype) -> torch.Tensor:
+    """The whole buffer seen as elements of ``dtype``: what a kernel receives as a base pointer."""
+    return buffer.view(TORCH_DTYPES[dtype])
+
+
+def to_device(buffer: torch.Tensor, data: np.ndarray) -> None:
+    """Copy a C-contiguous host array into the start of ``buffer``."""
+    assert data.flags.c_contiguous
+    if data.nbytes:
+        source = torch.from_numpy(data.reshape(-1).view(np.uint8))
+        buffer[:data.nbytes].copy_(source)
+
+
+def to_host(buffer: torch.Tensor, start: int, nbytes: int) -> np.ndarray:
+    """``nbytes`` of ``buffer`` from byte ``start``, as a new host uint8 array."""
+    host = np.empty(nbytes, np.uint8)
+    if nbytes:
+        torch.from_numpy(host).copy_(buffer[start:start + nbytes])
+    return host
+
+
+def copy_bytes(dst: torch.Tensor, dst_start: int, src: torch.Tensor, src_start: int, nbytes: int) -> None:
+    """Device-to-device copy of raw bytes (between GPUs too)."""
+    if nbytes:
+        dst[dst_start:dst_start + nbytes].copy_(src[src_start:src_start + nbytes])
+
+
+def synchronize() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def device_name(index: int | None = None) -> str:
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(index or 0)
+    return "Triton interpreter (host memory)"
+
+
+def capability(index: int | None = None) -> tuple:
+    """(major, minor) compute capability; (0, 0) under the interpreter."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_capability(index or 0)
+    return (0, 0)

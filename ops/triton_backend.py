@@ -1,0 +1,96 @@
+"""The 'cuda' backend: every primitive as Triton kernels of this repository on raw device buffers.
+
+Memory comes from ops.cuda_memory (torch allocates and copies bytes, nothing more); the kernels live
+in ops/triton_*.py by family. With TRITON_INTERPRET=1 and no GPU the same kernels run in Triton's
+interpreter on host memory.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tkern import dtypes
+from tkern.storage import Storage
+
+from . import cuda_memory, triton_elementwise as elementwise, triton_indexing, triton_matmul, triton_random, triton_reduction
+from .array import Array, contiguous_strides, numel_of
+from .backend import Backend
+from .triton_launch import compute_type
+
+
+class TritonBackend(Backend):
+    def empty(self, shape, dtype, device):
+        nbytes = numel_of(shape) * dtype.itemsize
+        storage = Storage(cuda_memory.allocate(nbytes, device.index), nbytes, device)
+        return Array(storage, shape, contiguous_strides(shape), 0, dtype)
+
+    def from_numpy(self, array, device):
+        data = np.asarray(array)
+        if not data.flags.c_contiguous:
+            data = np.ascontiguousarray(data)  # (which would also make a 0-d array 1-d)
+        out = self.empty(data.shape, dtypes.from_numpy_dtype(data.dtype), device)
+        cuda_memory.to_device(out.storage.data, data)
+        return out
+
+    def to_numpy(self, src):
+        if not src.is_contiguous():
+            dense = self.empty(src.shape, src.dtype, src.device)
+            self.copy(dense, src)
+            src = dense
+        item = src.dtype.itemsize
+        raw = cuda_memory.to_host(src.storage.data, src.offset * item, src.numel() * item)
+        return raw.view(src.dtype.numpy).reshape(src.shape)
+
+    def fill(self, out, value):
+        elementwise.run_fill(out, value)
+
+    def copy(self, out, src):
+        if src.dtype is out.dtype and src.shape == out.shape and src.is_contiguous() and out.is_contiguous() \
+                and src.strides == out.strides:
+            item = src.dtype.itemsize
+            cuda_memory.copy_bytes(out.storage.data, out.offset * item, src.storage.data, src.offset * item,
+                                   src.numel() * item)
+            return
+        elementwise.run_unary(elementwise.copy_op, out, src, compute_type(out.dtype))
+
+    def unary(self, op, x, compute, result, out=None):
+        if out is None:
+            out = self.empty(x.shape, result, x.device)
+        elementwise.run_unary(elementwise.UNARY_OPS[op], out, x, compute_type(compute))
+        return out
+
+    def binary(self, op, a, b, shape, compute, result, out=None):
+        if out is None:
+            out = self.empty(shape, result, (a if type(a) is Array else b).device)
+        elementwise.run_binary(elementwise.binary_op(op, compute, b), out, a, b, compute_type(compute))
+        return out
+
+    def ternary(self, op, a, b, c, shape, compute, out=None):
+        if out is None:
+            out = self.empty(shape, compute, a.device)
+        if op == "clamp" and (b is None or c is None):
+            bound_op = elementwise.minimum_op if b is None else elementwise.maximum_op
+            elementwise.run_binary(bound_op, out, a, c if b is None else b, compute_type(compute))
+        else:
+            elementwise.run_ternary(elementwise.TERNARY_OPS[op], out, a, b, c, compute_type(compute))
+        return out
+
+    def reduce(self, op, x, dims, keepdim, compute, result):
+        return triton_reduction.reduce(self, op, x, dims, keepdim, compute, result)
+
+    def arg_reduce(self, op, values, indices, x, dim):
+        triton_reduction.arg_reduce(self, op, values, indices, x, dim)
+
+    def matmul(self, out, a, b, compute):
+        triton_matmul.matmul(self, out, a, b, compute)
+
+    def gather(self, out, x, indices):
+        triton_indexing.gather(self, out, x, indices)
+
+    def scatter(self, x, indices, values, accumulate):
+        triton_indexing.scatter(self, x, indices, values, accumulate)
+
+    def nonzero(self, x):
+        return triton_indexing.nonzero(self, x)
+
+    def random(self, kind, out, generator, low=None, high=None):
+        triton_random.random(self, kind, out, generator, low, high)

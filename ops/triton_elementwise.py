@@ -1,0 +1,596 @@
+"""Elementwise kernels: one generic kernel per arity, the operation passed as a constexpr function.
+
+Operands are base pointers plus element offset and strides (stride 0 where broadcast), so views are
+read in place; adjacent dims are coalesced before launch, which turns contiguous operands into the
+flat one-dim path. Python scalars are kernel arguments, not tensors.
+"""
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+from tkern import dtypes
+
+from .array import Array
+from .triton_launch import (BLOCK, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
+                            scalar_argument)
+
+# ----- indexing helpers -----
+
+
+@triton.jit
+def block_indices(WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    if WIDE:
+        return pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    return pid * BLOCK + tl.arange(0, BLOCK)
+
+
+@triton.jit
+def strided_offsets(idx, sizes, strides, NDIM: tl.constexpr):
+    """Element offsets of the row-major positions ``idx`` in a layout of ``sizes`` and ``strides``."""
+    if NDIM == 1:
+        off = idx * strides[0]
+    else:
+        off = idx * 0
+        rem = idx
+        for k in tl.static_range(NDIM):
+            d: tl.constexpr = NDIM - 1 - k
+            off += (rem % sizes[d]) * strides[d]
+            rem = rem // sizes[d]
+    return off
+
+
+@triton.jit
+def _operand(ptr, scalar, offset, idx, mask, sizes, strides, KIND: tl.constexpr, NDIM: tl.constexpr,
+             COMPUTE: tl.constexpr):
+    # KIND 0: a tensor operand; 1: a scalar passed by value; 2: a float64 scalar passed as its bits
+    if KIND == 0:
+        value = tl.load(ptr + offset + strided_offsets(idx, sizes, strides, NDIM), mask=mask).to(COMPUTE)
+    elif KIND == 2:
+        value = tl.cast(tl.cast(scalar, tl.int64), tl.float64, bitcast=True)
+    else:
+        value = tl.cast(scalar, COMPUTE)
+    return value
+
+
+# ----- the generic kernels -----
+
+
+@triton.jit
+def unary_kernel(out_ptr, x_ptr, n, sizes, out_strides, x_strides, out_offset, x_offset,
+                 OP: tl.constexpr, COMPUTE: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr,
+                 BLOCK: tl.constexpr):
+    idx = block_indices(WIDE, BLOCK)
+    mask = idx < n
+    x = tl.load(x_ptr + x_offset + strided_offsets(idx, sizes, x_strides, NDIM), mask=mask).to(COMPUTE)
+    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(x), mask=mask)
+
+
+@triton.jit(do_not_specialize=["a_scalar", "b_scalar"])
+def binary_kernel(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, n, sizes, out_strides, a_strides, b_strides,
+                  out_offset, a_offset, b_offset,
+                  OP: tl.constexpr, COMPUTE: tl.constexpr, A_KIND: tl.constexpr, B_KIND: tl.constexpr,
+                  NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    idx = block_indices(WIDE, BLOCK)
+    mask = idx < n
+    a = _operand(a_ptr, a_scalar, a_offset, idx, mask, sizes, a_strides, A_KIND, NDIM, COMPUTE)
+    b = _operand(b_ptr, b_scalar, b_offset, idx, mask, sizes, b_strides, B_KIND, NDIM, COMPUTE)
+    # a scalar operand becomes a block too: the ops may then mix predicates freely (and the
+    # interpreter mis-types predicates on scalars)
+    a, b = tl.broadcast(a, b)
+    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b), mask=mask)
+
+
+@triton.jit(do_not_specialize=["b_scalar", "c_scalar"])
+def ternary_kernel(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, n, sizes, out_strides, a_strides,
+                   b_strides, c_strides, out_offset, a_offset, b_offset, c_offset,
+                   OP: tl.constexpr, A_TYPE: tl.constexpr, COMPUTE: tl.constexpr, B_KIND: tl.constexpr,
+                   C_KIND: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    idx = block_indices(WIDE, BLOCK)
+    mask = idx < n
+    a = tl.load(a_ptr + a_offset + strided_offsets(idx, sizes, a_strides, NDIM), mask=mask).to(A_TYPE)
+    b = _operand(b_ptr, b_scalar, b_offset, idx, mask, sizes, b_strides, B_KIND, NDIM, COMPUTE)
+    c = _operand(c_ptr, c_scalar, c_offset, idx, mask, sizes, c_strides, C_KIND, NDIM, COMPUTE)
+    a, b = tl.broadcast(a, b)
+    a, c = tl.broadcast(a, c)
+    b, c = tl.broadcast(b, c)
+    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b, c), mask=mask)
+
+
+@triton.jit(do_not_specialize=["value"])
+def fill_kernel(out_ptr, value, n, sizes, out_strides, out_offset, KIND: tl.constexpr, COMPUTE: tl.constexpr,
+                NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    idx = block_indices(WIDE, BLOCK)
+    mask = idx < n
+    v = _operand(out_ptr, value, 0, idx, mask, sizes, out_strides, KIND, NDIM, COMPUTE)
+    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), tl.zeros_like(idx).to(COMPUTE) + v,
+             mask=mask)
+
+
+# ----- unary operations -----
+
+
+@triton.jit
+def _identity(x):
+    return x
+
+
+@triton.jit
+def _neg(x):
+    return -x
+
+
+@triton.jit
+def _abs(x):
+    if x.dtype.is_floating():
+        return tl.abs(x)
+    return tl.where(x < 0, -x, x)
+
+
+@triton.jit
+def _exp(x):
+    return tl.exp(x)
+
+
+@triton.jit
+def _log(x):
+    return tl.log(x)
+
+
+@triton.jit
+def _sqrt(x):
+    # correctly rounded like torch (tl.sqrt is approximate in float32; float64's is exact)
+    if x.dtype == tl.float32:
+        return tl.sqrt_rn(x)
+    return tl.sqrt(x)
+
+
+@triton.jit
+def _sin(x):
+    return tl.sin(x)
+
+
+@triton.jit
+def _cos(x):
+    return tl.cos(x)
+
+
+@triton.jit
+def _tanh(x):
+    # 1 - 2 / (exp(2|x|) + 1) in float64 has no cancellation worth the name above |x| ~ 1e-4;
+    # below, the series is exact to the last bit of a float64
+    w = x.to(tl.float64)
+    a = tl.abs(w)
+    big = 1.0 - 2.0 / (tl.exp(2.0 * a) + 1.0)
+    a2 = a * a
+    small = a * (1.0 - a2 * (1.0 / 3.0 - a2 * (2.0 / 15.0 - a2 * (17.0 / 315.0))))
+    t = tl.where(a < 1e-4, small, big)
+    return tl.where(w < 0, -t, t).to(x.dtype)
+
+
+@triton.jit
+def _sigmoid(x):
+    return 1.0 / (1.0 + tl.exp(-x))
+
+
+@triton.jit
+def _relu(x):
+    # NaN stays NaN, like torch
+    return tl.where(x < 0, tl.zeros_like(x), x)
+
+
+@triton.jit
+def _square(x):
+    return x * x
+
+
+@triton.jit
+def _reciprocal(x):
+    return 1.0 / x
+
+
+@triton.jit
+def _floor(x):
+    if x.dtype.is_floating():
+        return tl.floor(x)
+    return x
+
+
+@triton.jit
+def _ceil(x):
+    if x.dtype.is_floating():
+        return tl.ceil(x)
+    return x
+
+
+@triton.jit
+def _trunc(x):
+    if x.dtype.is_floating():
+        return tl.where(x < 0, tl.ceil(x), tl.floor(x))
+    return x
+
+
+@triton.jit
+def _round(x):
+    # half to even, like torch.round
+    if x.dtype.is_floating():
+        w = x.to(tl.float64)
+        r = tl.floor(w + 0.5)
+        tie = (r - w) == 0.5
+        odd = (r - 2.0 * tl.floor(r * 0.5)) != 0.0
+        r = tl.where(tie & odd, r - 1.0, r)
+        r = tl.where(r == 0, w * 0.0, r)
+        # beyond 2**52 every float64 is already an integer
+        return tl.where(tl.abs(w) >= 4503599627370496.0, w, r).to(x.dtype)
+    return x
+
+
+@triton.jit
+def _sign(x):
+    if x.dtype.is_floating():
+        s = tl.where(x > 0, 1.0, tl.where(x < 0, -1.0, 0.0)).to(x.dtype)
+        return tl.where(x != x, x, s)
+    return tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(x.dtype)
+
+
+@triton.jit
+def _logical_not(x):
+    return x == 0
+
+
+@triton.jit
+def _isnan(x):
+    return x != x
+
+
+@triton.jit
+def _isinf(x):
+    if x.dtype.is_floating():
+        return tl.abs(x) == float("inf")
+    return x != x
+
+
+@triton.jit
+def _isfinite(x):
+    if x.dtype.is_floating():
+        return (x == x) & (tl.abs(x) != float("inf"))
+    return x == x
+
+
+@triton.jit
+def _bitwise_not(x):
+    return ~x
+
+
+UNARY_OPS = {
+    "neg": _neg, "abs": _abs, "exp": _exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos, "tanh": _tanh,
+    "sigmoid": _sigmoid, "relu": _relu, "square": _square, "reciprocal": _reciprocal, "floor": _floor,
+    "ceil": _ceil, "trunc": _trunc, "round": _round, "sign": _sign, "logical_not": _logical_not,
+    "isnan": _isnan, "isinf": _isinf, "isfinite": _isfinite, "bitwise_not": _bitwise_not,
+}
+
+# ----- binary operations -----
+
+
+@triton.jit
+def _add(a, b):
+    return a + b
+
+
+@triton.jit
+def _sub(a, b):
+    return a - b
+
+
+@triton.jit
+def _mul(a, b):
+    return a * b
+
+
+@triton.jit
+def _div(a, b):
+    if a.dtype == tl.float32:
+        return tl.div_rn(a, b)
+    return a / b
+
+
+@triton.jit
+def _trunc_divide(a, b):
+    if a.dtype.is_floating():
+        return _trunc(_div(a, b))
+    # Triton's integer division truncates like C
+    return a // b
+
+
+@triton.jit
+def _floor_divide(a, b):
+    if a.dtype.is_floating():
+        # torch's div_floor: through fmod, so that (a // b) * b + a % b == a
+        mod = a % b
+        div = _div(a - mod, b)
+        div = tl.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1.0, div)
+        floored = tl.floor(div)
+        floored = tl.where(div - floored > 0.5, floored + 1.0, floored)
+        quotient = _div(a, b)
+        result = tl.where(div == 0, quotient * 0.0, floored)
+        return tl.where(b == 0, quotient, result)
+    q = a // b
+    return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)
+
+
+@triton.jit
+def _remainder(a, b):
+    # Python's sign convention: the result takes b's sign; Triton's % is C's fmod
+    r = a % b
+    return tl.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
+
+
+@triton.jit
+def _fmod(a, b):
+    return a % b
+
+
+@triton.jit
+def _integer_pow(a, b):
+    # square-and-multiply over the exponent's bits; negative exponents follow torch's integer pow
+    base = a + b * 0
+    e = b + a * 0
+    result = base * 0 + 1
+    for _ in tl.static_range(64):
+        result = tl.where((e & 1) != 0, result * base, result)
+        e = e >> 1
+        base = base * base
+    one = result * 0 + 1
+    negative = tl.where(a == 1, one, tl.where(a == -1, tl.where((b & 1) == 0, one, -one), one * 0))
+    return tl.where(b < 0, negative, result)
+
+
+@triton.jit
+def _float_pow(a, b):
+    # C's pow, in float64: |a| ** b through exp2/log2, then the sign and the special cases
+    w = a.to(tl.float64)
+    e = b.to(tl.float64)
+    magnitude = tl.exp2(e * tl.log2(tl.abs(w)))
+    integral = tl.floor(e) == e
+    odd = integral & (tl.abs(e) < 9007199254740992.0) & ((e - 2.0 * tl.floor(e * 0.5)) != 0.0)
+    negative_zero = w.to(tl.int64, bitcast=True) < 0
+    r = tl.where(w < 0, tl.where(integral, tl.where(odd, -magnitude, magnitude), float("nan")), magnitude)
+    at_zero = tl.where(e > 0, 0.0, float("inf"))
+    at_zero = tl.where(odd & negative_zero, -at_zero, at_zero)
+    r = tl.where(w == 0, at_zero, r)
+    r = tl.where((tl.abs(w) == 1) & (tl.abs(e) == float("inf")), 1.0, r)
+    r = tl.where(e != e, float("nan"), r)
+    r = tl.where((e == 0) | (w == 1), 1.0, r)
+    return r.to(a.dtype)
+
+
+@triton.jit
+def _pow(a, b):
+    if a.dtype.is_floating():
+        return _float_pow(a, b)
+    return _integer_pow(a, b)
+
+
+@triton.jit
+def _square_by_pow(a, b):
+    return a * a
+
+
+@triton.jit
+def _cube_by_pow(a, b):
+    return a * a * a
+
+
+@triton.jit
+def _maximum(a, b):
+    if a.dtype.is_floating():
+        return tl.where((a > b) | (a != a), a, b)
+    return tl.where(a > b, a, b)
+
+
+@triton.jit
+def _minimum(a, b):
+    if a.dtype.is_floating():
+        return tl.where((a < b) | (a != a), a, b)
+    return tl.where(a < b, a, b)
+
+
+@triton.jit
+def _eq(a, b):
+    return a == b
+
+
+@triton.jit
+def _ne(a, b):
+    return a != b
+
+
+@triton.jit
+def _lt(a, b):
+    return a < b
+
+
+@triton.jit
+def _le(a, b):
+    return a <= b
+
+
+@triton.jit
+def _gt(a, b):
+    return a > b
+
+
+@triton.jit
+def _ge(a, b):
+    return a >= b
+
+
+@triton.jit
+def _logical_and(a, b):
+    return (a != 0) & (b != 0)
+
+
+@triton.jit
+def _logical_or(a, b):
+    return (a != 0) | (b != 0)
+
+
+@triton.jit
+def _logical_xor(a, b):
+    return (a != 0) != (b != 0)
+
+
+@triton.jit
+def _bitwise_and(a, b):
+    return a & b
+
+
+@triton.jit
+def _bitwise_or(a, b):
+    return a | b
+
+
+@triton.jit
+def _bitwise_xor(a, b):
+    return a ^ b
+
+
+@triton.jit
+def _atan(x):
+    # two half-angle steps bring |x| under tan(pi/16); the series then converges to float64 accuracy
+    r = x / (1.0 + tl.sqrt(1.0 + x * x))
+    r = r / (1.0 + tl.sqrt(1.0 + r * r))
+    r2 = r * r
+    s = 1.0 / 17.0
+    s = 1.0 / 15.0 - r2 * s
+    s = 1.0 / 13.0 - r2 * s
+    s = 1.0 / 11.0 - r2 * s
+    s = 1.0 / 9.0 - r2 * s
+    s = 1.0 / 7.0 - r2 * s
+    s = 1.0 / 5.0 - r2 * s
+    s = 1.0 / 3.0 - r2 * s
+    s = 1.0 - r2 * s
+    return 4.0 * r * s
+
+
+@triton.jit
+def _atan2(a, b):
+    y = a.to(tl.float64)
+    x = b.to(tl.float64)
+    pi = 3.141592653589793
+    base = _atan(y / x)
+    r = tl.where(x > 0, base, tl.where(y >= 0, base + pi, base - pi))
+    r = tl.where(x == 0, tl.where(y > 0, pi / 2, tl.where(y < 0, -pi / 2, tl.where(x.to(tl.int64, bitcast=True) < 0, tl.where(y.to(tl.int64, bitcast=True) < 0, -pi, pi), y))), r)
+    return r.to(a.dtype)
+
+
+BINARY_OPS = {
+    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "floor_divide": _floor_divide, "remainder": _remainder,
+    "fmod": _fmod, "trunc_divide": _trunc_divide, "pow": _pow, "maximum": _maximum, "minimum": _minimum,
+    "eq": _eq, "ne": _ne, "lt": _lt, "le": _le, "gt": _gt, "ge": _ge, "logical_and": _logical_and,
+    "logical_or": _logical_or, "logical_xor": _logical_xor, "bitwise_and": _bitwise_and,
+    "bitwise_or": _bitwise_or, "bitwise_xor": _bitwise_xor, "atan2": _atan2,
+}
+
+# bool arithmetic is logic in torch (True + True is True)
+_BOOL_BINARY_OPS = {"add": _logical_or, "mul": _logical_and, "maximum": _logical_or, "minimum": _logical_and}
+
+# ----- ternary operations -----
+
+
+@triton.jit
+def _where(condition, a, b):
+    return tl.where(condition, a, b)
+
+
+@triton.jit
+def _clamp(x, low, high):
+    # NaN from the input or either bound propagates, like torch
+    return _minimum(_maximum(x, low), high)
+
+
+TERNARY_OPS = {"where": _where, "clamp": _clamp}
+
+
+# ----- launching -----
+
+
+def _layout(out: Array, operands: list) -> tuple:
+    """(n, sizes, [out strides, operand strides...]) with dims coalesced over every tensor operand."""
+    shape = out.shape
+    strides = [out.strides] + [broadcast_strides(x, shape) for x in operands if type(x) is Array]
+    sizes, merged = coalesce(shape, strides)
+    n = 1
+    for s in shape:
+        n *= s
+    return n, sizes, merged
+
+
+def _arguments(operands: list, merged_strides: list, compute, out: Array) -> list:
+    """(pointer, scalar, offset, strides, kind) per operand."""
+    result = []
+    tensor_strides = iter(merged_strides[1:])
+    for x in operands:
+        if type(x) is Array:
+            result.append((pointer(x), 0, x.offset, next(tensor_strides), 0))
+        else:
+            value, kind = scalar_argument(x, compute)
+            result.append((pointer(out), value, 0, merged_strides[0], kind))
+    return result
+
+
+def run_unary(op, out: Array, x: Array, compute) -> None:
+    """out = op(x) elementwise, x read as ``compute`` (a tl dtype); op is a jit function."""
+    n, sizes, (out_strides, x_strides) = _layout(out, [x])
+    if n == 0:
+        return
+    unary_kernel[grid_for(n)](pointer(out), pointer(x), n, sizes, out_strides, x_strides, out.offset, x.offset,
+                              OP=op, COMPUTE=compute, NDIM=len(sizes), WIDE=needs_int64(n, (out, x)),
+                              BLOCK=BLOCK)
+
+
+def run_binary(op, out: Array, a, b, compute) -> None:
+    n, sizes, merged = _layout(out, [a, b])
+    if n == 0:
+        return
+    (pa, sa, oa, ta, ka), (pb, sb, ob, tb, kb) = _arguments([a, b], merged, compute, out)
+    binary_kernel[grid_for(n)](pointer(out), pa, pb, sa, sb, n, sizes, merged[0], ta, tb, out.offset, oa, ob,
+                               OP=op, COMPUTE=compute, A_KIND=ka, B_KIND=kb, NDIM=len(sizes),
+                               WIDE=needs_int64(n, (out, a, b)), BLOCK=BLOCK)
+
+
+def run_ternary(op, out: Array, a: Array, b, c, compute) -> None:
+    n, sizes, merged = _layout(out, [a, b, c])
+    if n == 0:
+        return
+    args = _arguments([a, b, c], merged, compute, out)
+    (pa, _, oa, ta, _), (pb, sb, ob, tb, kb), (pc, sc, oc, tc, kc) = args
+    ternary_kernel[grid_for(n)](pointer(out), pa, pb, pc, sb, sc, n, sizes, merged[0], ta, tb, tc,
+                                out.offset, oa, ob, oc, OP=op, A_TYPE=compute_type(a.dtype), COMPUTE=compute,
+                                B_KIND=kb, C_KIND=kc, NDIM=len(sizes), WIDE=needs_int64(n, (out, a, b, c)),
+                                BLOCK=BLOCK)
+
+
+def run_fill(out: Array, value) -> None:
+    n, sizes, (out_strides,) = _layout(out, [])
+    if n == 0:
+        return
+    compute = compute_type(out.dtype)
+    scalar, kind = scalar_argument(value, compute)
+    fill_kernel[grid_for(n)](pointer(out), scalar, n, sizes, out_strides, out.offset, KIND=kind, COMPUTE=compute,
+                             NDIM=len(sizes), WIDE=needs_int64(n, (out,)), BLOCK=BLOCK)
+
+
+def binary_op(op: str, compute: dtypes.dtype, b=None):
+    """The jit function for a binary op at this compute dtype (and scalar exponent, for pow)."""
+    if compute is dtypes.bool and op in _BOOL_BINARY_OPS:
+        return _BOOL_BINARY_OPS[op]
+    if op == "pow" and type(b) is not Array and not isinstance(b, bool) and b in (2, 3):
+        return _square_by_pow if b == 2 else _cube_by_pow
+    return BINARY_OPS[op]
+
+
+copy_op = _identity
+maximum_op = _maximum
+minimum_op = _minimum

@@ -1,0 +1,110 @@
+"""What every Triton kernel launch of tkern needs: dtype maps, base pointers, layouts and scalars."""
+from __future__ import annotations
+
+import struct
+
+import triton
+import triton.language as tl
+
+from tkern import dtypes
+
+from . import cuda_memory
+from .array import Array
+
+TL_TYPES = {
+    dtypes.bool: tl.int1, dtypes.uint8: tl.uint8, dtypes.int8: tl.int8, dtypes.int16: tl.int16,
+    dtypes.int32: tl.int32, dtypes.int64: tl.int64, dtypes.float16: tl.float16, dtypes.bfloat16: tl.bfloat16,
+    dtypes.float32: tl.float32, dtypes.float64: tl.float64,
+}
+
+# the widest offset an int32 index can address
+_INT32_LIMIT = 2 ** 31 - 1
+
+BLOCK = 1024
+
+
+def compute_type(d: dtypes.dtype):
+    """Half types compute in float32 (torch's opmath), every other type in itself."""
+    if d is dtypes.float16 or d is dtypes.bfloat16:
+        return tl.float32
+    return TL_TYPES[d]
+
+
+def pointer(a: Array):
+    """The base pointer of a's storage typed as a's dtype (a torch view, cached per storage)."""
+    storage = a.storage
+    views = storage._typed
+    if views is None:
+        views = storage._typed = {}
+    view = views.get(a.dtype)
+    if view is None:
+        view = views[a.dtype] = cuda_memory.typed(storage.data, a.dtype)
+    return view
+
+
+def span(a: Array) -> int:
+    """One past the largest element offset a reaches from its storage's start."""
+    last = a.offset
+    for size, stride in zip(a.shape, a.strides):
+        if size == 0:
+            return 0
+        last += (size - 1) * abs(stride)
+    return last + 1
+
+
+def needs_int64(numel: int, arrays) -> bool:
+    return numel > _INT32_LIMIT or any(type(x) is Array and span(x) > _INT32_LIMIT for x in arrays)
+
+
+def coalesce(shape: tuple, strides_list: list) -> tuple:
+    """Drop size-1 dims and merge neighbours that every operand walks as one, so most layouts reach
+    the kernel as one or two dims; returns (shape, [strides per operand])."""
+    dims = [i for i, n in enumerate(shape) if n != 1]
+    if not dims:
+        return (1,), [(0,) for _ in strides_list]
+    new_shape = [shape[dims[0]]]
+    new_strides = [[s[dims[0]]] for s in strides_list]
+    for i in dims[1:]:
+        n = shape[i]
+        if all(st[-1] == s[i] * n for st, s in zip(new_strides, strides_list)):
+            new_shape[-1] *= n
+            for st, s in zip(new_strides, strides_list):
+                st[-1] = s[i]
+        else:
+            new_shape.append(n)
+            for st, s in zip(new_strides, strides_list):
+                st.append(s[i])
+    return tuple(new_shape), [tuple(st) for st in new_strides]
+
+
+def broadcast_strides(x: Array, shape: tuple) -> tuple:
+    """x's strides seen in ``shape`` (0 where x is broadcast), aligned on the right."""
+    lead = len(shape) - len(x.shape)
+    strides = [0] * lead
+    for size, stride, target in zip(x.shape, x.strides, shape[lead:]):
+        strides.append(stride if size == target else 0)
+    return tuple(strides)
+
+
+def scalar_argument(value, compute):
+    """(argument, kind) for a Python scalar operand: kind 1 passes it by value; float64 values pass
+    their bits (kind 2), since Triton passes Python floats as float32."""
+    if compute is tl.float64 and not isinstance(value, bool):
+        return struct.unpack("<q", struct.pack("<d", float(value)))[0], 2
+    if compute.is_floating() and not isinstance(value, bool):
+        return float(value), 1
+    if isinstance(value, float):
+        # only an int compute type gets here with a float: torch truncates
+        return int(value), 1
+    if compute.is_int_unsigned() or compute.primitive_bitwidth < 64:
+        bits = compute.primitive_bitwidth
+        value = int(value) & ((1 << bits) - 1)
+        if not compute.is_int_unsigned() and bits > 1 and value >= 1 << (bits - 1):
+            value -= 1 << bits
+        return (int(bool(value)) if bits == 1 else value), 1
+    value = int(value) & (2 ** 64 - 1)
+    return (value - 2 ** 64 if value >= 2 ** 63 else value), 1
+
+
+def grid_for(n: int, block: int = BLOCK) -> tuple:
+    return (max(triton.cdiv(n, block), 1),)
