@@ -12,7 +12,7 @@ import triton.language as tl
 from tkern import dtypes
 
 from .array import Array
-from .triton_launch import (BLOCK, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
+from .triton_launch import (block_for, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
                             scalar_argument)
 
 # ----- indexing helpers -----
@@ -545,9 +545,10 @@ def run_unary(op, out: Array, x: Array, compute) -> None:
     n, sizes, (out_strides, x_strides) = _layout(out, [x])
     if n == 0:
         return
-    unary_kernel[grid_for(n)](pointer(out), pointer(x), n, sizes, out_strides, x_strides, out.offset, x.offset,
+    block = block_for(n)
+    unary_kernel[grid_for(n, block)](pointer(out), pointer(x), n, sizes, out_strides, x_strides, out.offset, x.offset,
                               OP=op, COMPUTE=compute, NDIM=len(sizes), WIDE=needs_int64(n, (out, x)),
-                              BLOCK=BLOCK)
+                              BLOCK=block)
 
 
 def run_binary(op, out: Array, a, b, compute) -> None:
@@ -555,9 +556,10 @@ def run_binary(op, out: Array, a, b, compute) -> None:
     if n == 0:
         return
     (pa, sa, oa, ta, ka), (pb, sb, ob, tb, kb) = _arguments([a, b], merged, compute, out)
-    binary_kernel[grid_for(n)](pointer(out), pa, pb, sa, sb, n, sizes, merged[0], ta, tb, out.offset, oa, ob,
+    block = block_for(n)
+    binary_kernel[grid_for(n, block)](pointer(out), pa, pb, sa, sb, n, sizes, merged[0], ta, tb, out.offset, oa, ob,
                                OP=op, COMPUTE=compute, A_KIND=ka, B_KIND=kb, NDIM=len(sizes),
-                               WIDE=needs_int64(n, (out, a, b)), BLOCK=BLOCK)
+                               WIDE=needs_int64(n, (out, a, b)), BLOCK=block)
 
 
 def run_ternary(op, out: Array, a: Array, b, c, compute) -> None:
@@ -566,10 +568,11 @@ def run_ternary(op, out: Array, a: Array, b, c, compute) -> None:
         return
     args = _arguments([a, b, c], merged, compute, out)
     (pa, _, oa, ta, _), (pb, sb, ob, tb, kb), (pc, sc, oc, tc, kc) = args
-    ternary_kernel[grid_for(n)](pointer(out), pa, pb, pc, sb, sc, n, sizes, merged[0], ta, tb, tc,
+    block = block_for(n)
+    ternary_kernel[grid_for(n, block)](pointer(out), pa, pb, pc, sb, sc, n, sizes, merged[0], ta, tb, tc,
                                 out.offset, oa, ob, oc, OP=op, A_TYPE=compute_type(a.dtype), COMPUTE=compute,
                                 B_KIND=kb, C_KIND=kc, NDIM=len(sizes), WIDE=needs_int64(n, (out, a, b, c)),
-                                BLOCK=BLOCK)
+                                BLOCK=block)
 
 
 def run_fill(out: Array, value) -> None:
@@ -578,8 +581,9 @@ def run_fill(out: Array, value) -> None:
         return
     compute = compute_type(out.dtype)
     scalar, kind = scalar_argument(value, compute)
-    fill_kernel[grid_for(n)](pointer(out), scalar, n, sizes, out_strides, out.offset, KIND=kind, COMPUTE=compute,
-                             NDIM=len(sizes), WIDE=needs_int64(n, (out,)), BLOCK=BLOCK)
+    block = block_for(n)
+    fill_kernel[grid_for(n, block)](pointer(out), scalar, n, sizes, out_strides, out.offset, KIND=kind, COMPUTE=compute,
+                             NDIM=len(sizes), WIDE=needs_int64(n, (out,)), BLOCK=block)
 
 
 def binary_op(op: str, compute: dtypes.dtype, b=None):

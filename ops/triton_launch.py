@@ -7,6 +7,7 @@ import triton
 import triton.language as tl
 
 from tkern import dtypes
+from tkern.cuda import _interpreting
 
 from . import cuda_memory
 from .array import Array
@@ -21,6 +22,7 @@ TL_TYPES = {
 _INT32_LIMIT = 2 ** 31 - 1
 
 BLOCK = 1024
+INTERPRETING = _interpreting()
 
 
 def compute_type(d: dtypes.dtype):
@@ -104,6 +106,14 @@ def scalar_argument(value, compute):
         return (int(bool(value)) if bits == 1 else value), 1
     value = int(value) & (2 ** 64 - 1)
     return (value - 2 ** 64 if value >= 2 ** 63 else value), 1
+
+
+def block_for(n: int) -> int:
+    """Elements per program: BLOCK on a GPU; under the interpreter, where every program is a Python
+    loop iteration, as few programs as the sizes allow."""
+    if INTERPRETING:
+        return min(max(triton.next_power_of_2(n), 16), 1 << 16)
+    return BLOCK
 
 
 def grid_for(n: int, block: int = BLOCK) -> tuple:
