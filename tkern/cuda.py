@@ -50,3 +50,18 @@ def check_available() -> None:
     reason = unavailable_reason()
     if reason is not None:
         raise RuntimeError(f"tkern: device 'cuda' is not available: {reason}")
+
+
+def synchronize(device=None) -> None:
+    """Wait for every kernel launched on the GPU (a no-op under the interpreter)."""
+    check_available()
+    from tkern.ops import cuda_memory
+    cuda_memory.synchronize()
+
+
+def get_device_name(device=None) -> str:
+    check_available()
+    from tkern.ops import cuda_memory
+    from .device import as_device
+    index = as_device(device if device is not None else "cuda").index
+    return cuda_memory.device_name(index)
