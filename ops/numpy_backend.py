@@ -135,6 +135,8 @@ _DIRECT_BINARY = {op: _BINARY[op] for op in (
 _REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum,
            "all": np.logical_and, "any": np.logical_or}
 
+_UNIFORM_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8}
+
 _INTEGER_DIVISIONS = frozenset(("floor_divide", "remainder", "fmod", "div", "trunc_divide"))
 
 # ops whose inputs may leave their domain (1/0, log(-1)): torch computes these silently, so numpy's
@@ -371,6 +373,10 @@ class NumpyBackend(Backend):
         if kind == "uniform":
             ct = o.dtype if o.dtype in (np.float32, np.float64) else np.dtype(np.float32)
             values = rng.random(o.shape, dtype=ct)
+            bits = _UNIFORM_BITS.get(out.dtype)
+            if bits is not None:
+                # as many random bits as the type holds, so rounding can never reach 1.0 (torch's [0, 1))
+                values = np.floor(values * 2.0 ** bits) * 2.0 ** -bits
         elif kind == "normal":
             ct = o.dtype if o.dtype in (np.float32, np.float64) else np.dtype(np.float32)
             values = rng.standard_normal(o.shape, dtype=ct)

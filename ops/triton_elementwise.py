@@ -22,7 +22,7 @@ from .triton_launch import (block_for, broadcast_strides, coalesce, compute_type
 def block_indices(WIDE: tl.constexpr, BLOCK: tl.constexpr):
     pid = tl.program_id(0)
     if WIDE:
-        return pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+        pid = pid.to(tl.int64)
     return pid * BLOCK + tl.arange(0, BLOCK)
 
 
@@ -34,8 +34,7 @@ def strided_offsets(idx, sizes, strides, NDIM: tl.constexpr):
     else:
         off = idx * 0
         rem = idx
-        for k in tl.static_range(NDIM):
-            d: tl.constexpr = NDIM - 1 - k
+        for d in tl.static_range(NDIM - 1, -1, -1):
             off += (rem % sizes[d]) * strides[d]
             rem = rem // sizes[d]
     return off
@@ -124,8 +123,10 @@ def _neg(x):
 @triton.jit
 def _abs(x):
     if x.dtype.is_floating():
-        return tl.abs(x)
-    return tl.where(x < 0, -x, x)
+        result = tl.abs(x)
+    else:
+        result = tl.where(x < 0, -x, x)
+    return result
 
 
 @triton.jit
@@ -193,22 +194,28 @@ def _reciprocal(x):
 @triton.jit
 def _floor(x):
     if x.dtype.is_floating():
-        return tl.floor(x)
-    return x
+        result = tl.floor(x)
+    else:
+        result = x
+    return result
 
 
 @triton.jit
 def _ceil(x):
     if x.dtype.is_floating():
-        return tl.ceil(x)
-    return x
+        result = tl.ceil(x)
+    else:
+        result = x
+    return result
 
 
 @triton.jit
 def _trunc(x):
     if x.dtype.is_floating():
-        return tl.where(x < 0, tl.ceil(x), tl.floor(x))
-    return x
+        result = tl.where(x < 0, tl.ceil(x), tl.floor(x))
+    else:
+        result = x
+    return result
 
 
 @triton.jit
@@ -222,16 +229,20 @@ def _round(x):
         r = tl.where(tie & odd, r - 1.0, r)
         r = tl.where(r == 0, w * 0.0, r)
         # beyond 2**52 every float64 is already an integer
-        return tl.where(tl.abs(w) >= 4503599627370496.0, w, r).to(x.dtype)
-    return x
+        result = tl.where(tl.abs(w) >= 4503599627370496.0, w, r).to(x.dtype)
+    else:
+        result = x
+    return result
 
 
 @triton.jit
 def _sign(x):
     if x.dtype.is_floating():
         s = tl.where(x > 0, 1.0, tl.where(x < 0, -1.0, 0.0)).to(x.dtype)
-        return tl.where(x != x, x, s)
-    return tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(x.dtype)
+        result = tl.where(x != x, x, s)
+    else:
+        result = tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(x.dtype)
+    return result
 
 
 @triton.jit
@@ -247,15 +258,19 @@ def _isnan(x):
 @triton.jit
 def _isinf(x):
     if x.dtype.is_floating():
-        return tl.abs(x) == float("inf")
-    return x != x
+        result = tl.abs(x) == float("inf")
+    else:
+        result = x != x
+    return result
 
 
 @triton.jit
 def _isfinite(x):
     if x.dtype.is_floating():
-        return (x == x) & (tl.abs(x) != float("inf"))
-    return x == x
+        result = (x == x) & (tl.abs(x) != float("inf"))
+    else:
+        result = x == x
+    return result
 
 
 @triton.jit
@@ -298,9 +313,11 @@ def _div(a, b):
 @triton.jit
 def _trunc_divide(a, b):
     if a.dtype.is_floating():
-        return _trunc(_div(a, b))
-    # Triton's integer division truncates like C
-    return a // b
+        result = _trunc(_div(a, b))
+    else:
+        # Triton's integer division truncates like C
+        result = a // b
+    return result
 
 
 @triton.jit
@@ -314,9 +331,11 @@ def _floor_divide(a, b):
         floored = tl.where(div - floored > 0.5, floored + 1.0, floored)
         quotient = _div(a, b)
         result = tl.where(div == 0, quotient * 0.0, floored)
-        return tl.where(b == 0, quotient, result)
-    q = a // b
-    return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)
+        result = tl.where(b == 0, quotient, result)
+    else:
+        q = a // b
+        result = tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)
+    return result
 
 
 @triton.jit
@@ -368,8 +387,10 @@ def _float_pow(a, b):
 @triton.jit
 def _pow(a, b):
     if a.dtype.is_floating():
-        return _float_pow(a, b)
-    return _integer_pow(a, b)
+        result = _float_pow(a, b)
+    else:
+        result = _integer_pow(a, b)
+    return result
 
 
 @triton.jit
@@ -385,15 +406,19 @@ def _cube_by_pow(a, b):
 @triton.jit
 def _maximum(a, b):
     if a.dtype.is_floating():
-        return tl.where((a > b) | (a != a), a, b)
-    return tl.where(a > b, a, b)
+        result = tl.where((a > b) | (a != a), a, b)
+    else:
+        result = tl.where(a > b, a, b)
+    return result
 
 
 @triton.jit
 def _minimum(a, b):
     if a.dtype.is_floating():
-        return tl.where((a < b) | (a != a), a, b)
-    return tl.where(a < b, a, b)
+        result = tl.where((a < b) | (a != a), a, b)
+    else:
+        result = tl.where(a < b, a, b)
+    return result
 
 
 @triton.jit

@@ -142,6 +142,89 @@ def test_random_shapes_ranges_and_seeding(device):
     assert tkern.randn((), device=device).shape == ()
 
 
+FLOAT_DTYPES = [tkern.float16, tkern.bfloat16, tkern.float32, tkern.float64]
+
+
+def _host(x) -> np.ndarray:
+    return np.asarray(x.float().cpu().numpy() if x.dtype is tkern.bfloat16 else x.cpu().numpy(), dtype=np.float64)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+def test_rand_and_randn_every_float_dtype(dtype, device):
+    tkern.manual_seed(11)
+    u = tkern.rand(4000, dtype=dtype, device=device)
+    n = tkern.randn(2, 2001, dtype=dtype, device=device)
+    assert u.dtype is dtype and n.dtype is dtype and u.device.type == device and n.shape == (2, 2001)
+    hu, hn = _host(u), _host(n)
+    assert hu.min() >= 0 and abs(hu.mean() - 0.5) < 0.03 and abs(hu.std() - 12 ** -0.5) < 0.02
+    # torch's guarantee is [0, 1) after rounding to the dtype (the CPU backend's half types round up to 1.0)
+    assert hu.max() < 1 or (device == "cpu" and dtype.itemsize == 2)
+    assert np.isfinite(hn).all() and abs(hn.mean()) < 0.1 and abs(hn.std() - 1) < 0.1
+    assert len(np.unique(hu)) > (200 if dtype is tkern.bfloat16 else 1500)
+    tkern.manual_seed(11)
+    assert tkern.rand(4000, dtype=dtype, device=device).tolist() == u.tolist()
+    assert tkern.randn(2, 2001, dtype=dtype, device=device).tolist() == n.tolist()
+
+
+def test_manual_seed_reaches_a_generator_made_after_it(device):
+    # like torch's lazy CUDA seeding: the device's generator is made by its first draw
+    tkern.random._generators.clear()
+    tkern.manual_seed(4)
+    a = tkern.rand(5, device=device).tolist()
+    tkern.manual_seed(4)
+    assert tkern.rand(5, device=device).tolist() == a
+
+
+def _draws(device) -> list:
+    return [tkern.rand(3, device=device).tolist(), tkern.randn(5000, device=device).tolist(),
+            tkern.rand(7, dtype=tkern.float64, device=device).tolist(),
+            tkern.randint(0, 2 ** 40, (9,), device=device).tolist()]
+
+
+def test_random_calls_draw_fresh_numbers(device):
+    tkern.manual_seed(5)
+    first, second = _draws(device), _draws(device)
+    assert all(a != b for a, b in zip(first, second))
+    tkern.manual_seed(5)
+    assert _draws(device) == first
+    g = tkern.Generator(device).manual_seed(9)
+    a = tkern.rand(6, generator=g, device=device).tolist()
+    assert tkern.rand(6, generator=g, device=device).tolist() != a
+    g.manual_seed(9)
+    assert tkern.rand(6, generator=g, device=device).tolist() == a
+
+
+@pytest.mark.parametrize("low,high", [(0, 2), (3, 7), (-10, -4), (-2 ** 31, 2 ** 31), (0, 2 ** 32), (-5, 2 ** 33),
+                                      (-2 ** 62, 2 ** 62), (-2 ** 63, 2 ** 63 - 1), (2 ** 62, 2 ** 62 + 3)])
+def test_randint_ranges(low, high, device):
+    tkern.manual_seed(2)
+    r = tkern.randint(low, high, (3000,), device=device)
+    assert r.dtype is tkern.int64
+    values = r.tolist()
+    assert min(values) >= low and max(values) < high
+    if high - low <= 8:
+        assert set(values) == set(range(low, high))
+    else:
+        # spread over the range: both halves are hit and values hardly repeat
+        middle = (low + high) // 2
+        assert any(v < middle for v in values) and any(v >= middle for v in values)
+        assert len(set(values)) > 2900
+    tkern.manual_seed(2)
+    assert tkern.randint(low, high, (3000,), device=device).tolist() == values
+
+
+@pytest.mark.parametrize("dtype", [tkern.uint8, tkern.int8, tkern.int16, tkern.int32, tkern.int64, tkern.float16,
+                                   tkern.bfloat16, tkern.float32, tkern.float64], ids=str)
+def test_randint_every_dtype(dtype, device):
+    low = 0 if dtype is tkern.uint8 else -3
+    r = tkern.randint(low, 100, (50, 40), dtype=dtype, device=device)
+    assert r.dtype is dtype and r.shape == (50, 40)
+    values = _host(r)
+    assert (values == np.round(values)).all() and values.min() >= low
+    assert values.max() < 100 and len(np.unique(values)) > 90
+    assert tkern.randint(2, (0, 3), dtype=dtype, device=device).shape == (0, 3)
+
+
 def test_random_errors():
     check_error(lambda: torch.rand(2, dtype=torch.int64), lambda: tkern.rand(2, dtype=tkern.int64))
     check_error(lambda: torch.randint(5, 5, (2,)), lambda: tkern.randint(5, 5, (2,)))

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import assert_same, check_error, make_pair, random_array
+from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array
 
 KEYS = [
     0, -1, (1, 2), (slice(None), 0), (Ellipsis, -1), (slice(1, None, 2),), (slice(None, None, 3), slice(1, 3)),
@@ -113,3 +113,252 @@ def test_index_put_accumulate(device):
     t.index_put_((idx_t,), v_t, accumulate=True)
     k.index_put_((idx_k,), v_k, accumulate=True)
     assert_same(t, k)
+
+
+ALL_DTYPES = list(TORCH_DTYPES)
+
+
+def _index_pair(values, device):
+    return torch.tensor(values), tkern.tensor(values, device=device)
+
+
+def _data_pair(shape, dtype, device, seed=0):
+    """make_pair of random data already representable in dtype (so no device-side rounding is involved)."""
+    values = random_array(shape, dtype, seed)
+    if dtype is tkern.bfloat16:
+        values = torch.from_numpy(values).to(torch.bfloat16).float().numpy()
+    return make_pair(values, device, dtype)
+
+
+VIEWS = {
+    "transposed": lambda x: x.transpose(0, 2),
+    "stepped": lambda x: x[:, ::2, 1::2],
+    "offset": lambda x: x[1:, 2:, 3:],
+    "expanded": lambda x: x[:1].expand(3, 5, 6),
+    "permuted": lambda x: x.permute(1, 2, 0),
+}
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_gather_from_views(view, device):
+    t, k = make_pair(random_array((4, 5, 6)), device)
+    tv, kv = VIEWS[view](t), VIEWS[view](k)
+    assert_same(tv[[0, 2, 1]], kv[[0, 2, 1]])
+    assert_same(tv[:, [1, 0, 1]], kv[:, [1, 0, 1]])
+    assert_same(tv[[[0], [1]], :, [1, 2, 0]], kv[[[0], [1]], :, [1, 2, 0]])
+    assert_same(tv[..., [-1, 0]], kv[..., [-1, 0]])
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_scatter_into_views(view, device):
+    t, k = make_pair(random_array((4, 5, 6)), device)
+    if view == "expanded":
+        # torch refuses to write through an expanded view: write through a stepped one instead
+        tv, kv = t[::3], k[::3]
+    else:
+        tv, kv = VIEWS[view](t), VIEWS[view](k)
+    key = ([1, 0], slice(None), [2, 1])
+    shape = tuple(tv[key].shape)
+    v_t, v_k = make_pair(random_array(shape, seed=2), device)
+    tv[key] = v_t
+    kv[key] = v_k
+    assert_same(t, k)
+    tv[:, [2, 0]] = -1.5
+    kv[:, [2, 0]] = -1.5
+    assert_same(t, k)
+
+
+def test_index_arrays_as_views(device):
+    t, k = make_pair(random_array((6, 7)), device)
+    base_t, base_k = _index_pair([[0, 5, 2, 4], [1, 3, 5, 0]], device)
+    for make in (lambda i: i[:, ::2], lambda i: i.t(), lambda i: i[1, 1:], lambda i: i[:1, :3].expand(4, 3)):
+        i_t, i_k = make(base_t), make(base_k)
+        assert_same(t[i_t], k[i_k])
+        assert_same(t[:, i_t], k[:, i_k])
+        assert_same(t[i_t, i_t], k[i_k, i_k])
+        t2, k2 = t.clone(), k.clone()
+        t2[:, i_t] = 0.5
+        k2[:, i_k] = 0.5
+        assert_same(t2, k2)
+
+
+@pytest.mark.parametrize("key", [
+    (slice(None), [0, 2], slice(None), [1, 0]),
+    ([[1], [0]], slice(None), [0, 2, 1], slice(None)),
+    (slice(None), [[1, 0, 1]], [[2], [0]], slice(None)),
+    ([0, 1], [1, 2], [2, 0], [3, 1]),
+    (1, slice(None), [2, 0], [0]),
+], ids=repr)
+def test_adjacent_and_separated_index_dims(key, device):
+    t, k = make_pair(random_array((2, 3, 4, 5)), device)
+    assert_same(t[key], k[key])
+    shape = tuple(t[key].shape)
+    v_t, v_k = make_pair(random_array(shape, seed=6), device)
+    t[key] = v_t
+    k[key] = v_k
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_gather_and_scatter_every_dtype(dtype, device):
+    t, k = _data_pair((5, 4), dtype, device)
+    idx_t, idx_k = _index_pair([4, 0, 0, 2], device)
+    assert_same(t[idx_t], k[idx_k])
+    assert_same(t[1:, [3, 1]], k[1:, [3, 1]])
+    v_t, v_k = _data_pair((2, 4), dtype, device, seed=3)
+    t[[3, 1]] = v_t
+    k[[3, 1]] = v_k
+    assert_same(t, k)
+    t.t()[[0, 2]] = t[:, 1].clone()
+    k.t()[[0, 2]] = k[:, 1].clone()
+    assert_same(t, k)
+
+
+def _small_values(shape, dtype, seed):
+    # small integers: their sums are exact in every float type, so any order of adding agrees
+    values = random_array(shape, dtype, seed, low=-3, high=3)
+    return values.round() if dtype.is_floating_point else values
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_index_put_accumulate_duplicates_every_dtype(dtype, device):
+    t, k = make_pair(_small_values((7, 3), dtype, 0), device, dtype)
+    idx = [0, 6, 0, 3, 0, 6, 2, 0]
+    idx_t, idx_k = _index_pair(idx, device)
+    v_t, v_k = make_pair(_small_values((len(idx), 3), dtype, 8), device, dtype)
+    t.index_put_((idx_t,), v_t, accumulate=True)
+    k.index_put_((idx_k,), v_k, accumulate=True)
+    assert_same(t, k)
+    # two index tensors and a broadcast value, with duplicates
+    i_t, i_k = _index_pair([1, 1, 5, 1], device)
+    j_t, j_k = _index_pair([2, 2, 0, 2], device)
+    one_t, one_k = make_pair(np.array(1), device, dtype)
+    t.index_put_((i_t, j_t), one_t, accumulate=True)
+    k.index_put_((i_k, j_k), one_k, accumulate=True)
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("dtype", [tkern.int8, tkern.uint8, tkern.int16, tkern.bfloat16, tkern.float16,
+                                   tkern.int32, tkern.float64])
+def test_index_put_accumulate_many_duplicates(dtype, device):
+    # thousands of adds onto a few elements, across several blocks: narrow integers wrap like torch's
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, 5, 3000)
+    values = rng.integers(0, 4, 3000).astype(np.float32 if dtype is tkern.bfloat16 else dtype.numpy)
+    t, k = make_pair(np.zeros(5, np.float32 if dtype is tkern.bfloat16 else dtype.numpy), device, dtype)
+    v_t, v_k = make_pair(values, device, dtype)
+    if dtype in (tkern.float16, tkern.bfloat16):
+        # keep every partial sum exact in the half types: small values, few of them
+        idx, v_t, v_k = idx[:60], v_t[:60], v_k[:60]
+    idx_t, idx_k = _index_pair(idx.tolist(), device)
+    t.index_put_((idx_t,), v_t, accumulate=True)
+    k.index_put_((idx_k,), v_k, accumulate=True)
+    assert_same(t, k)
+
+
+def test_index_put_accumulate_into_a_view(device):
+    t, k = make_pair(random_array((6, 8)), device)
+    tv, kv = t.t()[1::2], k.t()[1::2]
+    idx_t, idx_k = _index_pair([3, 3, 0, 3], device)
+    v_t, v_k = make_pair(random_array((4, 6), seed=4), device)
+    tv.index_put_((idx_t,), v_t, accumulate=True)
+    kv.index_put_((idx_k,), v_k, accumulate=True)
+    assert_same(t, k)
+    tv.index_put_((idx_t,), v_t[0], accumulate=True)
+    kv.index_put_((idx_k,), v_k[0], accumulate=True)
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (0, 3), (3, 0), (1, 1)])
+def test_gather_and_scatter_with_zero_and_one_elements(shape, device):
+    t, k = make_pair(random_array(shape), device)
+    empty_t, empty_k = torch.tensor([], dtype=torch.long), tkern.tensor([], dtype=tkern.long, device=device)
+    assert_same(t[empty_t], k[empty_k])
+    if shape[0]:
+        assert_same(t[[0]], k[[0]])
+        assert_same(t[[0, 0]], k[[0, 0]])
+        t[[0]] = 2.0
+        k[[0]] = 2.0
+        assert_same(t, k)
+    t[empty_t] = 1.0
+    k[empty_k] = 1.0
+    assert_same(t, k)
+    assert_same(t[t > 0], k[k > 0])
+
+
+def test_gather_and_scatter_across_blocks(device):
+    t, k = make_pair(random_array((50, 70)), device)
+    rng = np.random.default_rng(2)
+    # distinct rows, some of them negative: a plain scatter with duplicates has no defined result
+    rows_t, rows_k = _index_pair((rng.permutation(50)[:30] - 20).reshape(15, 2).tolist(), device)
+    cols_t, cols_k = _index_pair(rng.integers(0, 70, (2,)).tolist(), device)
+    assert_same(t[rows_t], k[rows_k])
+    assert_same(t[rows_t, cols_t], k[rows_k, cols_k])
+    assert_same(t[:, cols_t], k[:, cols_k])
+    v_t, v_k = make_pair(random_array((15, 2, 70), seed=1), device)
+    t[rows_t] = v_t
+    k[rows_k] = v_k
+    assert_same(t, k)
+
+
+def test_scatter_reads_everything_before_writing(device):
+    # values and indices that view the written tensor are read in full first (numpy's rule)
+    t, k = make_pair(random_array((6,)), device)
+    t[[1, 2, 3]] = t[0:3].clone()
+    k[[1, 2, 3]] = k[0:3]
+    assert_same(t, k)
+    ti, ki = _index_pair([1, 0, 3, 2, 5, 4], device)
+    ti[ti.clone()] = torch.tensor([4, 5, 2, 3, 0, 1])
+    ki[ki] = tkern.tensor([4, 5, 2, 3, 0, 1], device=device)
+    assert_same(ti, ki)
+
+
+@pytest.mark.parametrize("view", ["transposed", "stepped", "offset"])
+def test_boolean_masks_on_views(view, device):
+    t, k = make_pair(random_array((4, 5, 6)), device)
+    tv, kv = VIEWS[view](t), VIEWS[view](k)
+    assert_same(tv[tv > 0.5], kv[kv > 0.5])
+    mask = random_array(tuple(tv.shape[:2]), tkern.bool, seed=7)
+    assert_same(tv[torch.from_numpy(mask)], kv[tkern.tensor(mask, device=device)])
+    tv[tv < 0] = 0.25
+    kv[kv < 0] = 0.25
+    assert_same(t, k)
+    tv[torch.from_numpy(mask)] = -tv[torch.from_numpy(mask)]
+    kv[tkern.tensor(mask, device=device)] = -kv[tkern.tensor(mask, device=device)]
+    assert_same(t, k)
+
+
+NONZERO_DATA = {
+    "bool": lambda: random_array((5, 7), tkern.bool),
+    "uint8": lambda: random_array((4, 6), tkern.uint8, low=0, high=2),
+    "int16": lambda: random_array((3, 4, 5), tkern.int16, low=-1, high=1),
+    "int64": lambda: random_array((50, 60), tkern.int64, low=-1, high=1),
+    "float32": lambda: np.where(random_array((9, 8)) > 1, random_array((9, 8)), 0).astype(np.float32),
+    "float64": lambda: np.array([[0.0, -0.0, np.nan], [np.inf, 1e-300, 0.0]]),
+    "float16": lambda: np.array([0, 2, 0, -3, 0.5], np.float16),
+}
+
+
+@pytest.mark.parametrize("kind", list(NONZERO_DATA))
+def test_nonzero_dtypes(kind, device):
+    values = NONZERO_DATA[kind]()
+    t, k = torch.from_numpy(values), tkern.tensor(values, device=device)
+    assert_same(torch.nonzero(t), tkern.nonzero(k))
+    assert_same(torch.nonzero(t, as_tuple=True), tkern.nonzero(k, as_tuple=True))
+
+
+def test_nonzero_bfloat16_and_layouts(device):
+    t, k = make_pair(random_array((6, 7), low=-1, high=1).round(), device, tkern.bfloat16)
+    assert_same(torch.nonzero(t), tkern.nonzero(k))
+    t, k = make_pair(random_array((6, 7, 8), tkern.int32, low=-1, high=1), device)
+    for make in (lambda x: x.transpose(0, 2), lambda x: x[1::2, :, ::3], lambda x: x[2:, 3:, 1:],
+                 lambda x: x[:, :1].expand(6, 4, 8), lambda x: x.permute(2, 0, 1)):
+        assert_same(torch.nonzero(make(t)), tkern.nonzero(make(k)))
+
+
+@pytest.mark.parametrize("values", [np.array(0.0), np.array(2.5), np.array(True), np.zeros((0, 3)), np.zeros((4, 5)),
+                                    np.ones(5000, np.int8), np.array([0] * 4000 + [1] + [0] * 300)],
+                         ids=["scalar0", "scalar1", "scalar_bool", "empty", "all_zero", "all_one", "one_far"])
+def test_nonzero_edge_cases(values, device):
+    t, k = torch.from_numpy(values), tkern.tensor(values, device=device)
+    assert_same(torch.nonzero(t), tkern.nonzero(k))

@@ -33,6 +33,12 @@ class Generator:
         self.manual_seed(int.from_bytes(np.random.default_rng().bytes(8), "little"))
         return self._seed
 
+    def philox_offset(self, counters: int) -> tuple:
+        """(seed, offset) for a draw of ``counters`` Philox counters; the next draw starts after them."""
+        offset = self.offset
+        self.offset = offset + counters
+        return self._seed, offset
+
     def numpy_generator(self) -> np.random.Generator:
         """The host bit stream (the CPU backend draws from it)."""
         if self._numpy is None:
@@ -41,6 +47,8 @@ class Generator:
 
 
 _generators: dict = {}
+# the last manual_seed: a device's generator made after it starts from it, like torch's lazy CUDA seeding
+_global_seed = None
 
 
 def default_generator(dev: device) -> Generator:
@@ -48,13 +56,17 @@ def default_generator(dev: device) -> Generator:
     gen = _generators.get(key)
     if gen is None:
         gen = _generators[key] = Generator(key)
+        if _global_seed is not None:
+            gen.manual_seed(_global_seed)
     return gen
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed every device's default generator; returns the CPU one like torch."""
+    global _global_seed
     cpu = default_generator(as_device("cpu"))
     cpu.manual_seed(seed)
+    _global_seed = cpu.initial_seed()
     for gen in _generators.values():
         gen.manual_seed(seed)
     return cpu
