@@ -30,10 +30,11 @@ def _torch_device(index: int | None) -> torch.device:
     return torch.device("cuda", index or 0)
 
 
-def allocate(nbytes: int, index: int | None) -> torch.Tensor:
-    """A new uninitialised buffer of at least ``nbytes`` on GPU ``index``."""
+def allocate(nbytes: int, dtype, index: int | None) -> torch.Tensor:
+    """A new uninitialised buffer of at least ``nbytes`` on GPU ``index``, typed as ``dtype`` (the type
+    kernels will most often see it as; any other is one ``typed`` view away)."""
     rounded = max(-(-nbytes // _ALIGN) * _ALIGN, _ALIGN)
-    return torch.empty(rounded, dtype=torch.uint8, device=_torch_device(index))
+    return torch.empty(rounded // dtype.itemsize, dtype=TORCH_DTYPES[dtype], device=_torch_device(index))
 
 
 def typed(buffer: torch.Tensor, dtype) -> torch.Tensor:
@@ -41,26 +42,30 @@ def typed(buffer: torch.Tensor, dtype) -> torch.Tensor:
     return buffer.view(TORCH_DTYPES[dtype])
 
 
+def _bytes(buffer: torch.Tensor) -> torch.Tensor:
+    return buffer.view(torch.uint8)
+
+
 def to_device(buffer: torch.Tensor, data: np.ndarray) -> None:
     """Copy a C-contiguous host array into the start of ``buffer``."""
     assert data.flags.c_contiguous
     if data.nbytes:
         source = torch.from_numpy(data.reshape(-1).view(np.uint8))
-        buffer[:data.nbytes].copy_(source)
+        _bytes(buffer)[:data.nbytes].copy_(source)
 
 
 def to_host(buffer: torch.Tensor, start: int, nbytes: int) -> np.ndarray:
     """``nbytes`` of ``buffer`` from byte ``start``, as a new host uint8 array."""
     host = np.empty(nbytes, np.uint8)
     if nbytes:
-        torch.from_numpy(host).copy_(buffer[start:start + nbytes])
+        torch.from_numpy(host).copy_(_bytes(buffer)[start:start + nbytes])
     return host
 
 
 def copy_bytes(dst: torch.Tensor, dst_start: int, src: torch.Tensor, src_start: int, nbytes: int) -> None:
     """Device-to-device copy of raw bytes (between GPUs too)."""
     if nbytes:
-        dst[dst_start:dst_start + nbytes].copy_(src[src_start:src_start + nbytes])
+        _bytes(dst)[dst_start:dst_start + nbytes].copy_(_bytes(src)[src_start:src_start + nbytes])
 
 
 def synchronize() -> None:

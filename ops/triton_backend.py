@@ -20,7 +20,9 @@ from .triton_launch import compute_type
 class TritonBackend(Backend):
     def empty(self, shape, dtype, device):
         nbytes = numel_of(shape) * dtype.itemsize
-        storage = Storage(cuda_memory.allocate(nbytes, device.index), nbytes, device)
+        buffer = cuda_memory.allocate(nbytes, dtype, device.index)
+        storage = Storage(buffer, nbytes, device)
+        storage._typed = {dtype: buffer}
         return Array(storage, shape, contiguous_strides(shape), 0, dtype)
 
     def from_numpy(self, array, device):

@@ -6,6 +6,8 @@ flat one-dim path. Python scalars are kernel arguments, not tensors.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import triton
 import triton.language as tl
 
@@ -543,8 +545,13 @@ TERNARY_OPS = {"where": _where, "clamp": _clamp}
 
 def _layout(out: Array, operands: list) -> tuple:
     """(n, sizes, [out strides, operand strides...]) with dims coalesced over every tensor operand."""
-    shape = out.shape
-    strides = [out.strides] + [broadcast_strides(x, shape) for x in operands if type(x) is Array]
+    return _coalesced_layout(out.shape, out.strides, tuple((x.shape, x.strides) for x in operands if type(x) is Array))
+
+
+@lru_cache(maxsize=4096)
+def _coalesced_layout(shape: tuple, out_strides: tuple, operands: tuple) -> tuple:
+    # the same few layouts recur op after op: worked out once each (~2 us a launch saved)
+    strides = [out_strides] + [broadcast_strides(x_shape, x_strides, shape) for x_shape, x_strides in operands]
     sizes, merged = coalesce(shape, strides)
     n = 1
     for s in shape:

@@ -79,11 +79,11 @@ def coalesce(shape: tuple, strides_list: list) -> tuple:
     return tuple(new_shape), [tuple(st) for st in new_strides]
 
 
-def broadcast_strides(x: Array, shape: tuple) -> tuple:
-    """x's strides seen in ``shape`` (0 where x is broadcast), aligned on the right."""
-    lead = len(shape) - len(x.shape)
+def broadcast_strides(x_shape: tuple, x_strides: tuple, shape: tuple) -> tuple:
+    """Strides of a layout seen in the broadcast ``shape`` (0 where broadcast), aligned on the right."""
+    lead = len(shape) - len(x_shape)
     strides = [0] * lead
-    for size, stride, target in zip(x.shape, x.strides, shape[lead:]):
+    for size, stride, target in zip(x_shape, x_strides, shape[lead:]):
         strides.append(stride if size == target else 0)
     return tuple(strides)
 

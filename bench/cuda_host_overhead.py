@@ -1,0 +1,82 @@
+"""Host time of a small 'cuda' op, measurable without a GPU.
+
+    python bench/cuda_host_overhead.py [--json bench/results/cuda_host_overhead.json]
+
+A stand-in driver reports an H100 and makes every Triton launch compile-only, so what is timed is
+everything tkern and Triton do on the host for an op except the driver's launch call itself (a few
+microseconds on a real GPU; torch's whole eager op costs ~5 us there). On a GPU machine,
+bench/gpu_elementwise.py measures the real thing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import time
+
+import triton
+from triton.backends.compiler import GPUTarget
+from triton.runtime import jit
+
+import tkern.cuda
+
+tkern.cuda._interpreting = lambda: True  # buffers in host memory; kernels are compiled, never run
+
+
+class _CompileOnlyH100:
+    def get_current_device(self):
+        return 0
+
+    def get_current_stream(self, device=None):
+        return 0
+
+    def get_current_target(self):
+        return GPUTarget("cuda", 90, 32)
+
+    def get_active_torch_device(self):
+        import torch
+        return torch.device("cpu")
+
+
+def _install_driver() -> None:
+    triton.runtime.driver.set_active(_CompileOnlyH100())
+    run = jit.JITFunction.run
+
+    def compile_only(self, *args, grid, warmup, **kwargs):
+        return run(self, *args, grid=grid, warmup=True, **kwargs)
+
+    jit.JITFunction.run = compile_only
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json")
+    parser.add_argument("--ops", type=int, default=3000)
+    args = parser.parse_args()
+    _install_driver()
+    import tkern
+    from tkern.ops import triton_launch
+    triton_launch.INTERPRETING = False  # GPU block sizes, as on the real machine
+    x, y = tkern.ones(1000, device="cuda"), tkern.ones(1000, device="cuda")
+    cases = {"x + y": lambda: x + y, "x * 2.0": lambda: x * 2.0, "x.sum()": lambda: x.sum(),
+             "x[::2] + y[1::2]": lambda: x[::2] + y[1::2], "x.t() @ x (1000x1)": lambda: x[:, None].t() @ x[:, None]}
+    results = {}
+    for name, fn in cases.items():
+        for _ in range(20):
+            fn()
+        start = time.perf_counter()
+        for _ in range(args.ops):
+            fn()
+        results[name] = round((time.perf_counter() - start) / args.ops * 1e6, 2)
+        print(f"{name:22s} {results[name]:7.2f} us on the host (launch call excluded)")
+    if args.json:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        with open(args.json, "w") as f:
+            json.dump({"bench": "cuda_host_overhead", "commit": commit, "machine": platform.processor(),
+                       "triton": triton.__version__, "us_per_op": results}, f, indent=1)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
