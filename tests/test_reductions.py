@@ -102,3 +102,231 @@ def test_reduction_errors(device):
 @pytest.mark.parametrize("view", [lambda x: x.t(), lambda x: x[::2], lambda x: x[:, 1:].expand(3, 4, 5)])
 def test_reductions_on_views(view, device):
     check_op([(4, 6)], lambda x: (view(x).sum(-1), view(x).max(0), view(x).mean()), device=device, atol=1e-5)
+
+
+# ----- every dtype, awkward layouts and sizes, NaN, and the multi-program paths of the Triton kernels -----
+
+ALL_DTYPES = [tkern.bool, tkern.uint8, tkern.int8, tkern.int16, tkern.int32, tkern.int64, tkern.float16, tkern.bfloat16,
+              tkern.float32, tkern.float64]
+FLOAT_DTYPES = [tkern.float16, tkern.bfloat16, tkern.float32, tkern.float64]
+
+
+def _pair(shape, dtype, device, seed=0, low=-3.0, high=3.0, values=None):
+    """torch and tkern tensors holding the same values; bfloat16 values are rounded on the host first, so
+    the comparison does not depend on how a device cast rounds."""
+    if values is None:
+        values = random_array(shape, dtype, seed, low, high)
+    if dtype is tkern.bfloat16:
+        values = torch.from_numpy(np.asarray(values, dtype=np.float32)).to(torch.bfloat16).float().numpy()
+    return make_pair(values, device, dtype)
+
+
+def _tolerance(dtype):
+    return {"atol": 2e-2, "rtol": 2e-2} if dtype in (tkern.float16, tkern.bfloat16) else {"atol": 1e-4, "rtol": 1e-5}
+
+
+def _reductions(x):
+    results = [x.sum(), x.sum(0), x.sum(1, keepdim=True), x.sum((0, 1)), x.prod(), x.prod(0), x.prod(1, keepdim=True),
+               x.amax(), x.amax(0), x.amin(1, keepdim=True), x.amin((1, 0)), x.all(), x.all(1), x.any(), x.any(0, True),
+               x.max(), x.min(), tuple(x.max(1)), tuple(x.min(0, keepdim=True))]
+    if x.dtype not in (torch.bool, tkern.bool):
+        results += [x.argmax(), x.argmin(), x.argmax(0), x.argmin(1, keepdim=True)]
+    if x.dtype.is_floating_point:
+        results += [x.mean(), x.mean(1)]
+    return results
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_reductions_every_dtype(dtype, device):
+    t, k = _pair((5, 7), dtype, device, low=-2, high=2)
+    assert_same(_reductions(t), _reductions(k), **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [tkern.bool, tkern.int8, tkern.uint8, tkern.int32, tkern.float16, tkern.float64])
+def test_sum_prod_with_dtype_argument(dtype, device):
+    t, k = _pair((4, 6), dtype, device, low=0, high=3)
+    assert_same((t.sum(dtype=torch.float32), t.sum(0, dtype=torch.int32), t.prod(1, dtype=torch.float64)),
+                (k.sum(dtype=tkern.float32), k.sum(0, dtype=tkern.int32), k.prod(1, dtype=tkern.float64)), atol=1e-3)
+
+
+VIEWS = {
+    "transposed": lambda x: x.transpose(0, 2),
+    "permuted": lambda x: x.permute(1, 2, 0),
+    "stepped": lambda x: x[::2, :, ::3],
+    "offset": lambda x: x[1:, 2:, 1:],
+    "expanded": lambda x: x[:, :1].expand(4, 9, 6),
+    "broadcast": lambda x: x[0].unsqueeze(0).expand(3, 5, 6),
+    "narrow of transpose": lambda x: x.transpose(1, 2)[1:3],
+}
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.int32])
+def test_reductions_on_strided_views(view, dtype, device):
+    t, k = _pair((4, 5, 6), dtype, device, low=-4, high=4)
+    fn = VIEWS[view]
+
+    def run(x):
+        v = fn(x)
+        return (v.sum(), v.sum(0), v.sum((0, 2)), v.sum((2, 0), keepdim=True), v.sum((1, 2)), v.prod(1),
+                v.amax((1, 2), keepdim=True), v.amin(0), v.all(2), v.any((0, 1)), v.argmax(), v.argmax(1),
+                v.argmin(0, keepdim=True), tuple(v.max(2)), tuple(v.min(1, keepdim=True)))
+
+    assert_same(run(t), run(k))
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (1, 1), (0, 4), (4, 0), (1, 0, 3), (3, 1, 1)])
+def test_reductions_of_zero_and_one_element(shape, device):
+    t, k = _pair(shape, tkern.float32, device)
+
+    def run(x):
+        results = [x.sum(), x.prod(), x.all(), x.any()]
+        for d in range(x.ndim):
+            results += [x.sum(d), x.prod(d, keepdim=True), x.all(d), x.any(d, keepdim=True)]
+            if x.shape[d]:
+                results += [x.amax(d), tuple(x.max(d)), x.argmin(d, keepdim=True)]
+        if x.numel():
+            results += [x.amax(), x.argmax()]
+        return results
+
+    assert_same(run(t), run(k))
+    ti, ki = _pair(shape, tkern.int16, device)
+    assert_same(run(ti), run(ki))
+
+
+@pytest.mark.parametrize("size", [1, 7, 31, 33, 1000, 1025])
+def test_sizes_around_the_blocks(size, device):
+    t, k = _pair((3, size), tkern.float32, device, seed=size)
+    assert_same((t.sum(1), t.sum(0), t.t().sum(0), t.amax(1), t.argmax(1), t.argmin(0), t.sum(), t.argmax(), t.prod(0)),
+                (k.sum(1), k.sum(0), k.t().sum(0), k.amax(1), k.argmax(1), k.argmin(0), k.sum(), k.argmax(), k.prod(0)),
+                atol=1e-3, rtol=1e-4)
+
+
+_NAN_ROWS = np.array([
+    [np.nan, 1.0, 2.0, 3.0, 4.0],
+    [1.0, 2.0, 3.0, 4.0, np.nan],
+    [np.nan, np.nan, np.nan, np.nan, np.nan],
+    [np.inf, -np.inf, 1.0, np.inf, -np.inf],
+    [-np.inf, -np.inf, -np.inf, -np.inf, -np.inf],
+    [1.0, np.nan, np.inf, np.nan, -np.inf],
+    [2.0, 2.0, -1.0, -1.0, 2.0],
+], dtype=np.float32)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_nan_and_infinities_in_max_min(dtype, device):
+    t, k = _pair(None, dtype, device, values=_NAN_ROWS)
+
+    def run(x):
+        results = []
+        for v in (x, x.t(), x[1:, ::2]):
+            results += [v.amax(1), v.amin(0), v.amax(), v.amin(), v.max(), v.min(), tuple(v.max(1)), tuple(v.min(0)),
+                        v.argmax(1), v.argmin(1), v.argmax(0, keepdim=True), v.argmax(), v.argmin(), v.sum(1), v.all(1),
+                        v.any(0)]
+        return results
+
+    assert_same(run(t), run(k))
+
+
+def test_a_nan_anywhere_wins(device):
+    values = random_array((3, 300), tkern.float32, seed=4)
+    values[0, 299] = np.nan
+    values[1, 150] = np.nan
+    values[1, 7] = np.nan
+    values[2, 0] = np.nan
+    t, k = make_pair(values, device)
+    assert_same((t.amax(1), t.amin(1), t.max(1), t.argmax(1), t.argmin(1), t.max(), t.argmax(), t.t().amax(0),
+                 t.t().argmin(0)),
+                (k.amax(1), k.amin(1), k.max(1), k.argmax(1), k.argmin(1), k.max(), k.argmax(), k.t().amax(0),
+                 k.t().argmin(0)))
+
+
+@pytest.mark.parametrize("dtype", [d for d in ALL_DTYPES if d is not tkern.bool])
+def test_arg_reductions_pick_the_first_of_ties(dtype, device):
+    t, k = _pair((6, 40), dtype, device, low=0, high=2)
+
+    def run(x):
+        return (x.argmax(1), x.argmin(1), x.argmax(0), x.argmin(0, keepdim=True), x.argmax(), x.argmin(),
+                x.t().argmax(1), tuple(x.max(1)), tuple(x.min(0)))
+
+    assert_same(run(t), run(k))
+
+
+def test_signed_zeros_keep_their_sign(device):
+    t, k = make_pair(np.array([[-0.0, 0.0, -1.0], [0.0, -0.0, -2.0]], dtype=np.float32), device)
+    expected, actual = (t.max(1), t.min(1), t.argmax(1)), (k.max(1), k.min(1), k.argmax(1))
+    assert_same(expected, actual)
+    assert np.array_equal(np.signbit(expected[0].values.numpy()), np.signbit(actual[0].values.cpu().numpy()))
+
+
+def _small_split_settings(monkeypatch, device):
+    """Tiles, programs and split sizes small enough that the multi-program and split paths run on tiny
+    inputs (device 'cuda' only: the settings are the Triton kernels')."""
+    if device != "cuda":
+        return None
+    from tkern.ops import triton_reduction
+    for name, value in [("TILE_ELEMENTS", 64), ("TARGET_PROGRAMS", 8), ("SPLIT_MIN_WORK", 16), ("OUTER_MIN_M", 4),
+                        ("OUTER_MAX_M", 16)]:
+        monkeypatch.setattr(triton_reduction, name, value)
+    return triton_reduction
+
+
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float16, tkern.int64, tkern.uint8, tkern.bool])
+def test_split_reductions(dtype, device, monkeypatch):
+    module = _small_split_settings(monkeypatch, device)
+    if module is not None:
+        # a full reduction and a column reduction both split their reduced extent here
+        assert module.plan(1, 3000, True)[2] > 1
+        assert module.plan(3, 1000, False)[2] > 1
+    values = random_array((3, 1000), dtype, seed=2, low=-2, high=2)
+    if dtype.is_floating_point:
+        values = values / 4 + 1  # a product of 1000 values that stays finite
+    if dtype is tkern.bool:
+        values[:, :] = True
+        values[1, 998] = False
+    t, k = _pair(None, dtype, device, values=values)
+
+    def run(x):
+        results = [x.sum(), x.sum(1), x.t().sum(0), x.sum(0), x.prod(1), x.all(), x.all(1), x.any(), x.any(1),
+                   x.amax(), x.amin(1), x.t().amax(0, keepdim=True), tuple(x.max(1))]
+        if x.dtype not in (torch.bool, tkern.bool):
+            results += [x.argmax(), x.argmin(), x.argmax(1), x.t().argmin(0), tuple(x.min(1, keepdim=True))]
+        return results
+
+    assert_same(run(t), run(k), atol=0.5 if dtype is tkern.float16 else 1e-3, rtol=1e-3)
+
+
+def test_split_reductions_nan_and_ties_across_chunks(device, monkeypatch):
+    _small_split_settings(monkeypatch, device)
+    values = np.ones((2, 1000), dtype=np.float32)
+    values[0, 500] = values[0, 900] = 5.0
+    values[0, 10] = values[0, 990] = -5.0
+    values[1, 950] = np.nan
+    values[1, 960] = np.nan
+    values[1, 3] = 7.0
+    t, k = make_pair(values, device)
+    assert_same((t.argmax(1), t.argmin(1), t.max(1), t.amax(1), t.amin(1), t.argmax(), t.t().argmax(0), t.sum(1)),
+                (k.argmax(1), k.argmin(1), k.max(1), k.amax(1), k.amin(1), k.argmax(), k.t().argmax(0), k.sum(1)))
+
+
+def test_int64_offsets_path(device, monkeypatch):
+    # spans of 2**31 elements are too big to test; run the wide-index kernels on small inputs instead
+    module = _small_split_settings(monkeypatch, device)
+    if module is not None:
+        monkeypatch.setattr(module, "needs_int64", lambda *args: True)
+    t, k = _pair((4, 5, 300), tkern.float32, device, seed=5)
+    assert_same((t.sum(), t.sum(2), t.sum((0, 2)), t.prod(1), t.amax(0), t.argmax(), t.argmax(2), t.max(0),
+                 t.transpose(0, 2).argmin(0), t[:, ::2].all(1)),
+                (k.sum(), k.sum(2), k.sum((0, 2)), k.prod(1), k.amax(0), k.argmax(), k.argmax(2), k.max(0),
+                 k.transpose(0, 2).argmin(0), k[:, ::2].all(1)), atol=1e-3)
+
+
+def test_large_full_reduction(device):
+    t, k = _pair((200_000,), tkern.float32, device, seed=6)
+    assert_same((t.sum(), t.amax(), t.argmin()), (k.sum(), k.amax(), k.argmin()), atol=1e-1, rtol=1e-4)
+    if device == "cuda":
+        from tkern.ops import triton_reduction
+        # on an H100 (132 SMs) a sum of millions of elements runs over many programs, then one more
+        block_m, block_r, n_split, iters, _ = triton_reduction.plan(1, 10_000_000, True, target=528)
+        assert n_split >= 100 and n_split * iters * block_r >= 10_000_000
+        assert triton_reduction.plan(4096, 4096, True, target=528)[2] == 1
