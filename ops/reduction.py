@@ -32,6 +32,13 @@ def _finish(out: Array, dims: tuple, keepdim: bool) -> Array:
     return out if keepdim else squeeze(out, dims) if dims else out
 
 
+def _every_dim_if_empty(dims):
+    """torch reduces over every dim when handed an empty dim list (all/any excepted: over none)."""
+    if dims is not None and not isinstance(dims, int) and len(dims) == 0:
+        return None
+    return dims
+
+
 def _reduce_types(op: str, d: dtypes.dtype, dtype) -> tuple:
     """(compute, result) dtypes of a reduction, like torch."""
     if op in ("sum", "prod"):
@@ -49,6 +56,8 @@ _REDUCE_TYPES: dict = {}
 
 def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
     """sum, prod, max, min, all, any over ``dims`` (None: every dim)."""
+    if op not in ("all", "any"):
+        dims = _every_dim_if_empty(dims)
     dims = _ALL_DIMS[len(x.shape)] if dims is None else normalize_dims(dims, x.ndim) if x.shape else ()
     key = (op, x.dtype, dtype)
     types = _REDUCE_TYPES.get(key)
@@ -82,7 +91,7 @@ def mean(x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {TORCH_TYPE_NAMES[result]}")
-    dims_n = normalize_dims(dims, x.ndim) if x.ndim else ()
+    dims_n = normalize_dims(_every_dim_if_empty(dims), x.ndim) if x.ndim else ()
     count = 1
     for d in dims_n:
         count *= x.shape[d]
@@ -94,7 +103,7 @@ def mean(x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
 def var(x: Array, dims=None, correction: float = 1, keepdim: bool = False, take_sqrt: bool = False) -> Array:
     if not x.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    dims_n = normalize_dims(dims, x.ndim) if x.ndim else ()
+    dims_n = normalize_dims(_every_dim_if_empty(dims), x.ndim) if x.ndim else ()
     count = 1
     for d in dims_n:
         count *= x.shape[d]

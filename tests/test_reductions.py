@@ -330,3 +330,10 @@ def test_large_full_reduction(device):
         block_m, block_r, n_split, iters, _ = triton_reduction.plan(1, 10_000_000, True, target=528)
         assert n_split >= 100 and n_split * iters * block_r >= 10_000_000
         assert triton_reduction.plan(4096, 4096, True, target=528)[2] == 1
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "var", "std", "any", "all"])
+def test_empty_dim_list_like_torch(name, device):
+    # an empty dim list means every dim (all/any: none), as in torch
+    check_op([(3, 4)], lambda x: getattr(x, name)(()), device=device)
+    check_op([(3, 4)], lambda x: getattr(x, name)(dim=[]), device=device)
