@@ -16,37 +16,8 @@ import subprocess
 import time
 
 import triton
-from triton.backends.compiler import GPUTarget
-from triton.runtime import jit
 
-import tkern.cuda
-
-tkern.cuda._interpreting = lambda: True  # buffers in host memory; kernels are compiled, never run
-
-
-class _CompileOnlyH100:
-    def get_current_device(self):
-        return 0
-
-    def get_current_stream(self, device=None):
-        return 0
-
-    def get_current_target(self):
-        return GPUTarget("cuda", 90, 32)
-
-    def get_active_torch_device(self):
-        import torch
-        return torch.device("cpu")
-
-
-def _install_driver() -> None:
-    triton.runtime.driver.set_active(_CompileOnlyH100())
-    run = jit.JITFunction.run
-
-    def compile_only(self, *args, grid, warmup, **kwargs):
-        return run(self, *args, grid=grid, warmup=True, **kwargs)
-
-    jit.JITFunction.run = compile_only
+from compile_only_driver import install
 
 
 def main() -> None:
@@ -54,7 +25,7 @@ def main() -> None:
     parser.add_argument("--json")
     parser.add_argument("--ops", type=int, default=3000)
     args = parser.parse_args()
-    _install_driver()
+    install()
     import tkern
     from tkern.ops import triton_launch
     triton_launch.INTERPRETING = False  # GPU block sizes, as on the real machine

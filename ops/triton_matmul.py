@@ -19,6 +19,7 @@ from tkern.cuda import _interpreting
 
 from . import cuda_memory
 from .array import Array
+from .triton_elementwise import strided_offsets
 from .triton_launch import TL_TYPES, coalesce, needs_int64, pointer
 
 _FLOAT_TYPES = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
@@ -132,20 +133,6 @@ def _tile(M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.conste
 
 
 @triton.jit
-def _batch_offset(batch, sizes, strides, NB: tl.constexpr):
-    """Element offset of row-major batch position ``batch`` in coalesced batch dims."""
-    if NB == 1:
-        off = batch * strides[0]
-    else:
-        off = batch * 0
-        rem = batch
-        for d in tl.static_range(NB - 1, -1, -1):
-            off += (rem % sizes[d]) * strides[d]
-            rem = rem // sizes[d]
-    return off
-
-
-@triton.jit
 def _store_tile(c_ptr, c_offset, acc, offs_m, offs_n, M, N, stride_cm, stride_cn):
     c_ptrs = c_ptr + c_offset + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
@@ -178,9 +165,9 @@ def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
     # the K tail needs a load mask
     rows = offs_m % M
     cols = offs_n % N
-    a_ptrs = (a_ptr + a_offset + _batch_offset(batch, batch_sizes, a_batch_strides, NB)
+    a_ptrs = (a_ptr + a_offset + strided_offsets(batch, batch_sizes, a_batch_strides, NB)
               + rows[:, None] * stride_am + offs_k[None, :] * stride_ak)
-    b_ptrs = (b_ptr + b_offset + _batch_offset(batch, batch_sizes, b_batch_strides, NB)
+    b_ptrs = (b_ptr + b_offset + strided_offsets(batch, batch_sizes, b_batch_strides, NB)
               + offs_k[:, None] * stride_bk + cols[None, :] * stride_bn)
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
     for k in range(0, tl.cdiv(K, BLOCK_K)):
@@ -199,7 +186,7 @@ def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
         acc = tl.dot(a, b, acc, input_precision=PRECISION, out_dtype=ACC)
         a_ptrs += step_a
         b_ptrs += step_b
-    c_base = c_offset + _batch_offset(batch, batch_sizes, c_batch_strides, NB)
+    c_base = c_offset + strided_offsets(batch, batch_sizes, c_batch_strides, NB)
     _store_tile(c_ptr, c_base, acc, offs_m, offs_n, M, N, stride_cm, stride_cn)
 
 
@@ -220,8 +207,8 @@ def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
     offs_n = col0 + tl.arange(0, BLOCK_N)
     rows = offs_m % M
     cols = offs_n % N
-    a_ptrs = a_ptr + a_offset + _batch_offset(batch, batch_sizes, a_batch_strides, NB) + rows * stride_am
-    b_ptrs = b_ptr + b_offset + _batch_offset(batch, batch_sizes, b_batch_strides, NB) + cols * stride_bn
+    a_ptrs = a_ptr + a_offset + strided_offsets(batch, batch_sizes, a_batch_strides, NB) + rows * stride_am
+    b_ptrs = b_ptr + b_offset + strided_offsets(batch, batch_sizes, b_batch_strides, NB) + cols * stride_bn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int64)
     for k in range(0, K):
         a = tl.load(a_ptrs).to(tl.int64)
@@ -229,7 +216,7 @@ def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
         acc += a[:, None] * b[None, :]
         a_ptrs += stride_ak
         b_ptrs += stride_bk
-    c_base = c_offset + _batch_offset(batch, batch_sizes, c_batch_strides, NB)
+    c_base = c_offset + strided_offsets(batch, batch_sizes, c_batch_strides, NB)
     _store_tile(c_ptr, c_base, acc, offs_m, offs_n, M, N, stride_cm, stride_cn)
 
 

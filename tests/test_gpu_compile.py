@@ -7,57 +7,26 @@ dtypes and layouts that select different kernel variants. Nothing is launched, s
 looked at.
 """
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
 _COMPILE_EVERY_FAMILY = r'''
+import collections
+import importlib
 import sys
 
 import numpy as np
-import triton
-from triton.backends.compiler import GPUTarget
-from triton.runtime import autotuner, jit
 
-import tkern.cuda
-tkern.cuda._interpreting = lambda: True  # buffers in host memory, 'cuda' reported available
+sys.path.insert(0, BENCH)
+import compile_only_driver
+compile_only_driver.install()
+compiled = compile_only_driver.compiled
 
-
-class H100:
-    def get_current_device(self):
-        return 0
-
-    def get_current_stream(self, device=None):
-        return 0
-
-    def get_current_target(self):
-        return GPUTarget("cuda", 90, 32)
-
-    def get_active_torch_device(self):
-        import torch
-        return torch.device("cpu")
-
-
-triton.runtime.driver.set_active(H100())
-compiled = []
-_run = jit.JITFunction.run
-
-
-def compile_only(self, *args, grid, warmup, **kwargs):
-    compiled.append(self.fn.__name__)
-    return _run(self, *args, grid=grid, warmup=True, **kwargs)
-
-
-def first_config(self, *args, **kwargs):
-    # timing configurations needs a GPU: compile the first one the pruning keeps
-    named = dict(zip(self.arg_names, args))
-    configs = self.prune_configs({**named, **kwargs}) if hasattr(self, "prune_configs") else self.configs
-    return self.fn.run(*args, **kwargs, **configs[0].all_kwargs())
-
-
-jit.JITFunction.run = compile_only
-autotuner.Autotuner.run = first_config
-
+import tkern
 from tkern import dtypes
 from tkern.device import device
 from tkern.ops import triton_launch
@@ -136,13 +105,10 @@ def families():
             backend.random("integers", make((100,), dtype), generator, -3, 100)
 
 
-import tkern
 families()
 for module in ("triton_elementwise", "triton_reduction", "triton_indexing", "triton_random", "triton_matmul"):
-    import importlib
     importlib.import_module("tkern.ops." + module).needs_int64 = lambda *args: True
 families()
-import collections
 print(collections.Counter(compiled), file=sys.stderr)
 print(len(compiled), len(set(compiled)))
 '''
@@ -150,7 +116,8 @@ print(len(compiled), len(set(compiled)))
 
 def test_every_kernel_family_compiles_for_sm90():
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(_COMPILE_EVERY_FAMILY)], capture_output=True,
+    script = f"BENCH = {str(ROOT / 'bench')!r}\n" + textwrap.dedent(_COMPILE_EVERY_FAMILY)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True,
                          text=True, env=env, timeout=1500)
     assert out.returncode == 0, out.stderr[-4000:]
     launches, kernels = map(int, out.stdout.split()[-2:])
