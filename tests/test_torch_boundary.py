@@ -2,7 +2,6 @@
 import ast
 import pathlib
 
-import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import tkern
