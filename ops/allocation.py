@@ -37,11 +37,6 @@ def bump_version(out: Array) -> None:
     out.storage.version += 1
 
 
-def _span(a: Array) -> tuple:
-    last = a.offset + sum((n - 1) * st for n, st in zip(a.shape, a.strides))
-    return a.offset, last
-
-
 def check_no_partial_overlap(out: Array, operands) -> None:
     """An input may be the output itself, but not another view into the memory being written."""
     for x in operands:
@@ -49,7 +44,7 @@ def check_no_partial_overlap(out: Array, operands) -> None:
             continue
         if x.shares_memory_with(out):
             same = x.shape == out.shape and x.strides == out.strides and x.offset == out.offset
-            (lo_x, hi_x), (lo_o, hi_o) = _span(x), _span(out)
+            (lo_x, hi_x), (lo_o, hi_o) = (x.offset, x.last_offset()), (out.offset, out.last_offset())
             if not same and lo_x <= hi_o and lo_o <= hi_x:
                 raise RuntimeError(
                     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "

@@ -95,6 +95,11 @@ class Array:
         """Another view of the same storage."""
         return Array(self.storage, shape, strides, offset, self.dtype)
 
+    def last_offset(self) -> int:
+        """The largest element offset (from the storage's start) this view reaches; strides are never
+        negative. Meaningless for an empty view."""
+        return self.offset + sum((n - 1) * st for n, st in zip(self.shape, self.strides))
+
     def has_internal_overlap(self) -> bool:
         """True when two elements share memory (a stride-0 dimension of size > 1)."""
         return any(st == 0 and sz > 1 for sz, st in zip(self.shape, self.strides))

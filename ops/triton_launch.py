@@ -45,13 +45,8 @@ def pointer(a: Array):
 
 
 def span(a: Array) -> int:
-    """One past the largest element offset a reaches from its storage's start."""
-    last = a.offset
-    for size, stride in zip(a.shape, a.strides):
-        if size == 0:
-            return 0
-        last += (size - 1) * abs(stride)
-    return last + 1
+    """One past the largest element offset a reaches from its storage's start (0 when empty)."""
+    return a.last_offset() + 1 if 0 not in a.shape else 0
 
 
 def needs_int64(numel: int, arrays) -> bool:
