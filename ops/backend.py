@@ -62,6 +62,13 @@ class Backend:
         shape less the reduced dims, or with them kept as size 1 (keepdim)."""
         raise NotImplementedError
 
+
+    def reduce_launcher(self, op: str, compute, result):
+        """A callable (x, dims, keepdim) -> Array doing what ``reduce(op, x, dims, keepdim, compute,
+        result)`` does, cached by the caller per (op, input dtype, result dtype) like binary_launcher."""
+        def launch(x, dims, keepdim):
+            return self.reduce(op, x, dims, keepdim, compute, result)
+        return launch
     def arg_reduce(self, op: str, values: Array | None, indices: Array, x: Array, dim: int | None) -> None:
         """values/indices have x's shape with ``dim`` of size 1; dim None means over the flattened x."""
         raise NotImplementedError

@@ -4,7 +4,7 @@ from __future__ import annotations
 from tkern import dtypes
 from tkern.dtypes import result_type_of, scalar_dtype
 
-from .allocation import TORCH_TYPE_NAMES, bump_version, check_no_partial_overlap, check_output
+from .allocation import TORCH_TYPE_NAMES, check_no_partial_overlap, check_output
 from .array import Array
 from .backend import BACKENDS, backend_for
 from .shapes import broadcast_shapes, expand_strides
@@ -59,13 +59,16 @@ def _on_device(x, device):
 
 def _check_out(out: Array, shape: tuple, result_dtype, operands) -> None:
     """torch's checks on an in-place or out= target, then its version bump; the full checks run only
-    when a cheap test says they might fail."""
-    if out.shape != shape or result_dtype.category > out.dtype.category or 0 in out.strides:
+    when a cheap test says they might fail. An Array whose storage was never made has no other views
+    (so no overlap, no stride 0) and a version nobody has read (so no bump)."""
+    storage = out._storage
+    if out.shape != shape or result_dtype.category > out.dtype.category or storage is not None and 0 in out.strides:
         check_output(out, shape, result_dtype)
-    for x in operands:
-        if type(x) is Array and x is not out and x.shares_memory_with(out):
-            check_no_partial_overlap(out, (x,))
-    bump_version(out)
+    if storage is not None:
+        for x in operands:
+            if type(x) is Array and x is not out and x._storage is storage:
+                check_no_partial_overlap(out, (x,))
+        storage.version += 1
 
 
 def unary(op: str, x: Array, out: Array | None = None) -> Array:
@@ -115,8 +118,10 @@ def binary_result(op: str, a, b) -> tuple:
     return promoted, promoted
 
 
-# (op, device type, dtype or scalar type, is 0-d, ...) -> (compute, result, launch): promotion is
-# decided, and the backend's launcher bound, once per combination; a call then costs a dict lookup
+# promotion is decided, and the backend's launcher bound, once per operand combination; a call then
+# costs one dict lookup. Keys: (op, dtype, dtype, device type) for operands of one shape, where
+# 0-d-ness cannot sway promotion; (op, dtype, is 0-d, dtype, is 0-d, device type) otherwise; a
+# Python scalar operand stands as its type. Values: (compute, result, launch).
 _BINARY_PLANS: dict = {}
 dtypes.on_default_dtype_change(_BINARY_PLANS.clear)
 
@@ -133,35 +138,37 @@ def _plan_binary(op: str, a, b, device_type: str) -> tuple:
 def binary(op: str, a, b, out: Array | None = None) -> Array:
     if type(a) is Array:
         device = a.device
+        shape = a.shape
         if type(b) is Array:
-            key = (op, device.type, a.dtype, not a.shape, b.dtype, not b.shape)
+            if shape == b.shape:
+                key = (op, a.dtype, b.dtype, device.type)
+            else:
+                key = (op, a.dtype, not shape, b.dtype, not b.shape, device.type)
+                shape = None
+            if device is not b.device:
+                shape = None
         else:
-            key = (op, device.type, a.dtype, not a.shape, type(b))
+            key = (op, a.dtype, type(b), device.type)
     elif type(b) is Array:
         device = b.device
-        key = (op, device.type, type(a), b.dtype, not b.shape)
+        shape = b.shape
+        key = (op, type(a), b.dtype, device.type)
     else:
         raise TypeError(f"{op}: expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}")
     plan = _BINARY_PLANS.get(key)
     if plan is None:
         plan = _BINARY_PLANS[key] = _plan_binary(op, a, b, device.type)
     compute, result, launch = plan
-    if op == "pow" and not compute.is_floating_point:
+    if shape is None:
+        if device is not b.device and device != b.device:
+            # a 0-d CPU tensor beside a GPU tensor: the launcher bound for a's device won't do
+            device = common_device((a, b))
+            a = _on_device(a, device)
+            b = _on_device(b, device)
+            launch = None
+        shape = broadcast_shapes(a.shape if type(a) is Array else (), b.shape if type(b) is Array else ())
+    elif op == "pow" and not compute.is_floating_point:
         _check_integer_power(b)
-    if type(a) is not Array:
-        shape = b.shape
-    elif type(b) is not Array:
-        shape = a.shape
-    else:
-        shape = a.shape
-        if shape != b.shape or device is not b.device:
-            if device is not b.device and device != b.device:
-                # a 0-d CPU tensor beside a GPU tensor: the launcher bound for a's device won't do
-                device = common_device((a, b))
-                a = _on_device(a, device)
-                b = _on_device(b, device)
-                launch = None
-            shape = broadcast_shapes(a.shape if type(a) is Array else (), b.shape if type(b) is Array else ())
     if out is not None:
         _check_out(out, shape, result, (a, b))
     if launch is not None:

@@ -50,24 +50,31 @@ def _reduce_types(op: str, d: dtypes.dtype, dtype) -> tuple:
     return d, d
 
 
-# (op, input dtype, dtype argument) -> (compute, result), decided once per combination
-_REDUCE_TYPES: dict = {}
+# (op, input dtype, dtype argument, device type) -> the backend's launcher, bound once per combination
+_REDUCE_PLANS: dict = {}
+
+
+def _plan_reduce(op: str, x: Array, dtype):
+    return backend_for(x.device).reduce_launcher(op, *_reduce_types(op, x.dtype, dtype))
 
 
 def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
     """sum, prod, max, min, all, any over ``dims`` (None: every dim)."""
-    if op not in ("all", "any"):
-        dims = _every_dim_if_empty(dims)
-    dims = _ALL_DIMS[len(x.shape)] if dims is None else normalize_dims(dims, x.ndim) if x.shape else ()
-    key = (op, x.dtype, dtype)
-    types = _REDUCE_TYPES.get(key)
-    if types is None:
-        types = _REDUCE_TYPES[key] = _reduce_types(op, x.dtype, dtype)
+    key = (op, x.dtype, dtype, x.device.type)
+    launch = _REDUCE_PLANS.get(key)
+    if launch is None:
+        launch = _REDUCE_PLANS[key] = _plan_reduce(op, x, dtype)
+    if dims is None:
+        dims = _ALL_DIMS[len(x.shape)]
+    else:
+        if op != "all" and op != "any":
+            dims = _every_dim_if_empty(dims)
+        dims = _ALL_DIMS[len(x.shape)] if dims is None else normalize_dims(dims, x.ndim) if x.shape else ()
     if op == "max" or op == "min":
         for d in dims:
             if x.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-    return backend_for(x.device).reduce(op, x, dims, keepdim, *types)
+    return launch(x, dims, keepdim)
 
 
 def reduce_all_values(op: str, x: Array) -> Array:

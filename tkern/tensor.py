@@ -40,6 +40,9 @@ def unwrap(x):
     raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
 
 
+_ops_binary = ops.binary
+
+
 def _binary(op: str, a, b, out=None) -> "Tensor":
     if out is not None:
         return _into(out, lambda o: ops.binary(op, unwrap(a), unwrap(b), out=o), lambda: ops.binary(op, unwrap(a), unwrap(b)))
@@ -49,19 +52,39 @@ def _binary(op: str, a, b, out=None) -> "Tensor":
     return t
 
 
-def _reflected(op: str, self: "Tensor", other) -> "Tensor":
-    """``other op self`` for a non-Tensor ``other`` (Python calls __rmul__ and friends only then)."""
-    t = _new_tensor(Tensor)
-    t._a = ops.binary(op, unwrap(other), self._a)
-    return t
-
-
 def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
     if self._requires_grad:
         self._check_inplace()
     a = self._a
-    ops.binary(op, a, other._a if type(other) is Tensor else unwrap(other), out=a)
+    ops.binary(op, a, other._a if type(other) is Tensor else unwrap(other), a)
     return self
+
+
+def _operator(op: str):
+    """``self op other`` (__add__ and friends): _binary's hot path with one Python call fewer."""
+    def method(self, other):
+        t = _new_tensor(Tensor)
+        t._a = _ops_binary(op, self._a, other._a if type(other) is Tensor else unwrap(other))
+        return t
+    method.__name__ = f"__{op}__"
+    return method
+
+
+def _reflected_operator(op: str):
+    """``other op self`` for a non-Tensor ``other`` (Python calls __rmul__ and friends only then)."""
+    def method(self, other):
+        t = _new_tensor(Tensor)
+        t._a = _ops_binary(op, unwrap(other), self._a)
+        return t
+    method.__name__ = f"__r{op}__"
+    return method
+
+
+def _inplace_operator(op: str):
+    def method(self, other):
+        return _inplace_binary(op, self, other)
+    method.__name__ = f"__i{op}__"
+    return method
 
 
 def _unary(op: str, x: "Tensor", out=None) -> "Tensor":
@@ -521,47 +544,20 @@ class Tensor:
         return self
 
     # ----- arithmetic -----
-    def __add__(self, other):
-        return _binary("add", self, other)
-
-    def __radd__(self, other):
-        return _reflected("add", self, other)
-
-    def __sub__(self, other):
-        return _binary("sub", self, other)
-
-    def __rsub__(self, other):
-        return _reflected("sub", self, other)
-
-    def __mul__(self, other):
-        return _binary("mul", self, other)
-
-    def __rmul__(self, other):
-        return _reflected("mul", self, other)
-
-    def __truediv__(self, other):
-        return _binary("div", self, other)
-
-    def __rtruediv__(self, other):
-        return _reflected("div", self, other)
-
-    def __floordiv__(self, other):
-        return _binary("floor_divide", self, other)
-
-    def __rfloordiv__(self, other):
-        return _reflected("floor_divide", self, other)
-
-    def __mod__(self, other):
-        return _binary("remainder", self, other)
-
-    def __rmod__(self, other):
-        return _reflected("remainder", self, other)
-
-    def __pow__(self, other):
-        return _binary("pow", self, other)
-
-    def __rpow__(self, other):
-        return _reflected("pow", self, other)
+    __add__ = _operator("add")
+    __radd__ = _reflected_operator("add")
+    __sub__ = _operator("sub")
+    __rsub__ = _reflected_operator("sub")
+    __mul__ = _operator("mul")
+    __rmul__ = _reflected_operator("mul")
+    __truediv__ = _operator("div")
+    __rtruediv__ = _reflected_operator("div")
+    __floordiv__ = _operator("floor_divide")
+    __rfloordiv__ = _reflected_operator("floor_divide")
+    __mod__ = _operator("remainder")
+    __rmod__ = _reflected_operator("remainder")
+    __pow__ = _operator("pow")
+    __rpow__ = _reflected_operator("pow")
 
     def __matmul__(self, other):
         return self.matmul(other)
@@ -584,64 +580,28 @@ class Tensor:
             raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
         return wrap(ops.unary(op, self._a))
 
-    def __and__(self, other):
-        return _binary("bitwise_and", self, other)
-
-    def __or__(self, other):
-        return _binary("bitwise_or", self, other)
-
-    def __xor__(self, other):
-        return _binary("bitwise_xor", self, other)
+    __and__ = _operator("bitwise_and")
+    __or__ = _operator("bitwise_or")
+    __xor__ = _operator("bitwise_xor")
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
-    def __eq__(self, other):
-        return _binary("eq", self, other)
-
-    def __ne__(self, other):
-        return _binary("ne", self, other)
-
-    def __lt__(self, other):
-        return _binary("lt", self, other)
-
-    def __le__(self, other):
-        return _binary("le", self, other)
-
-    def __gt__(self, other):
-        return _binary("gt", self, other)
-
-    def __ge__(self, other):
-        return _binary("ge", self, other)
-
-    def __iadd__(self, other):
-        return _inplace_binary("add", self, other)
-
-    def __isub__(self, other):
-        return _inplace_binary("sub", self, other)
-
-    def __imul__(self, other):
-        return _inplace_binary("mul", self, other)
-
-    def __itruediv__(self, other):
-        return _inplace_binary("div", self, other)
-
-    def __ifloordiv__(self, other):
-        return _inplace_binary("floor_divide", self, other)
-
-    def __imod__(self, other):
-        return _inplace_binary("remainder", self, other)
-
-    def __ipow__(self, other):
-        return _inplace_binary("pow", self, other)
-
-    def __iand__(self, other):
-        return _inplace_binary("bitwise_and", self, other)
-
-    def __ior__(self, other):
-        return _inplace_binary("bitwise_or", self, other)
-
-    def __ixor__(self, other):
-        return _inplace_binary("bitwise_xor", self, other)
+    __eq__ = _operator("eq")
+    __ne__ = _operator("ne")
+    __lt__ = _operator("lt")
+    __le__ = _operator("le")
+    __gt__ = _operator("gt")
+    __ge__ = _operator("ge")
+    __iadd__ = _inplace_operator("add")
+    __isub__ = _inplace_operator("sub")
+    __imul__ = _inplace_operator("mul")
+    __itruediv__ = _inplace_operator("div")
+    __ifloordiv__ = _inplace_operator("floor_divide")
+    __imod__ = _inplace_operator("remainder")
+    __ipow__ = _inplace_operator("pow")
+    __iand__ = _inplace_operator("bitwise_and")
+    __ior__ = _inplace_operator("bitwise_or")
+    __ixor__ = _inplace_operator("bitwise_xor")
 
     def __imatmul__(self, other):
         return self.matmul(other)
