@@ -142,8 +142,13 @@ def binary(op: str, a, b, out: Array | None = None) -> Array:
         if type(b) is Array:
             if shape == b.shape:
                 key = (op, a.dtype, b.dtype, device.type)
+            elif not b.shape:
+                key = (op, a.dtype, False, b.dtype, True, device.type)
+            elif not shape:
+                key = (op, a.dtype, True, b.dtype, False, device.type)
+                shape = b.shape
             else:
-                key = (op, a.dtype, not shape, b.dtype, not b.shape, device.type)
+                key = (op, a.dtype, False, b.dtype, False, device.type)
                 shape = None
             if device is not b.device:
                 shape = None

@@ -153,6 +153,8 @@ def _small_integer_power(base: np.ndarray, exponent) -> np.ndarray:
 
 
 def _float_power_by_scalar(base: np.ndarray, exponent, out: np.ndarray | None = None) -> np.ndarray:
+    if exponent == 2 and out is None:
+        return np.multiply(base, base)  # x ** 2 is common enough to skip the general path
     if exponent == 2 or exponent == 3:
         value = _small_integer_power(base, exponent)
     else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from tkern import ops
 
 from . import dtypes
-from .tensor import Tensor, _binary, _inplace_binary, _inplace_unary, _into, _unary, unwrap, wrap
+from .tensor import Tensor, _binary, _inplace_binary, _inplace_unary, _into, _new_tensor, _unary, unwrap, wrap
+
+_reduce = ops.reduce
 
 _UNARY_NAMES = ("neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square",
                 "reciprocal", "floor", "ceil", "trunc", "round", "sign")
@@ -98,7 +100,8 @@ def _dims(dim):
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
     """Sum over all or some dims: ``tkern.ones(2, 3).sum(1)``."""
-    total = wrap(ops.reduce("sum", input._a, _dims(dim), keepdim, dtype))
+    total = _new_tensor(Tensor)
+    total._a = _reduce("sum", input._a, tuple(dim) if type(dim) is list else dim, keepdim, dtype)
     return total if out is None else _result(total, out)
 
 

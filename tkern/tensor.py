@@ -46,9 +46,10 @@ _ops_binary = ops.binary
 def _binary(op: str, a, b, out=None) -> "Tensor":
     if out is not None:
         return _into(out, lambda o: ops.binary(op, unwrap(a), unwrap(b), out=o), lambda: ops.binary(op, unwrap(a), unwrap(b)))
-    # the operators' hot path: unwrap inlined for the common Tensor-Tensor case
     t = _new_tensor(Tensor)
-    t._a = ops.binary(op, a._a if type(a) is Tensor else unwrap(a), b._a if type(b) is Tensor else unwrap(b))
+    kind = type(b)
+    t._a = _ops_binary(op, a._a if type(a) is Tensor else unwrap(a),
+                       b._a if kind is Tensor else b if kind is float or kind is int else unwrap(b))
     return t
 
 
@@ -64,7 +65,9 @@ def _operator(op: str):
     """``self op other`` (__add__ and friends): _binary's hot path with one Python call fewer."""
     def method(self, other):
         t = _new_tensor(Tensor)
-        t._a = _ops_binary(op, self._a, other._a if type(other) is Tensor else unwrap(other))
+        kind = type(other)
+        t._a = _ops_binary(op, self._a, other._a if kind is Tensor else other if kind is float or kind is int
+                           else unwrap(other))
         return t
     method.__name__ = f"__{op}__"
     return method
@@ -74,7 +77,8 @@ def _reflected_operator(op: str):
     """``other op self`` for a non-Tensor ``other`` (Python calls __rmul__ and friends only then)."""
     def method(self, other):
         t = _new_tensor(Tensor)
-        t._a = _ops_binary(op, unwrap(other), self._a)
+        kind = type(other)
+        t._a = _ops_binary(op, other if kind is float or kind is int else unwrap(other), self._a)
         return t
     method.__name__ = f"__r{op}__"
     return method
