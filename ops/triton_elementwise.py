@@ -14,6 +14,7 @@ import triton.language as tl
 from tkern import dtypes
 
 from .array import Array
+from .triton_dispatch import Launcher
 from .triton_launch import (block_for, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
                             scalar_argument)
 
@@ -572,15 +573,20 @@ def _arguments(operands: list, merged_strides: list, compute, out: Array) -> lis
     return result
 
 
+_launch_unary = Launcher(unary_kernel)
+_launch_binary = Launcher(binary_kernel)
+_launch_ternary = Launcher(ternary_kernel)
+_launch_fill = Launcher(fill_kernel)
+
+
 def run_unary(op, out: Array, x: Array, compute) -> None:
     """out = op(x) elementwise, x read as ``compute`` (a tl dtype); op is a jit function."""
     n, sizes, (out_strides, x_strides) = _layout(out, [x])
     if n == 0:
         return
     block = block_for(n)
-    unary_kernel[grid_for(n, block)](pointer(out), pointer(x), n, sizes, out_strides, x_strides, out.offset, x.offset,
-                              OP=op, COMPUTE=compute, NDIM=len(sizes), WIDE=needs_int64(n, (out, x)),
-                              BLOCK=block)
+    _launch_unary(grid_for(n, block), pointer(out), pointer(x), n, sizes, out_strides, x_strides, out.offset,
+                  x.offset, op, compute, len(sizes), needs_int64(n, (out, x)), block)
 
 
 def run_binary(op, out: Array, a, b, compute) -> None:
@@ -589,9 +595,8 @@ def run_binary(op, out: Array, a, b, compute) -> None:
         return
     (pa, sa, oa, ta, ka), (pb, sb, ob, tb, kb) = _arguments([a, b], merged, compute, out)
     block = block_for(n)
-    binary_kernel[grid_for(n, block)](pointer(out), pa, pb, sa, sb, n, sizes, merged[0], ta, tb, out.offset, oa, ob,
-                               OP=op, COMPUTE=compute, A_KIND=ka, B_KIND=kb, NDIM=len(sizes),
-                               WIDE=needs_int64(n, (out, a, b)), BLOCK=block)
+    _launch_binary(grid_for(n, block), pointer(out), pa, pb, sa, sb, n, sizes, merged[0], ta, tb, out.offset, oa,
+                   ob, op, compute, ka, kb, len(sizes), needs_int64(n, (out, a, b)), block)
 
 
 def run_ternary(op, out: Array, a: Array, b, c, compute) -> None:
@@ -601,10 +606,9 @@ def run_ternary(op, out: Array, a: Array, b, c, compute) -> None:
     args = _arguments([a, b, c], merged, compute, out)
     (pa, _, oa, ta, _), (pb, sb, ob, tb, kb), (pc, sc, oc, tc, kc) = args
     block = block_for(n)
-    ternary_kernel[grid_for(n, block)](pointer(out), pa, pb, pc, sb, sc, n, sizes, merged[0], ta, tb, tc,
-                                out.offset, oa, ob, oc, OP=op, A_TYPE=compute_type(a.dtype), COMPUTE=compute,
-                                B_KIND=kb, C_KIND=kc, NDIM=len(sizes), WIDE=needs_int64(n, (out, a, b, c)),
-                                BLOCK=block)
+    _launch_ternary(grid_for(n, block), pointer(out), pa, pb, pc, sb, sc, n, sizes, merged[0], ta, tb, tc,
+                    out.offset, oa, ob, oc, op, compute_type(a.dtype), compute, kb, kc, len(sizes),
+                    needs_int64(n, (out, a, b, c)), block)
 
 
 def run_fill(out: Array, value) -> None:
@@ -614,8 +618,8 @@ def run_fill(out: Array, value) -> None:
     compute = compute_type(out.dtype)
     scalar, kind = scalar_argument(value, compute)
     block = block_for(n)
-    fill_kernel[grid_for(n, block)](pointer(out), scalar, n, sizes, out_strides, out.offset, KIND=kind, COMPUTE=compute,
-                             NDIM=len(sizes), WIDE=needs_int64(n, (out,)), BLOCK=block)
+    _launch_fill(grid_for(n, block), pointer(out), scalar, n, sizes, out_strides, out.offset, kind, compute,
+                 len(sizes), needs_int64(n, (out,)), block)
 
 
 def binary_op(op: str, compute: dtypes.dtype, b=None):

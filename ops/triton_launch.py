@@ -50,7 +50,14 @@ def span(a: Array) -> int:
 
 
 def needs_int64(numel: int, arrays) -> bool:
-    return numel > _INT32_LIMIT or any(type(x) is Array and span(x) > _INT32_LIMIT for x in arrays)
+    if numel > _INT32_LIMIT:
+        return True
+    for x in arrays:
+        # a storage of fewer bytes than the limit can't hold an offset past it: the exact span is
+        # worked out only for the rare huge storage
+        if type(x) is Array and x.storage.nbytes > _INT32_LIMIT and span(x) > _INT32_LIMIT:
+            return True
+    return False
 
 
 def coalesce(shape: tuple, strides_list: list) -> tuple:
@@ -112,4 +119,4 @@ def block_for(n: int) -> int:
 
 
 def grid_for(n: int, block: int = BLOCK) -> tuple:
-    return (max(triton.cdiv(n, block), 1),)
+    return (max(-(-n // block), 1),)  # triton.cdiv is a jit function: ~1 us a call from Python

@@ -15,11 +15,11 @@ import triton
 import triton.language as tl
 
 from tkern import backends, dtypes
-from tkern.cuda import _interpreting
 
-from . import cuda_memory
+from . import cuda_memory, triton_launch
 from .array import Array
 from .triton_elementwise import strided_offsets
+from .triton_dispatch import Launcher
 from .triton_launch import TL_TYPES, coalesce, needs_int64, pointer
 
 _FLOAT_TYPES = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
@@ -223,16 +223,38 @@ def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
 # ----- launch -----
 
 
+_LAUNCHERS = {}
+# autotuning key -> the configuration Triton's autotuner chose for it
+_CHOSEN: dict = {}
+
+
 def _launch(kernel, grid, args: dict, meta: dict) -> None:
     """The one place a matmul kernel starts (tests watch it to see the precision a launch gets)."""
-    if _interpreting():
+    if triton_launch.INTERPRETING:
         with warnings.catch_warnings():
             # the interpreter's scalars are 1-element arrays, and `for k in range(K)` makes numpy warn
             # about their conversion to int; a compiled kernel has no such conversion
             warnings.filterwarnings("ignore", "Conversion of an array with ndim > 0", DeprecationWarning)
             kernel[grid](**args, **meta)
         return
-    kernel[grid](**args, **meta)
+    if kernel is _dot_tuned:
+        tuning_key = (meta["M_BUCKET"], meta["N_BUCKET"], meta["K_BUCKET"], meta["ARCH"], meta["PRECISION"],
+                      args["a_ptr"].dtype, args["b_ptr"].dtype, args["c_ptr"].dtype)
+        config = _CHOSEN.get(tuning_key)
+        if config is None:
+            # tune (or look up) through Triton once; later launches of this key skip the autotuner
+            kernel[grid](**args, **meta)
+            if getattr(kernel, "best_config", None) is not None:
+                _CHOSEN[tuning_key] = kernel.best_config
+            return
+        kernel = _dot_kernel
+        meta = {**meta, **config.all_kwargs(), "EVEN_K": args["K"] % config.kwargs["BLOCK_K"] == 0}
+    launcher = _LAUNCHERS.get(kernel)
+    if launcher is None:
+        launcher = _LAUNCHERS[kernel] = Launcher(kernel)
+    named = {**args, **meta}
+    options = {k: v for k, v in meta.items() if k not in kernel.arg_names}
+    launcher(grid(named), *[named[name] for name in kernel.arg_names], **options)
 
 
 def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> None:
@@ -256,10 +278,10 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
         stride_cm=out.strides[-2], stride_cn=out.strides[-1],
         NB=len(sizes), WIDE=needs_int64(out.numel(), (a, b, out)),
     )
-    interpreting = _interpreting()
+    interpreting = triton_launch.INTERPRETING
 
     def grid(meta: dict) -> tuple:
-        return (batches * triton.cdiv(m, meta["BLOCK_M"]) * triton.cdiv(n, meta["BLOCK_N"]),)
+        return (batches * -(-m // meta["BLOCK_M"]) * -(-n // meta["BLOCK_N"]),)
 
     if a.dtype not in _FLOAT_TYPES:
         _launch(_int_kernel, grid, args, _INT_META_INTERPRETER if interpreting else _INT_META)

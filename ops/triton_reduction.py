@@ -13,6 +13,8 @@ and stage 2 reduces the partials with the same kernel.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import triton
 import triton.language as tl
 
@@ -20,6 +22,7 @@ from tkern import dtypes
 from tkern.cuda import _interpreting
 
 from .array import Array, contiguous_strides
+from .triton_dispatch import Launcher
 from .triton_launch import coalesce, compute_type, needs_int64, pointer
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
@@ -325,11 +328,11 @@ class _Layout:
         self.inner = k_step is None or (r_step is not None and r_step <= k_step)
 
     @classmethod
-    def of(cls, x: Array, kept: list, reduced: list, out_strides: list) -> "_Layout":
-        k_shape = tuple(x.shape[d] for d in kept)
-        k_sizes, merged = coalesce(k_shape, [tuple(x.strides[d] for d in kept)] + out_strides)
-        r_shape = tuple(x.shape[d] for d in reduced)
-        r_sizes, (r_strides,) = coalesce(r_shape, [tuple(x.strides[d] for d in reduced)])
+    def of(cls, shape: tuple, strides: tuple, kept: list, reduced: list, out_strides: list) -> "_Layout":
+        k_shape = tuple(shape[d] for d in kept)
+        k_sizes, merged = coalesce(k_shape, [tuple(strides[d] for d in kept)] + out_strides)
+        r_shape = tuple(shape[d] for d in reduced)
+        r_sizes, (r_strides,) = coalesce(r_shape, [tuple(strides[d] for d in reduced)])
         M = R = 1
         for s in k_shape:
             M *= s
@@ -353,10 +356,8 @@ def _partials_strides(k_sizes: tuple, n_split: int) -> tuple:
     return tuple(s * n_split for s in contiguous_strides(k_sizes))
 
 
-def _reduced_order(x: Array, dims: tuple) -> list:
-    # the order of the reduced dims only changes rounding: walk the smallest stride innermost
-    return sorted(dims, key=lambda d: -abs(x.strides[d]))
-
+_launch_reduce_kernel = Launcher(reduce_kernel)
+_launch_arg_reduce_kernel = Launcher(arg_reduce_kernel)
 
 _IDENTITIES = {"sum": 0, "prod": 1, "all": 1, "any": 0}
 
@@ -395,28 +396,21 @@ def _launch_reduce(op: str, out: Array, out_strides: tuple, split_stride: int, x
     identity = _extreme(tl_compute, op == "min") if op in ("max", "min") else _IDENTITIES[op]
     k_sizes = layout.k_sizes
     grid = (_cdiv(layout.M, block_m), n_split)
-    reduce_kernel[grid](
-        pointer(out), pointer(x), layout.M, layout.R, iters, x.offset, out.offset, split_stride,
+    _launch_reduce_kernel(
+        grid, pointer(out), pointer(x), layout.M, layout.R, iters, x.offset, out.offset, split_stride,
         k_sizes, layout.k_x_strides, out_strides, layout.r_sizes, layout.r_strides,
-        OP=op, COMPUTE=tl_compute, IDENTITY=identity, K_NDIM=len(k_sizes), R_NDIM=len(layout.r_sizes),
-        INNER=layout.inner, WIDE=_wide(layout, (x, out), block_m, block_r, n_split, iters),
-        BLOCK_M=block_m, BLOCK_R=block_r, INTERPRET=_INTERPRET, num_warps=num_warps)
+        op, tl_compute, identity, len(k_sizes), len(layout.r_sizes), layout.inner,
+        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, _INTERPRET, num_warps=num_warps)
 
 
 def reduce(backend, op: str, x: Array, dims: tuple, keepdim: bool, compute: dtypes.dtype,
            result: dtypes.dtype) -> Array:
     """op over ``dims`` of x into a new contiguous Array of dtype ``result``, accumulating in ``compute``."""
-    kept = [d for d in range(x.ndim) if d not in dims]
-    if keepdim:
-        out_shape = tuple(1 if d in dims else s for d, s in enumerate(x.shape))
-    else:
-        out_shape = tuple(x.shape[d] for d in kept)
+    out_shape, layout, schedule = _schedule(x.shape, x.strides, dims, keepdim, _target_programs())
     out = backend.empty(out_shape, result, x.device)
-    if out.numel() == 0:
+    if schedule is None:
         return out
-    out_k_strides = contiguous_strides(tuple(x.shape[d] for d in kept))
-    layout = _Layout.of(x, kept, _reduced_order(x, dims), [out_k_strides])
-    block_m, block_r, n_split, iters, num_warps = plan(layout.M, layout.R, layout.inner)
+    block_m, block_r, n_split, iters, num_warps = schedule
     if n_split == 1:
         _launch_reduce(op, out, layout.k_out_strides[0], 0, x, layout, compute, block_m, block_r, 1, iters,
                        num_warps)
@@ -433,6 +427,23 @@ def reduce(backend, op: str, x: Array, dims: tuple, keepdim: bool, compute: dtyp
     return out
 
 
+@lru_cache(maxsize=1024)
+def _schedule(shape: tuple, strides: tuple, dims: tuple, keepdim: bool, target: int) -> tuple:
+    """(output shape, layout, plan) of a reduction: the same few recur op after op, so worked out
+    once each (~4 us a launch saved)."""
+    kept = [d for d in range(len(shape)) if d not in dims]
+    if keepdim:
+        out_shape = tuple(1 if d in dims else s for d, s in enumerate(shape))
+    else:
+        out_shape = tuple(shape[d] for d in kept)
+    out_k_strides = contiguous_strides(tuple(shape[d] for d in kept))
+    # the order of the reduced dims only changes rounding: walk the smallest stride innermost
+    reduced = sorted(dims, key=lambda d: -abs(strides[d]))
+    layout = _Layout.of(shape, strides, kept, reduced, [out_k_strides])
+    # no plan for an empty output: nothing is launched
+    return out_shape, layout, plan(layout.M, layout.R, layout.inner, target) if layout.M else None
+
+
 def _launch_arg(op: str, indices: Array, values: Array | None, x: Array, partial_indices: Array | None,
                 layout: _Layout, k_index_strides: tuple, k_value_strides: tuple, split_stride: int,
                 block_m: int, block_r: int, n_split: int, iters: int, num_warps: int) -> None:
@@ -441,15 +452,14 @@ def _launch_arg(op: str, indices: Array, values: Array | None, x: Array, partial
     # stage-2 indices come from int64 partials
     index_type = tl.int64 if wide or partial_indices is not None else tl.int32
     grid = (_cdiv(layout.M, block_m), n_split)
-    arg_reduce_kernel[grid](
-        pointer(indices), pointer(values if values is not None else indices), pointer(x),
+    _launch_arg_reduce_kernel(
+        grid, pointer(indices), pointer(values if values is not None else indices), pointer(x),
         pointer(partial_indices if partial_indices is not None else indices), layout.M, layout.R, iters,
         x.offset, indices.offset, values.offset if values is not None else 0, split_stride,
         layout.k_sizes, layout.k_x_strides, k_index_strides, k_value_strides, layout.r_sizes, layout.r_strides,
-        IS_MAX=op == "max", COMPUTE=tl_compute, IDENTITY=_extreme(tl_compute, op == "min"), INDEX=index_type,
-        SENTINEL=_INT64_MAX if index_type is tl.int64 else _INT32_MAX, HAS_VALUES=values is not None,
-        PARTIALS=partial_indices is not None, K_NDIM=len(layout.k_sizes), R_NDIM=len(layout.r_sizes),
-        INNER=layout.inner, WIDE=wide, BLOCK_M=block_m, BLOCK_R=block_r, num_warps=num_warps)
+        op == "max", tl_compute, _extreme(tl_compute, op == "min"), index_type,
+        _INT64_MAX if index_type is tl.int64 else _INT32_MAX, values is not None, partial_indices is not None,
+        len(layout.k_sizes), len(layout.r_sizes), layout.inner, wide, block_m, block_r, num_warps=num_warps)
 
 
 def arg_reduce(backend, op: str, values: Array | None, indices: Array, x: Array, dim: int | None) -> None:
@@ -465,7 +475,7 @@ def arg_reduce(backend, op: str, values: Array | None, indices: Array, x: Array,
         out_strides = [tuple(indices.strides[d] for d in kept),
                        tuple((values if values is not None else indices).strides[d] for d in kept)]
     # the reduced dims stay in x's order: an index is the row-major position over them
-    layout = _Layout.of(x, kept, reduced, out_strides)
+    layout = _Layout.of(x.shape, x.strides, kept, reduced, out_strides)
     k_index_strides, k_value_strides = layout.k_out_strides
     block_m, block_r, n_split, iters, num_warps = plan(layout.M, layout.R, layout.inner)
     if n_split == 1:

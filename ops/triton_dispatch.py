@@ -1,0 +1,89 @@
+"""Launching a compiled Triton kernel again without Triton's generic per-call dispatch.
+
+``kernel[grid](*args)`` binds the arguments, specialises each one in C, hashes the result into a
+cache key, checks the kernel's globals and builds launch metadata: ~8 us of host time per launch,
+more than the rest of a small tkern op. ``Launcher`` keeps every CompiledKernel that Triton's own
+dispatch returned under a key of tkern's, and calls the compiled kernel's launcher directly when
+the key comes round again.
+
+The key must tell apart every pair of calls Triton would compile differently; being finer costs
+only an extra trip through Triton's dispatch. So it holds constexprs, tuples and specialised ints by
+exact value, unspecialised scalars by the type Triton gives them (i32/i64/u64 by range, fp32 for a
+float), and tensors by dtype. Alignment of tensors is left out on purpose: tkern passes only storage
+base pointers, which the caching allocator aligns to 512 bytes (``tests/test_triton_dispatch.py``
+checks the key against Triton's own choice of kernel).
+"""
+from __future__ import annotations
+
+import triton
+from triton import knobs
+
+from . import triton_launch
+
+# bound on kept specialisations per kernel: the key holds sizes and offsets by value, so a program
+# cycling through endless shapes would otherwise grow the cache without limit
+_MAX_KEPT = 4096
+
+_I32_MIN, _I32_MAX, _U64_MIN = -2 ** 31, 2 ** 31 - 1, 2 ** 63
+
+
+def _range_of(value: int) -> int:
+    """Triton's type for an unspecialised int: 0 for i32, 1 for i64, 2 for u64."""
+    if _I32_MIN <= value <= _I32_MAX:
+        return 0
+    return 2 if value >= _U64_MIN else 1
+
+
+def _hooked(hook) -> bool:
+    # Triton 3.6 keeps launch hooks in a HookChain, empty when nobody listens; older ones use None
+    return hook is not None and getattr(hook, "calls", True) != []
+
+
+class Launcher:
+    """``Launcher(kernel)(grid, *args)`` does what ``kernel[grid](*args)`` does, with every argument,
+    constexprs included, passed positionally in the kernel's parameter order."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.compiled: dict = {}
+        self.tensors: tuple | None = None  # positions holding tensors, found on the first call
+        self.unspecialised: tuple = ()  # positions whose value goes in the key as its Triton type
+
+    def key(self, args: tuple) -> tuple:
+        key = list(args)
+        for i in self.tensors:
+            key[i] = args[i].dtype
+        for i in self.unspecialised:
+            value = args[i]
+            key[i] = _range_of(value) if type(value) is int else type(value)
+        return tuple(key)
+
+    def __call__(self, grid: tuple, *args, **options) -> None:
+        """Launch options (num_warps, num_stages) go in ``options``, as with ``kernel[grid]``."""
+        if triton_launch.INTERPRETING or _hooked(knobs.runtime.launch_enter_hook) or _hooked(knobs.runtime.launch_exit_hook):
+            # the interpreter has no compiled kernels; a profiler's hook wants Triton's metadata
+            self.kernel[grid](*args, **options)
+            return
+        if self.tensors is None:
+            self.tensors = tuple(i for i, a in enumerate(args) if hasattr(a, "data_ptr"))
+            self.unspecialised = tuple(p.num for p in self.kernel.params if p.do_not_specialize and not p.is_constexpr)
+        key = self.key(args)
+        if options:
+            key = (key, tuple(options.items()))
+        compiled = self.compiled.get(key)
+        if compiled is None:
+            compiled = self.kernel[grid](*args, **options)
+            if len(self.compiled) >= _MAX_KEPT:
+                self.compiled.clear()
+            self.compiled[key] = compiled
+            return
+        launch(compiled, grid, args)
+
+
+def launch(compiled, grid: tuple, args: tuple) -> None:
+    """The compiled kernel's own launcher, as JITFunction.run calls it (the compile-only stand-in
+    driver of bench/ replaces this)."""
+    driver = triton.runtime.driver.active
+    stream = driver.get_current_stream(driver.get_current_device())
+    compiled.run(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream,
+                 compiled.function, compiled.packed_metadata, None, None, None, *args)

@@ -1,0 +1,79 @@
+"""ops/triton_dispatch.Launcher picks, for every repeat launch, the compiled kernel Triton's own
+dispatch would pick: its key must never merge two calls that Triton specialises apart.
+
+A child process swaps in the compile-only H100 driver of bench/ (no GPU needed), then runs ops whose
+arguments cross every specialisation boundary Triton has: ints equal to 1, multiples of 16 and not,
+past int32; unspecialised scalars of each type and range; tensor dtypes; launch options. Each op runs
+twice, so the second run takes the fast path, where the check asks Triton's dispatch for the same
+arguments and compares.
+"""
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+_CHECK_EVERY_HIT = r'''
+import sys
+
+sys.path.insert(0, BENCH)
+import compile_only_driver
+compile_only_driver.install()
+
+import tkern
+from tkern.ops import triton_dispatch, triton_launch
+
+triton_launch.INTERPRETING = False  # GPU block sizes and the fast path, as on the real machine
+checked = mismatched = 0
+original_call = triton_dispatch.Launcher.__call__
+
+
+def checking_call(self, grid, *args, **options):
+    global checked, mismatched
+    known = set(self.compiled)
+    original_call(self, grid, *args, **options)
+    key = self.key(args)
+    key = (key, tuple(options.items())) if options else key
+    if key in known:
+        checked += 1
+        if self.compiled[key] is not self.kernel.run(*args, grid=grid, warmup=True, **options):
+            mismatched += 1
+            print("mismatch:", self.kernel.fn.__name__, key, file=sys.stderr)
+
+
+triton_dispatch.Launcher.__call__ = checking_call
+
+base = tkern.ones(4 * 2 ** 10 + 40, device="cuda")
+views = [base[:1], base[:16], base[:17], base[:1000], base[1:17], base[16:32], base[17:1017], base[::2][:100],
+         base[:64].view(8, 8).t(), base[:60].view(3, 4, 5).transpose(0, 2), base[:5].expand(3, 5)]
+scalars = [1, 2, 16, 17, 2 ** 31 - 1, 2 ** 31, 2 ** 40, -2 ** 31, -2 ** 31 - 1, 0.5, 1e30, True]
+for _ in range(2):
+    for v in views:
+        for w in views:
+            if w.shape == v.shape:
+                v + w
+                v * w
+        for s in scalars:
+            v * s
+            s + v
+        v.sum()
+        v.sum(0)
+        v.max()
+        v.exp()
+        v.double() + 2 ** 40
+        (v > 0).sum()
+        v.to(tkern.float16) * 0.5
+print(checked, mismatched)
+'''
+
+
+def test_launcher_key_agrees_with_triton_dispatch():
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    script = f"BENCH = {str(ROOT / 'bench')!r}\n" + textwrap.dedent(_CHECK_EVERY_HIT)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=1500)
+    assert out.returncode == 0, out.stderr[-4000:]
+    checked, mismatched = map(int, out.stdout.split()[-2:])
+    assert mismatched == 0, out.stderr[-4000:]
+    assert checked > 200
