@@ -24,15 +24,25 @@ TORCH_DTYPES = {
 _ALIGN = 16
 
 
+_DEVICES: dict = {}
+
+
 def _torch_device(index: int | None) -> torch.device:
-    if _interpreting() and _gpu_count() == 0:
-        return torch.device("cpu")
-    return torch.device("cuda", index or 0)
+    device = _DEVICES.get(index)
+    if device is None:
+        if _interpreting() and _gpu_count() == 0:
+            device = torch.device("cpu")
+        else:
+            device = torch.device("cuda", index or 0)
+        _DEVICES[index] = device
+    return device
 
 
 def allocate(nbytes: int, dtype, index: int | None) -> torch.Tensor:
     """A new uninitialised buffer of at least ``nbytes`` on GPU ``index``, typed as ``dtype`` (the type
-    kernels will most often see it as; any other is one ``typed`` view away)."""
+    kernels will most often see it as; any other is one ``typed`` view away). Its address is aligned
+    to 512 bytes by torch's caching allocator (64 by its CPU one, under the interpreter): kernels
+    specialise on 16-byte alignment, and ops/triton_dispatch.py counts on every buffer having it."""
     rounded = max(-(-nbytes // _ALIGN) * _ALIGN, _ALIGN)
     return torch.empty(rounded // dtype.itemsize, dtype=TORCH_DTYPES[dtype], device=_torch_device(index))
 

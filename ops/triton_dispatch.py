@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import triton
 from triton import knobs
+from triton.runtime.jit import JITFunction
 
 from . import triton_launch
 
@@ -34,42 +35,67 @@ def _range_of(value: int) -> int:
     return 2 if value >= _U64_MIN else 1
 
 
-def _hooked(hook) -> bool:
-    # Triton 3.6 keeps launch hooks in a HookChain, empty when nobody listens; older ones use None
-    return hook is not None and getattr(hook, "calls", True) != []
+def _hooked() -> bool:
+    """Whether a profiler listens to launches (Triton 3.6 keeps the hooks in HookChains, empty when
+    nobody does; other releases use None)."""
+    for hook in (knobs.runtime.launch_enter_hook, knobs.runtime.launch_exit_hook):
+        if hook is not None and getattr(hook, "calls", True) != []:
+            return True
+    return False
 
 
 class Launcher:
-    """``Launcher(kernel)(grid, *args)`` does what ``kernel[grid](*args)`` does, with every argument,
-    constexprs included, passed positionally in the kernel's parameter order."""
+    """``Launcher(kernel)(grid, *args, **kwargs)`` does what ``kernel[grid](*args, **kwargs)`` does.
+    Hot call sites pass every argument, constexprs included, positionally in the kernel's parameter
+    order; keyword arguments cost a rebinding per call."""
 
     def __init__(self, kernel):
         self.kernel = kernel
         self.compiled: dict = {}
         self.tensors: tuple | None = None  # positions holding tensors, found on the first call
+        self.tensor_tuples: tuple = ()  # positions holding tuples of tensors
         self.unspecialised: tuple = ()  # positions whose value goes in the key as its Triton type
+        self.functions: tuple = ()  # positions holding jit functions (constexpr operations)
 
-    def key(self, args: tuple) -> tuple:
+    def key(self, args: tuple, options: dict) -> tuple:
+        # a tensor stands in the key as its dtype: the key never keeps device memory alive
         key = list(args)
         for i in self.tensors:
             key[i] = args[i].dtype
+        for i in self.tensor_tuples:
+            key[i] = tuple(t.dtype for t in args[i])
+        for i in self.functions:
+            key[i] = id(args[i])  # a JITFunction's own hash works out its source hash: ~1 us
         for i in self.unspecialised:
             value = args[i]
             key[i] = _range_of(value) if type(value) is int else type(value)
+        if options:
+            key.append(tuple(options.items()))
         return tuple(key)
 
-    def __call__(self, grid: tuple, *args, **options) -> None:
-        """Launch options (num_warps, num_stages) go in ``options``, as with ``kernel[grid]``."""
-        if triton_launch.INTERPRETING or _hooked(knobs.runtime.launch_enter_hook) or _hooked(knobs.runtime.launch_exit_hook):
+    def __call__(self, grid: tuple, *args, **kwargs) -> None:
+        """Keyword arguments that are not parameters (num_warps, num_stages) are launch options, as
+        with ``kernel[grid]``."""
+        if triton_launch.INTERPRETING or _hooked():
             # the interpreter has no compiled kernels; a profiler's hook wants Triton's metadata
-            self.kernel[grid](*args, **options)
+            self.kernel[grid](*args, **kwargs)
             return
+        options = kwargs
+        if kwargs:
+            names = self.kernel.arg_names
+            args = args + tuple(kwargs[name] for name in names[len(args):])
+            options = {k: v for k, v in kwargs.items() if k not in names}
+        self.launch_bound(grid, args, options)
+
+    def launch_bound(self, grid: tuple, args: tuple, options: dict) -> None:
+        """Launch with every parameter in ``args`` and launch options apart."""
         if self.tensors is None:
             self.tensors = tuple(i for i, a in enumerate(args) if hasattr(a, "data_ptr"))
+            self.tensor_tuples = tuple(i for i, a in enumerate(args)
+                                       if type(a) is tuple and any(hasattr(t, "data_ptr") for t in a))
             self.unspecialised = tuple(p.num for p in self.kernel.params if p.do_not_specialize and not p.is_constexpr)
-        key = self.key(args)
-        if options:
-            key = (key, tuple(options.items()))
+            self.functions = tuple(i for i, a in enumerate(args) if isinstance(a, JITFunction))
+        key = self.key(args, options)
         compiled = self.compiled.get(key)
         if compiled is None:
             compiled = self.kernel[grid](*args, **options)

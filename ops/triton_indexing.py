@@ -17,6 +17,7 @@ import triton.language as tl
 from tkern import dtypes
 
 from .array import Array
+from .triton_dispatch import Launcher
 from .triton_elementwise import block_indices, strided_offsets
 from .triton_launch import BLOCK, coalesce, grid_for, needs_int64, pointer
 
@@ -123,14 +124,17 @@ def _layout(shape: tuple, operand: Array, x: Array, indices: tuple) -> tuple:
     return sizes, merged[0], merged[1], tuple(merged[2:]), tuple(x.strides[d] for d in dims), index_arrays
 
 
+_launch_gather_kernel = Launcher(gather_kernel)
+_launch_scatter_kernel = Launcher(scatter_kernel)
+
 def gather(backend, out: Array, x: Array, indices: tuple) -> None:
     """out = x[indices] (numpy's advanced indexing with None for a whole dim)."""
     n = out.numel()
     if n == 0:
         return
     sizes, out_strides, x_strides, index_strides, dim_strides, index_arrays = _layout(out.shape, out, x, indices)
-    gather_kernel[grid_for(n)](
-        pointer(out), pointer(x), tuple(pointer(i) for i in index_arrays), n, sizes, out_strides, x_strides,
+    _launch_gather_kernel(
+        grid_for(n), pointer(out), pointer(x), tuple(pointer(i) for i in index_arrays), n, sizes, out_strides, x_strides,
         index_strides, tuple(i.offset for i in index_arrays), dim_strides, out.offset, x.offset,
         K=len(index_arrays), NDIM=len(sizes), WIDE=needs_int64(n + BLOCK, [out, x] + index_arrays), BLOCK=BLOCK)
 
@@ -161,8 +165,8 @@ def scatter(backend, x: Array, indices: tuple, values: Array, accumulate: bool) 
         mode = _ATOMIC_ADD
     sizes, values_strides, x_strides, index_strides, dim_strides, index_arrays = _layout(values.shape, values, x,
                                                                                          indices)
-    scatter_kernel[grid_for(n)](
-        pointer(x), pointer(values), tuple(pointer(i) for i in index_arrays), n, sizes, values_strides, x_strides,
+    _launch_scatter_kernel(
+        grid_for(n), pointer(x), pointer(values), tuple(pointer(i) for i in index_arrays), n, sizes, values_strides, x_strides,
         index_strides, tuple(i.offset for i in index_arrays), dim_strides, values.offset, x.offset,
         MODE=mode, BITS=8 * x.dtype.itemsize, K=len(index_arrays), NDIM=len(sizes),
         WIDE=needs_int64(n + BLOCK, [x, values] + index_arrays), BLOCK=BLOCK)
@@ -218,6 +222,10 @@ def nonzero_write_kernel(out_ptr, x_ptr, starts_ptr, n, sizes, strides, shape, x
         rem = rem // shape[DIMS - 1 - k]
 
 
+_launch_nonzero_count_kernel = Launcher(nonzero_count_kernel)
+_launch_exclusive_scan_kernel = Launcher(exclusive_scan_kernel)
+_launch_nonzero_write_kernel = Launcher(nonzero_write_kernel)
+
 def nonzero(backend, x: Array) -> Array:
     """A new int64 Array (count, x.ndim) of the coordinates of x's nonzero elements in row-major order."""
     n = x.numel()
@@ -228,14 +236,14 @@ def nonzero(backend, x: Array) -> Array:
     wide = needs_int64(n + _NONZERO_BLOCK, [x])
     blocks = grid[0]
     counts = backend.empty((blocks,), dtypes.int32, x.device)
-    nonzero_count_kernel[grid](pointer(counts), pointer(x), n, sizes, strides, x.offset, NDIM=len(sizes),
+    _launch_nonzero_count_kernel(grid, pointer(counts), pointer(x), n, sizes, strides, x.offset, NDIM=len(sizes),
                                WIDE=wide, BLOCK=_NONZERO_BLOCK)
     starts = backend.empty((blocks + 1,), dtypes.int64, x.device)
-    exclusive_scan_kernel[(1,)](pointer(starts), pointer(counts), blocks, BLOCK=_SCAN_BLOCK)
+    _launch_exclusive_scan_kernel((1,), pointer(starts), pointer(counts), blocks, BLOCK=_SCAN_BLOCK)
     # the count sets the result's shape: the one sync, as in torch
     total = int(backend.to_numpy(starts.view_as((1,), (1,), blocks))[0])
     out = backend.empty((total, x.ndim), dtypes.int64, x.device)
     if total and x.ndim:
-        nonzero_write_kernel[grid](pointer(out), pointer(x), pointer(starts), n, sizes, strides, x.shape, x.offset,
+        _launch_nonzero_write_kernel(grid, pointer(out), pointer(x), pointer(starts), n, sizes, strides, x.shape, x.offset,
                                    NDIM=len(sizes), DIMS=x.ndim, WIDE=wide, BLOCK=_NONZERO_BLOCK)
     return out

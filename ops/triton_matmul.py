@@ -252,9 +252,7 @@ def _launch(kernel, grid, args: dict, meta: dict) -> None:
     launcher = _LAUNCHERS.get(kernel)
     if launcher is None:
         launcher = _LAUNCHERS[kernel] = Launcher(kernel)
-    named = {**args, **meta}
-    options = {k: v for k, v in meta.items() if k not in kernel.arg_names}
-    launcher(grid(named), *[named[name] for name in kernel.arg_names], **options)
+    launcher(grid(meta), **args, **meta)
 
 
 def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> None:

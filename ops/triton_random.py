@@ -14,6 +14,7 @@ import triton.language as tl
 from tkern import dtypes
 
 from .array import Array
+from .triton_dispatch import Launcher
 from .triton_launch import TL_TYPES, grid_for, needs_int64, pointer
 
 _UNIFORM, _NORMAL, _INTEGERS, _WIDE_INTEGERS, _ALL_INTEGERS = 0, 1, 2, 3, 4
@@ -120,6 +121,8 @@ def _signed64(value: int) -> int:
     return value - 2 ** 64 if value >= 2 ** 63 else value
 
 
+_launch_random_kernel = Launcher(random_kernel)
+
 def random(backend, kind: str, out: Array, generator, low: int | None = None, high: int | None = None) -> None:
     """Fill the contiguous ``out`` with kind 'uniform' [0, 1), 'normal' (0, 1) or 'integers' [low, high)."""
     assert out.is_contiguous()
@@ -143,7 +146,8 @@ def random(backend, kind: str, out: Array, generator, low: int | None = None, hi
     # counters used: BLOCK per full program, and in a partial last one as many as its first lane fills
     full, rest = divmod(n, per_program)
     seed, base = generator.philox_offset(full * BLOCK + min(rest, BLOCK))
-    random_kernel[grid_for(n, per_program)](
+    _launch_random_kernel(
+        grid_for(n, per_program),
         pointer(out), n, _signed64(seed), base, _signed64(int(low or 0)), _signed64(span), out.offset,
         KIND=code, OUT=TL_TYPES[out.dtype], LANES=lanes, DIGITS=_DIGITS.get(out.dtype, 24),
         WIDE=needs_int64(n + per_program, [out]), BLOCK=BLOCK)
