@@ -153,8 +153,13 @@ def _small_integer_power(base: np.ndarray, exponent) -> np.ndarray:
 
 
 def _float_power_by_scalar(base: np.ndarray, exponent, out: np.ndarray | None = None) -> np.ndarray:
-    if exponent == 2 and out is None:
-        return np.multiply(base, base)  # x ** 2 is common enough to skip the general path
+    if out is None:
+        # x ** 2 and x ** 3 are common enough to skip the general path
+        if exponent == 2:
+            return np.multiply(base, base)
+        if exponent == 3 and base.ndim:
+            square = np.multiply(base, base)
+            return np.multiply(square, base, out=square)
     if exponent == 2 or exponent == 3:
         value = _small_integer_power(base, exponent)
     else:
@@ -365,7 +370,7 @@ class NumpyBackend(Backend):
                 hx = host(x)
             if hx.dtype != ct:
                 hx = hx.astype(ct)
-            value = ufunc.reduce(hx, dims, None, None, keepdim)
+            value = ufunc.reduce(hx, dims, None, None, True) if keepdim else ufunc.reduce(hx, dims)
             if type(value) is np.ndarray or cast:
                 return _result_array(value, result)
             # a numpy scalar: the usual result of a full reduction
