@@ -66,6 +66,22 @@ class TritonBackend(Backend):
         elementwise.run_binary(elementwise.binary_op(op, compute, b), out, a, b, compute_type(compute))
         return out
 
+    def binary_launcher(self, op, compute, result, a_type, b_type):
+        if op == "pow" and not isinstance(b_type, dtypes.dtype):
+            # the kernel's operation depends on the exponent's value (x ** 2, x ** 3 as multiplies)
+            return super().binary_launcher(op, compute, result, a_type, b_type)
+        operation = elementwise.binary_op(op, compute)
+        tl_compute = compute_type(compute)
+        empty = self.empty
+        run_binary = elementwise.run_binary
+
+        def launch(a, b, shape, out):
+            if out is None:
+                out = empty(shape, result, (a if type(a) is Array else b).device)
+            run_binary(operation, out, a, b, tl_compute)
+            return out
+        return launch
+
     def ternary(self, op, a, b, c, shape, compute, out=None):
         if out is None:
             out = self.empty(shape, compute, a.device)

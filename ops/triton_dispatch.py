@@ -12,8 +12,14 @@ exact value, unspecialised scalars by the type Triton gives them (i32/i64/u64 by
 float), and tensors by dtype. Alignment of tensors is left out on purpose: tkern passes only storage
 base pointers, which the caching allocator aligns to 512 bytes (``tests/test_triton_dispatch.py``
 checks the key against Triton's own choice of kernel).
+
+The direct call mirrors JITFunction.run of Triton 3.6. Should a later release change the launcher's
+arguments, the first direct launch raises TypeError, tkern warns once and goes back to Triton's
+dispatch for the rest of the process.
 """
 from __future__ import annotations
+
+import warnings
 
 import triton
 from triton import knobs
@@ -103,7 +109,30 @@ class Launcher:
                 self.compiled.clear()
             self.compiled[key] = compiled
             return
+        if _direct_launch_works is True:
+            launch(compiled, grid, args)
+        elif _direct_launch_works is None:
+            _first_direct_launch(self.kernel, compiled, grid, args, options)
+        else:
+            self.kernel[grid](*args, **options)
+
+
+# whether this Triton's compiled-kernel launcher takes JITFunction.run's arguments (Triton 3.6 does);
+# None until the first direct launch tells
+_direct_launch_works: bool | None = None
+
+
+def _first_direct_launch(kernel, compiled, grid: tuple, args: tuple, options: dict) -> None:
+    global _direct_launch_works
+    try:
         launch(compiled, grid, args)
+    except TypeError as err:
+        _direct_launch_works = False
+        warnings.warn(f"tkern: this Triton's kernel launcher changed ({err}); every launch goes through "
+                      "Triton's dispatch (slower on the host)", RuntimeWarning, stacklevel=3)
+        kernel[grid](*args, **options)
+        return
+    _direct_launch_works = True
 
 
 def launch(compiled, grid: tuple, args: tuple) -> None:

@@ -84,6 +84,23 @@ for _ in range(2):
         backend.gather(tkern.empty(k, device="cuda")._a, base._a, (index,))
         backend.scatter(base._a, (index,), values, False)
         backend.scatter(base._a, (index,), values, True)
+
+# a Triton whose compiled-kernel launcher takes other arguments: one warning, then Triton's dispatch
+import warnings
+
+
+def changed_launcher(compiled, grid, args):
+    raise TypeError("launcher takes 7 positional arguments")
+
+
+triton_dispatch.launch = changed_launcher
+triton_dispatch._direct_launch_works = None
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for _ in range(3):
+        base + base
+assert triton_dispatch._direct_launch_works is False
+assert [str(w.message) for w in caught if "launcher changed" in str(w.message)], caught
 print(checked, mismatched)
 '''
 
