@@ -45,13 +45,16 @@ def fit_sin_numpy(steps: int) -> float:
     return float(loss)
 
 
-def median_seconds(run, repeats: int) -> float:
-    times = []
+def median_seconds(runs: dict, repeats: int) -> dict:
+    """Median time of each run; the runs take turns, so a drift in the machine's speed (other load,
+    clocks) reaches all of them alike instead of whichever ran during it."""
+    times = {name: [] for name in runs}
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
@@ -69,7 +72,7 @@ def main() -> None:
     }
     for run in runs.values():
         run()
-    seconds = {name: median_seconds(run, args.repeats) for name, run in runs.items()}
+    seconds = median_seconds(runs, args.repeats)
     for name, s in seconds.items():
         print(f"{name:6s} {s * 1e3:8.1f} ms  ({s / args.steps * 1e6:6.1f} us/step)")
     ratio_torch = seconds["tkern"] / seconds["torch"]

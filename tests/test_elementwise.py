@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import assert_same, check_error, check_op, make_pair, random_array
+from helpers import TORCH_DTYPES, assert_same, check_error, check_op, make_pair, random_array
 
 SHAPES = [(5,), (3, 7), (1,), (0,), (), (2, 1, 4)]
 UNARY = ["neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu"]
@@ -195,3 +195,31 @@ def test_elementwise_on_views(view, device):
     fn = views[view]
     check_op([(5, 6), (5, 6)], lambda a, b: torch.sin(fn(a)) * fn(b) + 1, lambda a, b: tkern.sin(fn(a)) * fn(b) + 1,
              device=device)
+
+
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64])
+def test_zero_dim_arithmetic_is_exact(dtype, device):
+    # 0-d operands take a short path on the CPU: its results must be torch's to the bit, rounding,
+    # signed zeros, infinities and NaN included
+    rng = np.random.default_rng(7)
+    n = 300 if device == "cpu" else 20  # (the interpreter runs ~3 ms a launch)
+    values = rng.standard_normal(n) * 10.0 ** rng.uniform(-30, 30, n)
+    values = np.concatenate([values, [0.0, -0.0, np.inf, -np.inf, np.nan, 3e38, -3e38, 1e-45]])
+    scalars = [1e-6, 0.1, -2.5, 1 / 3, 3.4e38]
+    np_type = np.float32 if dtype is tkern.float32 else np.float64
+    for x, y in zip(values, np.roll(values, 1)):
+        pair = [(torch.tensor(v, dtype=TORCH_DTYPES[dtype]), tkern.tensor(v, dtype=dtype, device=device))
+                for v in (np_type(x), np_type(y))]
+        (ta, ka), (tb, kb) = pair
+        with np.errstate(over="ignore"):
+            results = [(ta + tb, ka + kb), (ta - tb, ka - kb), (ta * tb, ka * kb)]
+            for s in scalars:
+                results += [(ta * s, ka * s), (s * ta, s * ka), (ta - s, ka - s)]
+            ta_copy, ka_copy = ta.clone(), ka.clone()
+            ta_copy -= tb
+            ka_copy -= kb
+            results.append((ta_copy, ka_copy))
+        for expected, actual in results:
+            assert actual.dtype is dtype and actual.shape == ()
+            e, a = np.asarray(expected.item(), np_type), np.asarray(actual.item(), np_type)
+            assert e.tobytes() == a.tobytes() or (np.isnan(e) and np.isnan(a)), (x, y, expected, actual)
