@@ -23,6 +23,6 @@ from .reshaping import (chunk, flatten, narrow, permute, reshape, split, squeeze
 from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from . import autograd
+from . import autograd, nn, optim
 
 __version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""tkern.nn: modules, parameters, losses and functional ops with torch's API."""

@@ -1,0 +1,1 @@
+"""tkern.optim: optimizers with torch's API (fused kernels on cuda)."""
