@@ -1,4 +1,9 @@
-"""tkern.autograd: gradient-mode switches (the engine itself comes with its own issue)."""
+"""tkern.autograd: the graph of recorded operations, the backward pass, custom Functions, and the
+grad-mode switches, like torch.autograd."""
+from .engine import backward, grad
+from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck
 
-__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = ["Function", "FunctionCtx", "backward", "enable_grad", "grad", "gradcheck", "inference_mode",
+           "is_grad_enabled", "no_grad", "set_grad_enabled"]

@@ -83,6 +83,35 @@ def check_op(shapes, torch_fn, tkern_fn=None, device: str = "cpu", dtype=tkern.f
     return expected, actual
 
 
+def check_grad(shapes, torch_fn, tkern_fn=None, device: str = "cpu", dtype=tkern.float32, low=-3.0, high=3.0,
+               atol=1e-5, rtol=1e-4, seed: int = 0, grad_inputs=None):
+    """check_op for gradients: the forward values must agree, then, for the same random upstream
+    gradient, the gradient of every input. ``grad_inputs`` lists which inputs require grad (default:
+    all floating ones)."""
+    tkern_fn = tkern_fn or torch_fn
+    torch_args, tkern_args = [], []
+    for i, shape in enumerate(shapes):
+        values = random_array(shape, dtype, seed + i, low, high)
+        t, k = make_pair(values, device, dtype)
+        if grad_inputs is None or i in grad_inputs:
+            t.requires_grad_()
+            k.requires_grad_()
+        torch_args.append(t)
+        tkern_args.append(k)
+    expected = torch_fn(*torch_args)
+    actual = tkern_fn(*tkern_args)
+    assert_same(expected, actual, atol, rtol)
+    assert actual.requires_grad and (actual.grad_fn is None) == (expected.grad_fn is None)
+    upstream = random_array(tuple(expected.shape), dtype, seed + 100, 0.5, 1.5)
+    expected.backward(torch.from_numpy(np.array(upstream)).to(expected.dtype))
+    actual.backward(tkern.tensor(np.array(upstream), device=device).to(actual.dtype))
+    for i, (t, k) in enumerate(zip(torch_args, tkern_args)):
+        if t.requires_grad:
+            assert k.grad is not None, f"no gradient for input {i}"
+            assert_same(t.grad, k.grad, atol, rtol)
+    return expected, actual
+
+
 def check_error(torch_fn, tkern_fn=None, torch_args=(), tkern_args=()):
     """Both libraries raise the same exception class."""
     tkern_fn = tkern_fn or torch_fn

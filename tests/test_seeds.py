@@ -59,6 +59,57 @@ def test_two_layer_network_by_hand_matches_torch(device):
     np.testing.assert_allclose(_two_layer(tkern, device, data), _two_layer(torch, "cpu", data), rtol=1e-4)
 
 
+def _sin_fit_autograd(lib, device, start, steps=200):
+    x = lib.linspace(-math.pi, math.pi, 2000, device=device, dtype=lib.float)
+    y = lib.sin(x)
+    a, b, c, d = (lib.tensor(v, device=device, dtype=lib.float, requires_grad=True) for v in start)
+    losses = []
+    for _ in range(steps):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        loss = (y_pred - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with lib.no_grad():
+            for p in (a, b, c, d):
+                p -= 1e-6 * p.grad
+                p.grad = None
+    return losses, [p.item() for p in (a, b, c, d)]
+
+
+def test_sin_fit_with_autograd_matches_torch(device):
+    start = np.random.default_rng(2).standard_normal(4).tolist()
+    steps = 200 if device == "cpu" else 30  # (the interpreter runs ~3 ms a launch)
+    expected_losses, expected = _sin_fit_autograd(torch, "cpu", start, steps)
+    losses, actual = _sin_fit_autograd(tkern, device, start, steps)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-4)
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-6)
+
+
+def _two_layer_autograd(lib, device, data, steps=30):
+    x, y = (lib.tensor(v, device=device, dtype=lib.float) for v in data[:2])
+    w1, w2 = (lib.tensor(v, device=device, dtype=lib.float, requires_grad=True) for v in data[2:])
+    losses = []
+    for _ in range(steps):
+        y_pred = x.mm(w1).clamp(min=0).mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with lib.no_grad():
+            w1 -= 1e-6 * w1.grad
+            w2 -= 1e-6 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+    return losses
+
+
+def test_two_layer_network_with_autograd_matches_torch(device):
+    rng = np.random.default_rng(3)
+    data = [rng.standard_normal(s).astype(np.float32) for s in ((64, 100), (64, 10), (100, 50), (50, 10))]
+    steps = 30 if device == "cpu" else 8
+    np.testing.assert_allclose(_two_layer_autograd(tkern, device, data, steps),
+                               _two_layer_autograd(torch, "cpu", data, steps), rtol=1e-4)
+
+
 def test_main_job_runs():
     # the README's main job, as run on a machine without a GPU (the interpreter would take minutes)
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}

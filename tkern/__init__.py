@@ -24,5 +24,8 @@ from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd, nn, optim
+from .autograd import derivatives as _derivatives
+
+_derivatives.install()
 
 __version__ = "0.1.0"

@@ -3,11 +3,18 @@ in-place ``_`` methods."""
 from __future__ import annotations
 
 from tkern import ops
+from tkern.autograd.grad_mode import is_grad_enabled
 
 from . import dtypes
 from .tensor import Tensor, _binary, _inplace_binary, _inplace_unary, _into, _new_tensor, _unary, unwrap, wrap
 
 _reduce = ops.reduce
+_grad_enabled = is_grad_enabled
+
+# the differentiable versions of the functions below that test for requires_grad themselves (the
+# hottest ones: a wrapper's call costs more than the op's own work), filled by
+# tkern.autograd.derivatives
+GRAD_FUNCTIONS: dict = {}
 
 _UNARY_NAMES = ("neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square",
                 "reciprocal", "floor", "ceil", "trunc", "round", "sign")
@@ -67,6 +74,9 @@ def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = 
 
 
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
+    if (isinstance(input, Tensor) and input._requires_grad or isinstance(exponent, Tensor) and exponent._requires_grad) \
+            and _grad_enabled():
+        return GRAD_FUNCTIONS["pow"](input, exponent, out=out)
     return _binary("pow", input, exponent, out)
 
 
@@ -100,8 +110,11 @@ def _dims(dim):
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
     """Sum over all or some dims: ``tkern.ones(2, 3).sum(1)``."""
+    if input._requires_grad and _grad_enabled():
+        return GRAD_FUNCTIONS["sum"](input, dim, keepdim, dtype=dtype, out=out)
     total = _new_tensor(Tensor)
     total._a = _reduce("sum", input._a, tuple(dim) if type(dim) is list else dim, keepdim, dtype)
+    total._requires_grad = False
     return total if out is None else _result(total, out)
 
 
@@ -110,6 +123,8 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
+    if input._requires_grad and _grad_enabled():
+        return GRAD_FUNCTIONS["mean"](input, dim, keepdim, dtype=dtype, out=out)
     return _result(wrap(ops.mean(input._a, _dims(dim), keepdim, dtype)), out)
 
 

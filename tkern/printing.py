@@ -168,7 +168,7 @@ def tensor_repr(t) -> str:
         fmt = _Formatter(shown, t.dtype.is_floating_point)
         body = _nested(values, indent, summarise, fmt)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

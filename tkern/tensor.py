@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from tkern import ops
+from tkern.autograd.grad_mode import is_grad_enabled
 from tkern.ops.array import Array
 from tkern.ops.backend import backend_for
 
@@ -24,6 +25,7 @@ def wrap(array: Array) -> "Tensor":
     """A new Tensor (no autograd history) around an Array."""
     t = _new_tensor(Tensor)
     t._a = array
+    t._requires_grad = False
     return t
 
 
@@ -41,6 +43,7 @@ def unwrap(x):
 
 
 _ops_binary = ops.binary
+_grad_enabled = is_grad_enabled
 
 
 def _binary(op: str, a, b, out=None) -> "Tensor":
@@ -50,24 +53,58 @@ def _binary(op: str, a, b, out=None) -> "Tensor":
     kind = type(b)
     t._a = _ops_binary(op, a._a if type(a) is Tensor else unwrap(a),
                        b._a if kind is Tensor else b if kind is float or kind is int else unwrap(b))
+    t._requires_grad = False
     return t
 
 
+# op -> its differentiable function (tkern.add, ...), filled in by tkern.autograd.derivatives; the
+# operators go there only when an operand requires grad
+GRAD_OPERATORS: dict = {}
+
+
 def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
-    if self._requires_grad:
+    if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and op in GRAD_OPERATORS:
         self._check_inplace()
+        if _grad_enabled():
+            return _recorded_inplace(self, lambda old: GRAD_OPERATORS[op](old, other))
     a = self._a
     ops.binary(op, a, other._a if type(other) is Tensor else unwrap(other), a)
+    return self
+
+
+def _recorded_inplace(self: "Tensor", compute) -> "Tensor":
+    """An in-place op on a tensor of the graph: computed out of place from a copy of the old value
+    (a node of its own), written back, and the tensor's history moved on to the new node."""
+    from tkern.autograd.grad_mode import no_grad
+    new = compute(self.clone())
+    with no_grad():
+        ops.copy_into(self._a, new._a)
+    self._requires_grad = new._requires_grad
+    self.grad_fn = new.grad_fn
+    self._output_nr = new._output_nr
     return self
 
 
 def _operator(op: str):
     """``self op other`` (__add__ and friends): _binary's hot path with one Python call fewer."""
     def method(self, other):
-        t = _new_tensor(Tensor)
         kind = type(other)
-        t._a = _ops_binary(op, self._a, other._a if kind is Tensor else other if kind is float or kind is int
-                           else unwrap(other))
+        if kind is Tensor:
+            if self._requires_grad or other._requires_grad:
+                if op in GRAD_OPERATORS:
+                    return GRAD_OPERATORS[op](self, other)
+            b = other._a
+        elif kind is float or kind is int:
+            if self._requires_grad and op in GRAD_OPERATORS:
+                return GRAD_OPERATORS[op](self, other)
+            b = other
+        else:
+            if isinstance(other, Tensor) and (self._requires_grad or other._requires_grad) and op in GRAD_OPERATORS:
+                return GRAD_OPERATORS[op](self, other)
+            b = unwrap(other)
+        t = _new_tensor(Tensor)
+        t._a = _ops_binary(op, self._a, b)
+        t._requires_grad = False
         return t
     method.__name__ = f"__{op}__"
     return method
@@ -76,9 +113,12 @@ def _operator(op: str):
 def _reflected_operator(op: str):
     """``other op self`` for a non-Tensor ``other`` (Python calls __rmul__ and friends only then)."""
     def method(self, other):
+        if self._requires_grad and op in GRAD_OPERATORS:
+            return GRAD_OPERATORS[op](other, self)
         t = _new_tensor(Tensor)
         kind = type(other)
         t._a = _ops_binary(op, other if kind is float or kind is int else unwrap(other), self._a)
+        t._requires_grad = False
         return t
     method.__name__ = f"__r{op}__"
     return method
@@ -99,6 +139,9 @@ def _unary(op: str, x: "Tensor", out=None) -> "Tensor":
 
 def _inplace_unary(op: str, self: "Tensor") -> "Tensor":
     self._check_inplace()
+    if self._requires_grad and _grad_enabled():
+        import tkern
+        return _recorded_inplace(self, getattr(tkern, op))
     ops.unary(op, self._a, out=self._a)
     return self
 
@@ -132,10 +175,18 @@ def _dims_arg(dims):
 class Tensor:
     """A multi-dimensional array on 'cpu' or 'cuda' with torch's API."""
 
-    _requires_grad = False
+    # _a and _requires_grad are read by every operation: slots are the fastest attributes there are
+    __slots__ = ("_a", "_requires_grad", "__dict__", "__weakref__")
     grad = None
     grad_fn = None
+    _output_nr = 0  # which output of grad_fn this tensor is
     _a: Array
+
+    def __getattr__(self, name: str):
+        # only reached when the slot was never set: a tensor made without going through wrap()
+        if name == "_requires_grad":
+            return False
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __init__(self, *args, **kwargs):
         from .creation import legacy_constructor
@@ -236,6 +287,46 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: builtins.bool | None = None,
+                 create_graph: builtins.bool = False, inputs=None) -> None:
+        """Add d(self)/d(leaf) into every leaf's ``.grad``: ``loss.backward()``."""
+        from tkern.autograd.engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; a tensor it returns replaces
+        the gradient. Returns a handle whose ``remove()`` undoes it."""
+        from tkern.autograd.graph import RemovableHandle
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            hooks = self.__dict__.setdefault("_leaf_hooks", [])
+        else:
+            hooks = self.grad_fn.output_hooks(self._output_nr)
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward, like a leaf's."""
+        import weakref
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self.__dict__.get("_retains_grad"):
+            return
+        self._retains_grad = True
+        target = weakref.ref(self)
+
+        def keep(grad):
+            tensor = target()
+            if tensor is not None:
+                tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad.detach()
+
+        self.grad_fn.output_hooks(self._output_nr).append(keep)
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        return self.__dict__.get("_retains_grad", False)
 
     @property
     def data(self) -> "Tensor":
@@ -508,6 +599,10 @@ class Tensor:
 
     def __setitem__(self, key, value) -> None:
         self._check_inplace()
+        if (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) and _grad_enabled():
+            from tkern.autograd.derivatives import recorded_setitem
+            recorded_setitem(self, key, value)
+            return
         value = value._a if isinstance(value, Tensor) else unwrap(value)
         ops.setitem(self._a, _index_key(key), value, _index_array)
 
@@ -570,12 +665,18 @@ class Tensor:
         return other.matmul(self)
 
     def __neg__(self):
+        if self._requires_grad:
+            import tkern
+            return tkern.neg(self)
         return wrap(ops.unary("neg", self._a))
 
     def __pos__(self):
         return self
 
     def __abs__(self):
+        if self._requires_grad:
+            import tkern
+            return tkern.abs(self)
         return wrap(ops.unary("abs", self._a))
 
     def __invert__(self):

@@ -1,0 +1,740 @@
+"""tkern's differentiable operations: each forward is the op tkern already has, each backward is
+written with tkern's own tensor operations (so it runs on every device, and a second derivative
+records like any other computation).
+
+``install()`` wraps the public functions and Tensor methods listed in FORMULAS: a wrapped call
+records a node only when grad mode is on and a tensor argument requires grad; otherwise it is the
+plain op. The operators' hot paths (tkern/tensor.py) test requires_grad themselves before coming
+here.
+"""
+from __future__ import annotations
+
+import functools
+
+from tkern.tensor import Tensor as _Tensor
+
+from .function import attach
+from .grad_mode import is_grad_enabled, no_grad
+from .graph import Node, SavedTensor, edge_of
+
+
+class OpNode(Node):
+    """The node of one of tkern's own operations; ``formula(ctx, grad)`` gives one gradient per
+    positional argument of the call (None for non-tensors and tensors that need none)."""
+
+    def __init__(self, name: str, edges: tuple, formula, args: tuple, kwargs: dict, saved: dict, meta: dict,
+                 positions: list):
+        super().__init__(edges)
+        self._name = name
+        self._formula = formula
+        self.args = args
+        self.kwargs = kwargs
+        self._saved = saved
+        self.meta = meta
+        self._positions = positions  # (argument index, list index or None) of each tensor input, edge order
+        self.create_graph = False
+
+    def name(self) -> str:
+        return self._name
+
+    def input(self, i: int):
+        """Tensor argument i as it was at the call (saved), or its non-tensor value."""
+        saved = self._saved.get(i)
+        if saved is not None:
+            return saved.unpack(self, self.create_graph)
+        return self.args[i]
+
+    def output(self):
+        return self._saved["out"].unpack(self, self.create_graph)
+
+    def backward(self, grads: list) -> tuple:
+        self.create_graph = is_grad_enabled()
+        by_argument = self._formula(self, grads[0])
+        result = []
+        for arg, item in self._positions:
+            grad = by_argument[arg] if arg < len(by_argument) else None
+            if item is not None and grad is not None:
+                grad = grad[item]
+            result.append(grad)
+        return tuple(result)
+
+    def release(self) -> None:
+        super().release()
+        self._saved = {}
+
+
+def _tensor_positions(args: tuple) -> list:
+    """(argument, item) of every tensor argument: direct ones, and those in a list passed first
+    (cat, stack)."""
+    from tkern.tensor import Tensor
+    positions = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            positions.append((i, None))
+        elif i == 0 and isinstance(a, (list, tuple)):
+            positions.extend((0, j) for j, t in enumerate(a) if isinstance(t, Tensor))
+    return positions
+
+
+def _stripped(args: tuple) -> tuple:
+    """The call's arguments without the tensors the formula does not read: a node must not keep
+    its inputs alive past the backward pass."""
+    from tkern.tensor import Tensor
+    kept = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            a = None  # (a saved one is read through the node's SavedTensor)
+        elif i == 0 and isinstance(a, (list, tuple)):
+            a = [None if isinstance(t, Tensor) else t for t in a]
+        kept.append(a)
+    return tuple(kept)
+
+
+def _any_requires_grad(a) -> bool:
+    if isinstance(a, _Tensor):
+        return a._requires_grad
+    return any(isinstance(t, _Tensor) and t._requires_grad for t in a)
+
+
+def _get(args: tuple, position: tuple):
+    arg, item = position
+    return args[arg] if item is None else args[arg][item]
+
+
+def record(name, formula, saves: tuple = ()):
+    """Wrap ``fn`` so that a call with gradients needed records an OpNode. ``name`` is torch's node
+    name, or a function of (args, kwargs) giving it; ``saves`` lists the positional arguments (and
+    "out") the formula reads, which are kept and version-checked."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def recorded(*args, **kwargs):
+            for a in args:
+                if type(a) is _Tensor:
+                    if a._requires_grad:
+                        break
+                elif isinstance(a, (_Tensor, list, tuple)) and _any_requires_grad(a):
+                    break
+            else:
+                return fn(*args, **kwargs)
+            if not is_grad_enabled():
+                return fn(*args, **kwargs)
+            positions = _tensor_positions(args)
+            if kwargs.get("out") is not None:
+                raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
+                                   "differentiation, but one of the arguments requires grad.")
+            with no_grad():
+                result = fn(*args, **kwargs)
+            output = result[0] if isinstance(result, tuple) else result
+            tensors = [_get(args, p) for p in positions]
+            if not output.dtype.is_floating_point or any(output is t for t in tensors):
+                # not differentiable, or an input handed back as it is (x.to(its own dtype))
+                return result
+            node_name = name(args, kwargs) if callable(name) else name
+            meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
+            saved = {i: SavedTensor(args[i]) for i in saves if i != "out" and i < len(args) and _is_tensor(args[i])}
+            node = OpNode(node_name, tuple(edge_of(t) for t in tensors), formula, _stripped(args), kwargs,
+                          saved, meta, positions)
+            attach((output,), node)
+            if "out" in saves:
+                saved["out"] = SavedTensor(output, node, 0)
+            return result
+        recorded.__wrapped_op__ = fn
+        return recorded
+    return decorate
+
+
+def _is_tensor(x) -> bool:
+    from tkern.tensor import Tensor
+    return isinstance(x, Tensor)
+
+
+# ----- helpers for formulas -----
+
+
+def sum_to(grad, shape: tuple):
+    """grad summed over the dims broadcasting added, back to ``shape``."""
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    dims = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1]
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    return grad.reshape(shape)
+
+
+def _meta(ctx, i: int) -> tuple:
+    return ctx.meta[(i, None)]
+
+
+def _shape(ctx, i: int) -> tuple:
+    return ctx.meta[(i, None)][0]
+
+
+def _needs(ctx, i: int) -> bool:
+    """Whether positional argument i is a tensor that wants a gradient."""
+    for (arg, item), (node, _) in zip(ctx._positions, ctx.next_functions):
+        if arg == i and item is None:
+            return node is not None
+    return False
+
+
+def _reduced(ctx, i: int, grad):
+    return sum_to(grad, _shape(ctx, i)) if _needs(ctx, i) else None
+
+
+def _zeros(ctx, i: int):
+    from tkern.creation import zeros
+    shape, dtype, device = _meta(ctx, i)
+    return zeros(shape, dtype=dtype, device=device)
+
+
+def _expand_reduced(grad, shape: tuple, dim, keepdim: bool):
+    """The gradient of a reduction over ``dim`` spread back over the input's shape."""
+    if dim is None or len(shape) == 0:
+        return grad.reshape([1] * len(shape)).expand(shape) if len(shape) else grad
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    dims = sorted(d % len(shape) for d in dims) if dims else list(range(len(shape)))
+    if not keepdim:
+        for d in dims:
+            grad = grad.unsqueeze(d)
+    return grad.expand(shape)
+
+
+def _count(shape: tuple, dim) -> int:
+    if dim is None or (not isinstance(dim, int) and len(dim) == 0):
+        dims = range(len(shape))
+    else:
+        dims = [dim] if isinstance(dim, int) else dim
+    n = 1
+    for d in dims:
+        n *= shape[d % len(shape)] if shape else 1
+    return n
+
+
+# ----- formulas: (ctx, grad) -> gradients by positional argument -----
+
+
+def _add(ctx, g):
+    alpha = ctx.kwargs.get("alpha", 1)
+    return _reduced(ctx, 0, g), _reduced(ctx, 1, g * alpha if alpha != 1 else g)
+
+
+def _sub(ctx, g):
+    alpha = ctx.kwargs.get("alpha", 1)
+    return _reduced(ctx, 0, g), _reduced(ctx, 1, -g * alpha if alpha != 1 else -g)
+
+
+def _mul(ctx, g):
+    a, b = ctx.input(0), ctx.input(1)
+    return _reduced(ctx, 0, g * b), _reduced(ctx, 1, g * a)
+
+
+def _div(ctx, g):
+    if ctx.kwargs.get("rounding_mode") is not None:
+        return None, None
+    a, b = ctx.input(0), ctx.input(1)
+    return _reduced(ctx, 0, g / b), _reduced(ctx, 1, -g * a / (b * b))
+
+
+def _pow(ctx, g):
+    import tkern
+    base, exponent = ctx.input(0), ctx.input(1)
+    grad_base = grad_exponent = None
+    if _needs(ctx, 0):
+        if _is_tensor(exponent):
+            grad_base = g * exponent * base ** (exponent - 1)
+        elif exponent == 0:
+            grad_base = g * 0
+        else:
+            grad_base = g * exponent * base ** (exponent - 1)
+        grad_base = sum_to(grad_base, _shape(ctx, 0))
+    if _needs(ctx, 1):
+        out = ctx.output()
+        if _is_tensor(base):
+            # torch: the derivative at base 0 is 0 where the exponent is non-negative, not NaN
+            log = tkern.where((base == 0) & (exponent >= 0), 0.0, base.log())
+            grad_exponent = sum_to(g * out * log, _shape(ctx, 1))
+        else:
+            import math
+            grad_exponent = g * out * (math.log(base) if base > 0 else float("nan") if base < 0 else 0.0)
+    return grad_base, grad_exponent
+
+
+def _neg(ctx, g):
+    return (-g,)
+
+
+def _exp(ctx, g):
+    return (g * ctx.output(),)
+
+
+def _log(ctx, g):
+    return (g / ctx.input(0),)
+
+
+def _sqrt(ctx, g):
+    return (g / (2 * ctx.output()),)
+
+
+def _sin(ctx, g):
+    return (g * ctx.input(0).cos(),)
+
+
+def _cos(ctx, g):
+    return (-g * ctx.input(0).sin(),)
+
+
+def _tanh(ctx, g):
+    out = ctx.output()
+    return (g * (1 - out * out),)
+
+
+def _sigmoid(ctx, g):
+    out = ctx.output()
+    return (g * out * (1 - out),)
+
+
+def _relu(ctx, g):
+    return (g * (ctx.output() > 0),)
+
+
+def _abs(ctx, g):
+    return (g * ctx.input(0).sign(),)
+
+
+def _square(ctx, g):
+    return (2 * ctx.input(0) * g,)
+
+
+def _reciprocal(ctx, g):
+    out = ctx.output()
+    return (-g * out * out,)
+
+
+def _zero_gradient(ctx, g):
+    return (g * 0,)
+
+
+def _clamp(ctx, g):
+    x = ctx.input(0)
+    low = ctx.input(1) if len(ctx.args) > 1 else ctx.kwargs.get("min")
+    high = ctx.input(2) if len(ctx.args) > 2 else ctx.kwargs.get("max")
+    inside = None
+    if low is not None:
+        inside = x >= low
+    if high is not None:
+        inside = (x <= high) if inside is None else inside & (x <= high)
+    grads = [g * inside]
+    if _needs(ctx, 1):
+        grads.append(sum_to(g * (x < low), _shape(ctx, 1)))
+    else:
+        grads.append(None)
+    if _needs(ctx, 2):
+        grads.append(sum_to(g * (x > high), _shape(ctx, 2)))
+    return tuple(grads)
+
+
+def _where(ctx, g):
+    import tkern
+    condition = ctx.input(0)
+    zero = g * 0
+    return (None, _reduced(ctx, 1, tkern.where(condition, g, zero)), _reduced(ctx, 2, tkern.where(condition, zero, g)))
+
+
+def _extremum_pair(larger: bool):
+    def formula(ctx, g):
+        a, b = ctx.input(0), ctx.input(1)
+        wins = (a > b) if larger else (a < b)
+        ties = (a == b) * 0.5
+        return _reduced(ctx, 0, g * (wins + ties)), _reduced(ctx, 1, g * ((~wins) * 1.0 - ties))
+    return formula
+
+
+def _sum(ctx, g):
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    grad = _expand_reduced(g, _shape(ctx, 0), dim, keepdim)
+    dtype = _meta(ctx, 0)[1]
+    return (grad.to(dtype) if grad.dtype != dtype else grad,)
+
+
+def _mean(ctx, g):
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    shape = _shape(ctx, 0)
+    return (_expand_reduced(g, shape, dim, keepdim) / _count(shape, dim),)
+
+
+def _var_like(take_root: bool):
+    def formula(ctx, g):
+        x = ctx.input(0)
+        dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+        unbiased = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("unbiased")
+        keepdim = ctx.args[3] if len(ctx.args) > 3 else ctx.kwargs.get("keepdim", False)
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        correction = ctx.kwargs.get("correction")
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        shape = _shape(ctx, 0)
+        dims = None if dim is None else dim
+        centred = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
+        grad = _expand_reduced(g, shape, dims, keepdim) * centred * (2.0 / max(_count(shape, dims) - correction, 0))
+        if take_root:
+            grad = grad / (2 * _expand_reduced(ctx.output(), shape, dims, keepdim))
+        return (grad,)
+    return formula
+
+
+def _prod(ctx, g):
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    shape = _shape(ctx, 0)
+    out = _expand_reduced(ctx.output(), shape, dim, keepdim)
+    # (inputs holding a zero need the product of the others, which this does not compute)
+    return (_expand_reduced(g, shape, dim, keepdim) * out / ctx.input(0),)
+
+
+def _extremum_reduction(ctx, g):
+    """max/min/amax/amin: the gradient goes to the extreme elements, shared evenly among ties
+    (torch's rule for amax/amin and full reductions); max/min with a dim pick the returned index."""
+    import tkern
+    x = ctx.input(0)
+    shape = _shape(ctx, 0)
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    if isinstance(dim, int) and ctx.name() in ("MaxBackward0", "MinBackward0"):
+        indices = ctx.kwargs["_indices"]
+        index = indices if keepdim or not shape else indices.unsqueeze(dim)
+        positions = tkern.arange(shape[dim], device=x.device).reshape([-1 if d == dim % len(shape) else 1
+                                                                      for d in range(len(shape))])
+        return (_expand_reduced(g, shape, dim, keepdim) * (positions == index),)
+    dims = None if dim is None or (not isinstance(dim, int) and len(dim) == 0) else dim
+    out = _expand_reduced(ctx.output(), shape, dims, keepdim)
+    chosen = (x == out) * 1.0
+    count = chosen.sum(dims, keepdim=True) if dims is not None else chosen.sum()
+    return (_expand_reduced(g, shape, dims, keepdim) * chosen / count,)
+
+
+def _matmul(ctx, g):
+    a, b = ctx.input(0), ctx.input(1)
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    if a.ndim == 1 and b.ndim == 1:
+        g2 = g.reshape(1, 1)
+    elif a.ndim == 1:
+        g2 = g.unsqueeze(-2)
+    elif b.ndim == 1:
+        g2 = g.unsqueeze(-1)
+    else:
+        g2 = g
+    grad_a = grad_b = None
+    if _needs(ctx, 0):
+        grad_a = sum_to(g2 @ b2.transpose(-1, -2), tuple(a2.shape)).reshape(a.shape)
+    if _needs(ctx, 1):
+        grad_b = sum_to(a2.transpose(-1, -2) @ g2, tuple(b2.shape)).reshape(b.shape)
+    return grad_a, grad_b
+
+
+def _matmul_name(args, kwargs) -> str:
+    a, b = args[0], args[1]
+    if a.ndim == 1 and b.ndim == 1:
+        return "DotBackward0"
+    if a.ndim == 2 and b.ndim == 2:
+        return "MmBackward0"
+    if a.ndim == 2 and b.ndim == 1:
+        return "MvBackward0"
+    return "BmmBackward0" if a.ndim == 3 and b.ndim == 3 else "UnsafeViewBackward0"
+
+
+def _reshape_back(ctx, g):
+    return (g.reshape(_shape(ctx, 0)),)
+
+
+def _permute(ctx, g):
+    dims = ctx.args[1:]
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = dims[0]
+    n = len(dims)
+    inverse = [0] * n
+    for i, d in enumerate(dims):
+        inverse[d % n] = i
+    return (g.permute(inverse),)
+
+
+def _transpose(ctx, g):
+    return (g.transpose(ctx.args[1], ctx.args[2]),)
+
+
+def _t(ctx, g):
+    return (g.t(),)
+
+
+def _expand(ctx, g):
+    return (sum_to(g, _shape(ctx, 0)),)
+
+
+def _embed(ctx, g, key):
+    """g written into zeros of the input's shape at ``key`` (duplicates of an index add up)."""
+    from tkern.tensor import Tensor
+    grad = _zeros(ctx, 0)
+    keys = key if isinstance(key, tuple) else (key,)
+    if any(isinstance(k, (Tensor, list)) for k in keys) and all(isinstance(k, (Tensor, list)) for k in keys):
+        import tkern
+        indices = tuple(k if isinstance(k, Tensor) else tkern.tensor(k, device=grad.device) for k in keys)
+        if len(indices) == 1 and indices[0].dtype is tkern.bool:
+            grad[indices[0]] = g
+        else:
+            grad.index_put_(indices, g.to(grad.dtype), accumulate=True)
+    else:
+        grad[key] = g
+    return grad
+
+
+def _getitem(ctx, g):
+    return (_embed(ctx, g, ctx.input(1)),)
+
+
+def _narrow(ctx, g):
+    dim, start, length = ctx.args[1], ctx.args[2], ctx.args[3]
+    ndim = len(_shape(ctx, 0))
+    key = (slice(None),) * (dim % ndim) + (slice(start, start + length),)
+    return (_embed(ctx, g, key),)
+
+
+def _select(ctx, g):
+    dim, index = ctx.args[1], ctx.args[2]
+    ndim = len(_shape(ctx, 0))
+    return (_embed(ctx, g, (slice(None),) * (dim % ndim) + (index,)),)
+
+
+def _identity(ctx, g):
+    return (g,)
+
+
+def _to_copy(ctx, g):
+    _, dtype, device = _meta(ctx, 0)
+    return (g.to(dtype=dtype, device=device),)
+
+
+def _cat(ctx, g):
+    pieces = ctx.args[0]
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim", 0)
+    grads, start = [], 0
+    for i in range(len(pieces)):
+        shape = ctx.meta[(0, i)][0]
+        if len(shape) == 1 and shape[0] == 0 and g.ndim != 1:
+            grads.append(None)  # torch lets a 1-d empty tensor join any cat
+            continue
+        size = shape[dim % g.ndim]
+        grads.append(g.narrow(dim, start, size))
+        start += size
+    return (grads,)
+
+
+def _stack(ctx, g):
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim", 0)
+    return (list(g.unbind(dim)),)
+
+
+FORMULAS = {
+    # name in tkern: (torch's node name, formula, saved arguments)
+    "add": ("AddBackward0", _add, ()),
+    "sub": ("SubBackward0", _sub, ()),
+    "subtract": ("SubBackward0", _sub, ()),
+    "mul": ("MulBackward0", _mul, (0, 1)),
+    "multiply": ("MulBackward0", _mul, (0, 1)),
+    "div": ("DivBackward0", _div, (0, 1)),
+    "divide": ("DivBackward0", _div, (0, 1)),
+    "true_divide": ("DivBackward0", _div, (0, 1)),
+    "pow": (lambda a, k: "PowBackward1" if _is_tensor(a[1]) else "PowBackward0", _pow, (0, 1, "out")),
+    "neg": ("NegBackward0", _neg, ()),
+    "negative": ("NegBackward0", _neg, ()),
+    "exp": ("ExpBackward0", _exp, ("out",)),
+    "log": ("LogBackward0", _log, (0,)),
+    "sqrt": ("SqrtBackward0", _sqrt, ("out",)),
+    "sin": ("SinBackward0", _sin, (0,)),
+    "cos": ("CosBackward0", _cos, (0,)),
+    "tanh": ("TanhBackward0", _tanh, ("out",)),
+    "sigmoid": ("SigmoidBackward0", _sigmoid, ("out",)),
+    "relu": ("ReluBackward0", _relu, ("out",)),
+    "abs": ("AbsBackward0", _abs, (0,)),
+    "absolute": ("AbsBackward0", _abs, (0,)),
+    "square": ("PowBackward0", _square, (0,)),
+    "reciprocal": ("ReciprocalBackward0", _reciprocal, ("out",)),
+    "floor": ("FloorBackward0", _zero_gradient, ()),
+    "ceil": ("CeilBackward0", _zero_gradient, ()),
+    "round": ("RoundBackward0", _zero_gradient, ()),
+    "trunc": ("TruncBackward0", _zero_gradient, ()),
+    "sign": ("SignBackward0", _zero_gradient, ()),
+    "clamp": (lambda a, k: "ClampBackward0" if any(_is_tensor(b) for b in list(a[1:]) + list(k.values()))
+              else "ClampBackward1", _clamp, (0, 1, 2)),
+    "clip": ("ClampBackward1", _clamp, (0, 1, 2)),
+    "where": ("WhereBackward0", _where, (0,)),
+    "maximum": ("MaximumBackward0", _extremum_pair(True), (0, 1)),
+    "minimum": ("MinimumBackward0", _extremum_pair(False), (0, 1)),
+    "sum": (lambda a, k: "SumBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
+            else "SumBackward0", _sum, ()),
+    "mean": (lambda a, k: "MeanBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
+             else "MeanBackward0", _mean, ()),
+    "var": ("VarBackward0", _var_like(False), (0,)),
+    "std": ("StdBackward0", _var_like(True), (0, "out")),
+    "prod": ("ProdBackward0", _prod, (0, "out")),
+    "amax": ("AmaxBackward0", _extremum_reduction, (0, "out")),
+    "amin": ("AminBackward0", _extremum_reduction, (0, "out")),
+    "matmul": (_matmul_name, _matmul, (0, 1)),
+    "mm": ("MmBackward0", _matmul, (0, 1)),
+    "bmm": ("BmmBackward0", _matmul, (0, 1)),
+    "dot": ("DotBackward0", _matmul, (0, 1)),
+    "cat": ("CatBackward0", _cat, ()),
+    "concat": ("CatBackward0", _cat, ()),
+    "concatenate": ("CatBackward0", _cat, ()),
+    "stack": ("StackBackward0", _stack, ()),
+}
+
+METHOD_FORMULAS = {
+    "view": ("ViewBackward0", _reshape_back, ()),
+    "reshape": ("ViewBackward0", _reshape_back, ()),
+    "flatten": ("ViewBackward0", _reshape_back, ()),
+    "unflatten": ("ViewBackward0", _reshape_back, ()),
+    "squeeze": ("SqueezeBackward0", _reshape_back, ()),
+    "unsqueeze": ("UnsqueezeBackward0", _reshape_back, ()),
+    "permute": ("PermuteBackward0", _permute, ()),
+    "transpose": ("TransposeBackward0", _transpose, ()),
+    "t": ("TBackward0", _t, ()),
+    "expand": ("ExpandBackward0", _expand, ()),
+    "narrow": ("SliceBackward0", _narrow, ()),
+    "select": ("SelectBackward0", _select, ()),
+    "__getitem__": (lambda a, k: "IndexBackward0" if not _basic_key(a[1]) else
+                    "SelectBackward0" if isinstance(a[1], int) else "SliceBackward0", _getitem, (1,)),
+    "clone": ("CloneBackward0", _identity, ()),
+    "contiguous": ("CloneBackward0", _identity, ()),
+    "to": ("ToCopyBackward0", _to_copy, ()),
+}
+
+
+def _basic_key(key) -> bool:
+    keys = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
+
+
+def _extremum(op: str):
+    """max/min: all-reduce (a tensor) or over a dim ((values, indices)); the values differentiate."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def recorded(input, dim=None, keepdim=False, *args, **kwargs):
+            if not (input._requires_grad and is_grad_enabled()) or args or kwargs:
+                return fn(input, dim, keepdim, *args, **kwargs)
+            with no_grad():
+                result = fn(input, dim, keepdim)
+            values = result[0] if isinstance(result, tuple) else result
+            name = ("MaxBackward" if op == "max" else "MinBackward") + ("0" if dim is not None else "1")
+            node = OpNode(name, (edge_of(input),), _extremum_reduction, (None, dim, keepdim),
+                          {"_indices": result[1]} if isinstance(result, tuple) else {},
+                          {0: SavedTensor(input)}, {(0, None): (tuple(input.shape), input.dtype, input.device)},
+                          [(0, None)])
+            attach((values,), node)
+            node._saved["out"] = SavedTensor(values, node, 0)
+            return result
+        return recorded
+    return wrap
+
+
+def _pieces(name: str):
+    """split/chunk/unbind: every piece is its own view node of the input."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def recorded(input, *args, **kwargs):
+            if not (input._requires_grad and is_grad_enabled()):
+                return fn(input, *args, **kwargs)
+            with no_grad():
+                pieces = fn(input, *args, **kwargs)
+            dim = args[-1] if len(args) > (0 if name == "UnbindBackward0" else 1) else kwargs.get("dim", 0)
+            dim %= max(input.ndim, 1)
+            start = 0
+            meta = {(0, None): (tuple(input.shape), input.dtype, input.device)}
+            for piece in pieces:
+                if name == "UnbindBackward0":
+                    args_ = (input, dim, start)
+                    node = OpNode(name, (edge_of(input),), _select, args_, {}, {}, meta, [(0, None)])
+                    start += 1
+                else:
+                    length = piece.shape[dim]
+                    node = OpNode(name, (edge_of(input),), _narrow, (input, dim, start, length), {}, {}, meta,
+                                  [(0, None)])
+                    start += length
+                attach((piece,), node)
+            return pieces
+        return recorded
+    return wrap
+
+
+_installed = False
+
+# functions of tkern.math_ops that send themselves to their recorded version when needed
+_SELF_DISPATCHING = frozenset(("sum", "mean", "pow"))
+
+
+def install() -> None:
+    """Wrap tkern's differentiable functions and Tensor methods (once)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    import sys
+
+    import tkern
+    from tkern import math_ops
+    tensor = sys.modules["tkern.tensor"]  # (tkern.tensor is the function that makes tensors)
+    Tensor = tensor.Tensor
+    for fname, (name, formula, saves) in FORMULAS.items():
+        if fname in _SELF_DISPATCHING:
+            math_ops.GRAD_FUNCTIONS[fname] = record(name, formula, saves)(math_ops.__dict__[fname])
+            continue
+        for holder in (tkern, math_ops, Tensor):
+            fn = holder.__dict__.get(fname) if holder is not Tensor else Tensor.__dict__.get(fname)
+            if fn is not None:
+                setattr(holder, fname, record(name, formula, saves)(fn))
+    for mname, (name, formula, saves) in METHOD_FORMULAS.items():
+        fn = Tensor.__dict__.get(mname)
+        if fn is not None:
+            setattr(Tensor, mname, record(name, formula, saves)(fn))
+    for op in ("max", "min"):
+        for holder in (tkern, math_ops, Tensor):
+            fn = holder.__dict__.get(op) if holder is not Tensor else Tensor.__dict__.get(op)
+            if fn is not None:
+                setattr(holder, op, _extremum(op)(fn))
+    for mname, name in (("split", "SplitBackward0"), ("chunk", "SplitBackward0"), ("unbind", "UnbindBackward0")):
+        setattr(Tensor, mname, _pieces(name)(Tensor.__dict__[mname]))
+    tensor.GRAD_OPERATORS.update({op: getattr(tkern, name) for op, name in (
+        ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"), ("pow", "pow"),
+        ("floor_divide", "floor_divide"), ("remainder", "remainder"))})
+
+
+def _copy_slices(ctx, g):
+    key = ctx.args[1]
+    grad_old = g.clone()
+    grad_old[key] = 0
+    grad_value = sum_to(g[key], _shape(ctx, 2)) if _needs(ctx, 2) else None
+    return grad_old, None, grad_value
+
+
+def recorded_setitem(tensor, key, value) -> None:
+    """``tensor[key] = value`` where either side is part of a graph: the new value of the whole
+    tensor depends on its old value (outside ``key``) and on ``value`` (inside)."""
+    from tkern.tensor import Tensor, _recorded_inplace
+
+    def compute(old):
+        with no_grad():
+            new = old.detach().clone()
+            new[key] = value
+        args = (old, key, value)
+        positions = [(0, None)] + ([(2, None)] if isinstance(value, Tensor) else [])
+        meta = {p: (tuple(_get(args, p).shape), _get(args, p).dtype, _get(args, p).device) for p in positions}
+        node = OpNode("CopySlices", tuple(edge_of(_get(args, p)) for p in positions), _copy_slices,
+                      (None, key, None), {}, {}, meta, positions)
+        attach((new,), node)
+        return new
+
+    _recorded_inplace(tensor, compute)

@@ -1,0 +1,168 @@
+"""The backward pass: an iterative walk of the recorded graph in dependency order.
+
+``backward`` adds gradients into the ``.grad`` of leaves; ``grad`` returns the gradients of chosen
+inputs and leaves ``.grad`` alone. A node runs once every path into it has delivered its gradient;
+no recursion, so graphs of any depth work.
+"""
+from __future__ import annotations
+
+from .grad_mode import enable_grad, no_grad
+from .graph import AccumulateGrad, Node, _run_hooks, edge_of
+
+
+def _dependencies(roots: list) -> dict:
+    """node -> number of edges arriving at it from the part of the graph above it."""
+    counts: dict = {}
+    seen = set(id(n) for n in roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            counts[child] = counts.get(child, 0) + 1
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return counts
+
+
+def _accumulate(buffer: list, index: int, grad) -> None:
+    if grad is None:
+        return
+    previous = buffer[index]
+    buffer[index] = grad if previous is None else previous + grad
+
+
+def _into_leaf(leaf, grad, create_graph: bool) -> None:
+    """leaf.grad += grad, like torch: the first gradient is stored as a tensor of its own."""
+    if grad.dtype != leaf.dtype or grad.device != leaf.device:
+        grad = grad.to(dtype=leaf.dtype, device=leaf.device)
+    if leaf.grad is None:
+        leaf.grad = grad if create_graph else grad.detach().clone()
+    elif create_graph:
+        leaf.grad = leaf.grad + grad
+    else:
+        with no_grad():
+            leaf.grad += grad
+
+
+def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: bool,
+        inputs: list | None = None) -> list | None:
+    """Propagate ``grad_outputs`` back from ``outputs``. With ``inputs`` the gradients reaching them
+    are returned instead of being added into leaves."""
+    roots: list = []
+    buffers: dict = {}
+    for tensor, grad in zip(outputs, grad_outputs):
+        node, nr = edge_of(tensor)
+        if node is None:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if node not in buffers:
+            buffers[node] = [None] * node.num_outputs
+            roots.append(node)
+        _accumulate(buffers[node], nr, grad)
+    captured = None
+    targets: dict = {}
+    if inputs is not None:
+        captured = [None] * len(inputs)
+        for i, tensor in enumerate(inputs):
+            node, nr = edge_of(tensor)
+            if node is None:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            targets.setdefault(node, []).append((i, nr))
+    counts = _dependencies(roots)
+    ready = [n for n in roots if counts.get(n, 0) == 0]
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if node in targets:
+                for i, nr in targets[node]:
+                    captured[i] = grads[nr]
+            if type(node) is AccumulateGrad:
+                if inputs is None and grads[0] is not None:
+                    leaf = node.variable
+                    grad = _run_hooks(leaf.__dict__.get("_leaf_hooks"), grads[0])
+                    _into_leaf(leaf, grad, create_graph)
+                continue
+            if all(g is None for g in grads):
+                results = (None,) * len(node.next_functions)
+            else:
+                results = node.run(grads, retain_graph)
+            for (child, nr), grad in zip(node.next_functions, results):
+                if child is None:
+                    continue
+                buffer = buffers.get(child)
+                if buffer is None:
+                    buffer = buffers[child] = [None] * child.num_outputs
+                _accumulate(buffer, nr, grad)
+                counts[child] -= 1
+                if counts[child] == 0:
+                    ready.append(child)
+    return captured
+
+
+def _make_grads(outputs: list, grad_outputs) -> list:
+    from tkern.tensor import Tensor
+    from tkern.creation import ones_like
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    grads = []
+    for out, grad in zip(outputs, grad_outputs):
+        if grad is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
+            grad = ones_like(out)
+        elif tuple(grad.shape) != tuple(out.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {grad.shape} and output[0] has a shape of "
+                f"{out.shape}.")
+        grads.append(grad)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False,
+             inputs=None) -> None:
+    """Add the gradients of ``tensors`` into the ``.grad`` of the leaves they depend on:
+    ``tkern.autograd.backward(loss)`` is ``loss.backward()``."""
+    from tkern.tensor import Tensor
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    grads = _make_grads(tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        captured = run(tensors, grads, retain_graph, create_graph, inputs)
+        for leaf, grad in zip(inputs, captured):
+            if grad is not None:
+                _into_leaf(leaf, grad, create_graph)
+        return
+    run(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool | None = None) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, ``.grad`` untouched:
+    ``(gx,) = tkern.autograd.grad(y.sum(), x)``."""
+    from tkern.tensor import Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    grads = _make_grads(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run(outputs, grads, retain_graph, create_graph, inputs)
+    if not allow_unused:
+        for i, g in enumerate(captured):
+            if g is None:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior.")
+    return tuple(captured)
+
+
+__all__ = ["Node", "backward", "grad"]

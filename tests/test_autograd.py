@@ -1,0 +1,311 @@
+"""Backward of every differentiable op against torch.autograd, through helpers.check_grad, and the
+engine's semantics (accumulation, retain_graph, hooks, grad modes, in-place checks, custom
+Functions, autograd.grad, gradcheck)."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+import torch
+
+import tkern
+from helpers import assert_same, check_error, check_grad, make_pair, random_array
+
+BROADCAST = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((5,), ()), ((), ()), ((1,), (7,))]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST)
+@pytest.mark.parametrize("fn", [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
+                                lambda a, b: a.maximum(b), lambda a, b: a.minimum(b),
+                                lambda a, b: a.add(b, alpha=2.5), lambda a, b: a.sub(b, alpha=0.5)])
+def test_binary_broadcasting(shapes, fn, device):
+    check_grad(shapes, fn, device=device, low=0.5, high=3.0)
+
+
+@pytest.mark.parametrize("fn", [lambda a: a * 2.5, lambda a: 2.5 - a, lambda a: 3.0 / a, lambda a: a ** 2,
+                                lambda a: a ** 3, lambda a: a.pow(0.5), lambda a: 2.0 ** a, lambda a: -a,
+                                lambda a: a ** 0])
+def test_scalar_operands(fn, device):
+    check_grad([(3, 5)], fn, device=device, low=0.5, high=2.0)
+
+
+def test_tensor_exponent(device):
+    check_grad([(4, 3), (4, 3)], lambda a, b: a ** b, device=device, low=0.5, high=2.0)
+    check_grad([(4, 3), (3,)], torch.pow, tkern.pow, device=device, low=0.5, high=2.0)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
+                                  "square", "reciprocal", "floor", "round"])
+@pytest.mark.parametrize("shape", [(3, 4), (1,), ()])
+def test_unary(name, shape, device):
+    low = 0.5 if name in ("log", "sqrt", "reciprocal") else -2.0
+    check_grad([shape], lambda x: getattr(x, name)(), device=device, low=low, high=2.0)
+    check_grad([shape], getattr(torch, name), getattr(tkern, name), device=device, low=low, high=2.0)
+
+
+def test_clamp_and_where(device):
+    check_grad([(4, 5)], lambda x: x.clamp(min=0), device=device)
+    check_grad([(4, 5)], lambda x: x.clamp(-1.0, 1.0), device=device)
+    check_grad([(4, 5)], lambda x: x.clamp(max=0.5), device=device)
+    check_grad([(4, 5), (4, 5)], lambda a, b: torch.where(a > 0, a, b) if isinstance(a, torch.Tensor)
+               else tkern.where(a > 0, a, b), device=device)
+    check_grad([(4, 5), (5,)], lambda a, b: torch.where(b > 0, a, b) if isinstance(a, torch.Tensor)
+               else tkern.where(b > 0, a, b), device=device)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.sum(1, keepdim=True),
+                                lambda x: x.sum((0, 2)), lambda x: x.mean(), lambda x: x.mean(-1),
+                                lambda x: x.mean((0, 1), keepdim=True), lambda x: x.var(1), lambda x: x.std(),
+                                lambda x: x.std(0, keepdim=True), lambda x: x.max(), lambda x: x.min(),
+                                lambda x: x.max(1)[0], lambda x: x.min(0, keepdim=True).values,
+                                lambda x: x.amax(1), lambda x: x.amin((0, 2)), lambda x: x.prod(1)])
+def test_reductions(fn, device):
+    check_grad([(3, 4, 2)], fn, device=device, low=0.5, high=2.0)
+
+
+def test_max_ties_share_the_gradient(device):
+    values = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]], np.float32)
+    t, k = make_pair(values, device)
+    t.requires_grad_()
+    k.requires_grad_()
+    t.amax(1).sum().backward()
+    k.amax(1).sum().backward()
+    assert_same(t.grad, k.grad)
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 3)),
+                                    ((4,), (4, 3)), ((3, 4), (4,)), ((4,), (4,)), ((1, 4), (4, 1))])
+def test_matmul(shapes, device):
+    check_grad(list(shapes), lambda a, b: a @ b, device=device, atol=1e-4)
+
+
+def test_mm_bmm_dot(device):
+    check_grad([(3, 4), (4, 2)], lambda a, b: a.mm(b), device=device, atol=1e-4)
+    check_grad([(2, 3, 4), (2, 4, 2)], lambda a, b: a.bmm(b), device=device, atol=1e-4)
+    check_grad([(5,), (5,)], lambda a, b: a.dot(b), device=device, atol=1e-4)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.view(4, 6), lambda x: x.reshape(-1), lambda x: x.permute(2, 0, 1),
+                                lambda x: x.transpose(0, 2), lambda x: x[0].t(), lambda x: x.flatten(1),
+                                lambda x: x.unsqueeze(1), lambda x: x[:, :1].squeeze(1), lambda x: x.narrow(1, 1, 2),
+                                lambda x: x[1:, ::2, -1], lambda x: x[..., None, 1], lambda x: x[:1].expand(5, 3, 4),
+                                lambda x: x.clone(), lambda x: x.contiguous(), lambda x: x.transpose(0, 1).contiguous(),
+                                lambda x: x.to(torch.float64) if isinstance(x, torch.Tensor) else x.to(tkern.float64),
+                                lambda x: x.select(2, 1), lambda x: x.unflatten(2, (2, 2))])
+def test_views_and_copies(fn, device):
+    check_grad([(2, 3, 4)], fn, device=device)
+
+
+def test_advanced_indexing_adds_duplicates(device):
+    idx = [0, 2, 0, 1]
+    check_grad([(3, 4)], lambda x: x[torch.tensor(idx)] if isinstance(x, torch.Tensor)
+               else x[tkern.tensor(idx, device=device)], device=device)
+    check_grad([(3, 4)], lambda x: x[x > 0] if isinstance(x, torch.Tensor) else x[x > 0], device=device)
+    check_grad([(3, 4)], lambda x: x[[1, 1, 2]], device=device)
+
+
+def test_split_chunk_unbind_cat_stack(device):
+    check_grad([(5, 3)], lambda x: x.split(2)[1] * 2, device=device)
+    check_grad([(5, 3)], lambda x: x.chunk(3, 1)[2] + x.chunk(3, 1)[0], device=device)
+    check_grad([(5, 3)], lambda x: x.unbind(1)[1] * 3, device=device)
+    check_grad([(2, 3), (4, 3)], lambda a, b: torch.cat([a, b * 2]) if isinstance(a, torch.Tensor)
+               else tkern.cat([a, b * 2]), device=device)
+    check_grad([(2, 3), (2, 3)], lambda a, b: torch.stack([a, b], 1) if isinstance(a, torch.Tensor)
+               else tkern.stack([a, b], 1), device=device)
+
+
+def test_gradients_accumulate_and_graph_is_freed(device):
+    x = tkern.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0, 12.0]
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ty = (tx * tx).sum()
+    ty.backward()
+    error = check_error(lambda: ty.backward(), lambda: y.backward())
+    assert "backward through the graph a second time" in str(error)
+
+
+def test_backward_errors(device):
+    x = tkern.ones(3, device=device, requires_grad=True)
+    error = check_error(lambda: (torch.ones(3, requires_grad=True) * 2).backward(), lambda: (x * 2).backward())
+    assert str(error) == "grad can be implicitly created only for scalar outputs"
+    check_error(lambda: torch.ones(3).sum().backward(), lambda: tkern.ones(3, device=device).sum().backward())
+    check_error(lambda: torch.ones(3, dtype=torch.long).requires_grad_(),
+                lambda: tkern.ones(3, dtype=tkern.long, device=device).requires_grad_())
+    error = check_error(lambda: torch.ones(3, requires_grad=True).add_(1), lambda: x.add_(1))
+    assert "leaf Variable that requires grad" in str(error)
+
+
+def test_inplace_on_saved_tensor_is_detected(device):
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    ta = tx * 2
+    tb = ta * ta
+    ta.add_(1)
+    x = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    a = x * 2
+    b = a * a
+    a.add_(1)
+    error = check_error(lambda: tb.sum().backward(), lambda: b.sum().backward())
+    assert "modified by an inplace operation" in str(error)
+
+
+def test_inplace_ops_in_the_graph(device):
+    check_grad([(3, 4)], lambda x: (x * 2).add_(1).mul_(x), device=device)
+    check_grad([(3, 4), (4,)], lambda x, b: (x * 1).sub_(b).exp_(), device=device, low=-1, high=1)
+
+    def assign(x, v):
+        y = x * 1
+        y[1] = v
+        return y
+    check_grad([(3, 4), (4,)], assign, device=device)
+    with tkern.no_grad():
+        w = tkern.ones(3, device=device, requires_grad=True)
+        w -= 0.5
+    assert w.is_leaf and w.grad_fn is None and w.tolist() == [0.5, 0.5, 0.5]
+
+
+def test_grad_fn_names_and_leaves(device):
+    x = tkern.ones(2, 2, device=device, requires_grad=True)
+    t = torch.ones(2, 2, requires_grad=True)
+    pairs = [(lambda a: a * 2, "MulBackward0"), (lambda a: a + a, "AddBackward0"), (lambda a: a.sum(), "SumBackward0"),
+             (lambda a: a.mm(a), "MmBackward0"), (lambda a: a.exp(), "ExpBackward0"), (lambda a: a.t(), "TBackward0"),
+             (lambda a: a.relu(), "ReluBackward0"), (lambda a: a.clamp(min=0), "ClampBackward1"),
+             (lambda a: a.view(4), "ViewBackward0"), (lambda a: a ** 2, "PowBackward0"),
+             (lambda a: a.mean(0), "MeanBackward1"), (lambda a: -a, "NegBackward0")]
+    for fn, name in pairs:
+        assert type(fn(t).grad_fn).__name__ == name
+        assert fn(x).grad_fn.name() == name
+    y = x * 2
+    assert x.is_leaf and not y.is_leaf and y.requires_grad
+    assert repr(y).endswith("grad_fn=<MulBackward0>)")
+    assert y.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
+    assert y.detach().grad_fn is None and not y.detach().requires_grad
+
+
+def test_grad_modes(device):
+    x = tkern.ones(2, device=device, requires_grad=True)
+    with tkern.no_grad():
+        assert not (x * 2).requires_grad
+        with tkern.enable_grad():
+            assert (x * 2).requires_grad
+    with tkern.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    with tkern.inference_mode():
+        assert not (x * 2).requires_grad
+
+    @tkern.no_grad()
+    def doubled(v):
+        return v * 2
+    assert not doubled(x).requires_grad and (x * 2).requires_grad
+
+
+def test_hooks_and_retain_grad(device):
+    x = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    handle = x.register_hook(lambda g: g * 10)
+    (y * y).sum().backward()
+    assert seen == [[6.0, 12.0]] and y.grad.tolist() == [6.0, 12.0]
+    assert x.grad.tolist() == [180.0, 360.0]
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_autograd_grad_and_second_derivative(device):
+    x = tkern.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = (x ** 3).sum()
+    (g,) = tkern.autograd.grad(y, x, create_graph=True)
+    assert g.tolist() == [3.0, 12.0, 27.0] and x.grad is None
+    (gg,) = tkern.autograd.grad(g.sum(), x)
+    assert gg.tolist() == [6.0, 12.0, 18.0]
+    z = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        tkern.autograd.grad(z, [x, tkern.ones(1, device=device, requires_grad=True)])
+
+
+class _Cube(tkern.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x * x * x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (True, False)
+        return grad * 3 * x * x * ctx.scale, None
+
+
+def test_custom_function(device):
+    x = tkern.tensor([1.0, -2.0], device=device, requires_grad=True)
+    y = _Cube.apply(x, 2.0)
+    assert y.grad_fn.name() == "_CubeBackward" and y.tolist() == [2.0, -16.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 24.0]
+
+
+def test_gradcheck_in_float64(device):
+    x = tkern.tensor(random_array((3,), tkern.float64, 1, 0.5, 2.0), device=device, requires_grad=True)
+    w = tkern.tensor(random_array((3, 2), tkern.float64, 2), device=device, requires_grad=True)
+    assert tkern.autograd.gradcheck(lambda a, b: (a.exp() @ b).sigmoid(), (x, w))
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+        tkern.autograd.gradcheck(_WrongSquare.apply, (x,))
+
+
+class _WrongSquare(tkern.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x
+
+
+def test_deep_graph_needs_no_recursion(device):
+    x = tkern.ones(1, device=device, requires_grad=True)
+    y = x
+    for _ in range(3000 if device == "cpu" else 200):
+        y = y + x
+    y.backward()
+    assert x.grad.item() == (3001 if device == "cpu" else 201)
+
+
+def test_saved_tensors_are_released(device):
+    x = tkern.ones(4, device=device, requires_grad=True)
+    h = x.exp()
+    ref = weakref.ref(h)
+    loss = (h * h).sum()
+    del h
+    assert ref() is not None  # the graph keeps it for backward
+    loss.backward()
+    gc.collect()
+    assert ref() is None
+    assert x.grad is not None
+
+
+def test_training_steps_do_not_grow_memory():
+    w = tkern.randn(8, 4, requires_grad=True)
+    x = tkern.randn(16, 8)
+
+    def live_nodes():
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if issubclass(type(o), tkern.autograd.graph.Node))
+    for step in range(1000):
+        loss = (x @ w).relu().pow(2).mean()
+        loss.backward()
+        with tkern.no_grad():
+            w -= 0.01 * w.grad
+        w.grad = None
+        if step == 10:
+            before = live_nodes()
+    assert live_nodes() <= before
