@@ -14,6 +14,7 @@ import functools
 from tkern.tensor import Tensor as _Tensor
 
 from .function import attach
+from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
 from .graph import Node, SavedTensor, edge_of
 
@@ -122,8 +123,11 @@ def record(name, formula, saves: tuple = ()):
             if kwargs.get("out") is not None:
                 raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
                                    "differentiation, but one of the arguments requires grad.")
-            with no_grad():
+            _set_grad_enabled(False)  # (the no_grad context manager costs ~1 us a call)
+            try:
                 result = fn(*args, **kwargs)
+            finally:
+                _set_grad_enabled(True)
             output = result[0] if isinstance(result, tuple) else result
             tensors = [_get(args, p) for p in positions]
             if not output.dtype.is_floating_point or any(output is t for t in tensors):

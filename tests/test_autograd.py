@@ -309,3 +309,22 @@ def test_training_steps_do_not_grow_memory():
         if step == 10:
             before = live_nodes()
     assert live_nodes() <= before
+
+
+def test_softmax_family(device):
+    check_grad([(3, 5)], lambda x: x.softmax(1), device=device)
+    check_grad([(3, 5)], lambda x: x.log_softmax(0), device=device)
+    check_grad([(3, 5)], lambda x: torch.logsumexp(x, 1) if isinstance(x, torch.Tensor) else tkern.logsumexp(x, 1),
+               device=device)
+    check_grad([(2, 3, 4)], lambda x: torch.softmax(x, -1) if isinstance(x, torch.Tensor) else tkern.softmax(x, -1),
+               device=device)
+
+
+def test_uniform_and_normal_fill_in_place(device):
+    w = tkern.empty(2000, device=device)
+    assert w.uniform_(-1, 2) is w
+    assert -1 <= w.min().item() and w.max().item() < 2 and abs(w.mean().item() - 0.5) < 0.1
+    w.normal_(3, 2)
+    assert abs(w.mean().item() - 3) < 0.2 and abs(w.std().item() - 2) < 0.2
+    leaf = tkern.empty(3, device=device, requires_grad=True)
+    check_error(lambda: torch.empty(3, requires_grad=True).uniform_(), lambda: leaf.uniform_())

@@ -11,11 +11,11 @@ from .dtypes import (bfloat16, bool, double, dtype, float, float16, float32, flo
 from .math_ops import (abs, absolute, add, all, amax, amin, any, argmax, argmin, atan2, bitwise_and,
                        bitwise_or, bitwise_xor, bmm, cat, ceil, clamp, clip, concat, concatenate, cos, div,
                        divide, dot, eq, exp, floor, floor_divide, fmod, ge, greater, greater_equal, gt,
-                       is_tensor, isfinite, isinf, isnan, le, less, less_equal, log, logical_and, logical_not,
-                       logical_or, logical_xor, lt, matmul, max, maximum, mean, min, minimum, mm, mul,
-                       multiply, ne, neg, negative, nonzero, not_equal, pow, prod, reciprocal, relu,
-                       remainder, result_type, round, sigmoid, sign, sin, sqrt, square, stack, std, sub,
-                       subtract, sum, tanh, true_divide, trunc, var, where)
+                       is_tensor, isfinite, isinf, isnan, le, less, less_equal, log, log_softmax, logical_and,
+                       logical_not, logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean, min,
+                       minimum, mm, mul, multiply, ne, neg, negative, nonzero, not_equal, pow, prod, reciprocal,
+                       relu, remainder, result_type, round, sigmoid, sign, sin, softmax, sqrt, square, stack, std,
+                       sub, subtract, sum, tanh, true_divide, trunc, var, where)
 from .printing import set_printoptions
 from .random import Generator, initial_seed, manual_seed, seed
 from .reshaping import (chunk, flatten, narrow, permute, reshape, split, squeeze, t, transpose, unbind,

@@ -298,3 +298,39 @@ def _attach_methods() -> None:
 
 
 _attach_methods()
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """``tkern.softmax(x, 1)``, the same as tkern.nn.functional.softmax."""
+    from .nn import functional
+    return functional.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    from .nn import functional
+    return functional.log_softmax(input, dim, dtype=dtype)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over dim, computed stably: ``tkern.logsumexp(x, 1)``."""
+    shift = input.detach().amax(dim, keepdim=True)
+    shift = where(shift.isinf(), 0.0, shift)
+    total = (input - shift).exp().sum(dim, keepdim=True).log() + shift
+    return total if keepdim else total.squeeze(dim)
+
+
+def _uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator=None) -> Tensor:
+    """Fill in place with U(from, to): ``tkern.empty(3).uniform_(-1, 1)``."""
+    from .creation import rand
+    draw = rand(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
+    return self.copy_(draw * (to - from_) + from_)
+
+
+def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    from .creation import randn
+    draw = randn(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
+    return self.copy_(draw * std + mean)
+
+
+Tensor.softmax, Tensor.log_softmax, Tensor.logsumexp = softmax, log_softmax, logsumexp
+Tensor.uniform_, Tensor.normal_ = _uniform_, _normal_

@@ -1,0 +1,222 @@
+"""tkern.nn.functional: activations, linear and losses as functions, like torch.nn.functional.
+
+Every function is a composition of differentiable Tensor operations (elementwise math, reductions,
+matmul, views), so autograd differentiates it without a backward of its own; target classes are picked
+with a one-hot mask, never with integer indexing."""
+from __future__ import annotations
+
+import warnings
+
+from tkern.ops import TORCH_TYPE_NAMES
+
+from .. import dtypes
+from ..creation import arange
+from ..tensor import Tensor
+from ._reduction import resolve
+
+
+# ----- activations -----
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0) elementwise: ``F.relu(tkern.tensor([-1.0, 2.0]))`` is ``tensor([0., 2.])``."""
+    return input.relu_() if inplace else input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-input)): ``F.sigmoid(tkern.zeros(2))`` is ``tensor([0.5000, 0.5000])``."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent: ``F.tanh(tkern.zeros(2))`` is ``tensor([0., 0.])``."""
+    return input.tanh()
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _shifted(name: str, input: Tensor, dim: int | None, stacklevel: int, dtype) -> tuple[Tensor, int]:
+    """(input minus its detached max along dim, dim): the max only guards exp against overflow, and
+    softmax does not depend on it, so it carries no gradient."""
+    if dim is None:
+        dim = _softmax_dim(name, input.dim(), stacklevel + 1)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input.is_floating_point():
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                                  f"'{TORCH_TYPE_NAMES[input.dtype]}'")
+    return input - input.detach().amax(dim, keepdim=True), dim
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+            ) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim: ``F.softmax(tkern.zeros(2, 2), dim=1)`` is all 0.5."""
+    shifted, dim = _shifted("softmax", input, dim, _stacklevel, dtype)
+    exps = shifted.exp()
+    return exps / exps.sum(dim, keepdim=True)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+                ) -> Tensor:
+    """x - log(sum(exp(x))) along dim: ``F.log_softmax(tkern.zeros(1, 2), dim=1)`` is ``[[-0.6931, -0.6931]]``."""
+    shifted, dim = _shifted("log_softmax", input, dim, _stacklevel, dtype)
+    return shifted - shifted.exp().sum(dim, keepdim=True).log()
+
+
+# ----- layers -----
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias over any leading dims: ``F.linear(tkern.ones(4, 3), tkern.ones(2, 3)).shape``
+    is ``(4, 2)``."""
+    output = input.matmul(weight.t())
+    return output if bias is None else output + bias
+
+
+# ----- losses -----
+def _reduced(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _pointwise_loss(errors: Tensor, weight: Tensor | None, input: Tensor, reduction: str) -> Tensor:
+    """Reduce elementwise errors, weighted per element when a weight of input's shape is given."""
+    if weight is None:
+        return _reduced(errors, reduction)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    weighted = errors * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduced(weighted, reduction)
+
+
+def _warn_on_broadcast(input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size "
+                      f"({input.size()}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum, or each) of (input - target)**2: ``F.mse_loss(tkern.ones(2), tkern.zeros(2))`` is
+    ``tensor(1.)``."""
+    _warn_on_broadcast(input, target)
+    reduction = resolve(size_average, reduce, reduction)
+    difference = input - target
+    return _pointwise_loss(difference * difference, weight, input, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean (or sum, or each) of |input - target|: ``F.l1_loss(tkern.ones(2), tkern.zeros(2))`` is
+    ``tensor(1.)``."""
+    _warn_on_broadcast(input, target)
+    reduction = resolve(size_average, reduce, reduction)
+    return _pointwise_loss((input - target).abs(), weight, input, reduction)
+
+
+def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
+    """target checked like torch's nll_loss (shape, dtype, range); a 1-element target of a 1-D input
+    becomes 0-d."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() > 1 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.dim() else 0}).")
+    if input.dim() <= 2 and target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.dim() == 1 and target.dim() == 1:
+        if target.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+        target = target.reshape(())
+    expected = tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.dim() > 1 else ()
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {TORCH_TYPE_NAMES[target.dtype]}")
+    classes = input.shape[0 if input.dim() == 1 else 1]
+    # the one-hot pick gives an out-of-range class a silent zero loss, so check on the host like torch's CPU path
+    values = target.detach().cpu().numpy()
+    out_of_range = (values != ignore_index) & ((values < 0) | (values >= classes))
+    if out_of_range.any():
+        raise IndexError(f"Target {values[out_of_range][0]} is out of bounds.")
+    return target
+
+
+def _class_weights(input: Tensor, weight: Tensor | None, class_dim: int) -> Tensor | None:
+    """weight checked and viewed to broadcast along input's class dim."""
+    if weight is None:
+        return None
+    classes = input.shape[class_dim]
+    if weight.numel() != classes:
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
+                           f"got weight tensor of shape: {list(weight.shape)}")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {TORCH_TYPE_NAMES[input.dtype]} but found "
+                           f"{TORCH_TYPE_NAMES[weight.dtype]}")
+    shape = [1] * input.dim()
+    shape[class_dim] = classes
+    return weight.reshape(shape)
+
+
+def _weighted(values: Tensor, weights: Tensor | None) -> Tensor:
+    return values if weights is None else values * weights
+
+
+def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str,
+         label_smoothing: float = 0.0) -> Tensor:
+    """-weight[t] * log_probs[t] per sample, t picked by a one-hot mask; 'mean' divides by the summed weight
+    of the targets not ignored. label_smoothing mixes in the weighted sum over all classes, as torch does."""
+    target = _class_targets(log_probs, target, ignore_index)
+    class_dim = 0 if log_probs.dim() == 1 else 1
+    classes = log_probs.shape[class_dim]
+    weights = _class_weights(log_probs, weight, class_dim)
+    shape = [1] * log_probs.dim()
+    shape[class_dim] = classes
+    kept = target != ignore_index
+    one_hot = (target.unsqueeze(class_dim) == arange(classes, device=log_probs.device).reshape(shape))
+    picked = _weighted((one_hot & kept.unsqueeze(class_dim)).to(log_probs.dtype), weights)
+    losses = -(picked * log_probs).sum(class_dim)
+    if label_smoothing > 0.0:
+        smooth = -_weighted(log_probs, weights).sum(class_dim) * kept.to(log_probs.dtype)
+        losses = (1.0 - label_smoothing) * losses + (label_smoothing / classes) * smooth
+    if reduction == "mean":
+        return losses.sum() / picked.sum()
+    return _reduced(losses, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of class indices given log-probabilities (class dim 1, or 0 for 1-D input):
+    ``F.nll_loss(tkern.log(tkern.tensor([[0.5, 0.5]])), tkern.tensor([0]))`` is ``tensor(0.6931)``."""
+    return _nll(input, target, weight, ignore_index, resolve(size_average, reduce, reduction))
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy of logits (class dim 1, or 0 for 1-D input) against class indices, or against class
+    probabilities of input's shape: ``F.cross_entropy(tkern.zeros(1, 2), tkern.tensor([1]))`` is
+    ``tensor(0.6931)``."""
+    reduction = resolve(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    if target.shape != input.shape:
+        return _nll(log_softmax(input, class_dim), target, weight, ignore_index, reduction, label_smoothing)
+    if not target.is_floating_point():
+        raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                           f"{TORCH_TYPE_NAMES[target.dtype]}")
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    classes = input.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    weights = _class_weights(input, weight, class_dim)
+    losses = -_weighted(log_softmax(input, class_dim) * target, weights).sum(class_dim)
+    if reduction == "mean":
+        return losses.sum() / (input.numel() / classes)
+    return _reduced(losses, reduction)
