@@ -94,6 +94,13 @@ class Backend:
         """kind: 'uniform' on [0, 1), 'normal' (0, 1), or 'integers' on [low, high)."""
         raise NotImplementedError
 
+    def optimizer_step(self, rule, params: list, grads: list, states: tuple, cache: dict) -> None:
+        """One optimizer step (an ops.optimizer_step.SGDStep or AdamStep) on parameters of one dtype,
+        with their gradients and ``rule.states`` lists of state Arrays, all shaped like the parameter
+        they belong to. Params and states are updated in place, in float32 for float16/bfloat16.
+        ``cache`` is kept by the caller between steps of the same param group."""
+        raise NotImplementedError
+
 
 BACKENDS: dict = {}
 

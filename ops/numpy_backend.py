@@ -12,6 +12,7 @@ from tkern.storage import Storage
 
 from .array import Array
 from .backend import Backend
+from .optimizer_step import AdamStep
 
 
 def _raw_bytes(storage: Storage) -> np.ndarray:
@@ -469,3 +470,62 @@ class NumpyBackend(Backend):
         else:
             values = rng.integers(low, high, o.shape, dtype=np.int64)
         np.copyto(o, values, casting="unsafe")
+
+    def optimizer_step(self, rule, params, grads, states, cache):
+        # float16/bfloat16 parameters are updated in float32 and rounded once, like the 'cuda' kernel
+        compute = np.dtype(np.float32) if params[0].dtype.itemsize < 4 else np.dtype(params[0].dtype.numpy)
+        update = self._adam_update if isinstance(rule, AdamStep) else self._sgd_update
+        with np.errstate(all="ignore"):  # torch steps into inf and NaN silently
+            for i, (p, g) in enumerate(zip(params, grads)):
+                stored = [host(p)] + [host(s[i]) for s in states]
+                values = [h if h.dtype == compute else h.astype(compute) for h in stored]
+                update(rule, values[0], host(g).astype(compute), *values[1:])
+                for h, v in zip(stored, values):
+                    if v is not h:
+                        np.copyto(h, v, casting="unsafe")
+
+    @staticmethod
+    def _sgd_update(rule, p, g, *buffers):
+        """torch's single-tensor SGD on compute-typed arrays; g is a copy the update may overwrite."""
+        if rule.maximize:
+            np.negative(g, out=g)
+        if rule.weight_decay != 0:
+            g += p * rule.weight_decay
+        if rule.momentum != 0:
+            (buf,) = buffers
+            if rule.first:
+                buf[...] = g
+            else:
+                buf *= rule.momentum
+                buf += g * (1 - rule.dampening)
+            g = g + buf * rule.momentum if rule.nesterov else buf
+        p -= g * rule.lr
+
+    @staticmethod
+    def _adam_update(rule, p, g, exp_avg, exp_avg_sq, *max_exp_avg_sq):
+        """torch's single-tensor Adam/AdamW on compute-typed arrays; g is a copy the update may overwrite."""
+        if rule.maximize:
+            np.negative(g, out=g)
+        if rule.weight_decay != 0:
+            if rule.decoupled:
+                p *= 1 - rule.lr * rule.weight_decay
+            else:
+                g += p * rule.weight_decay
+        if rule.first:
+            # fresh moments are allocated uninitialised: torch's zeros
+            for moment in (exp_avg, exp_avg_sq, *max_exp_avg_sq):
+                moment[...] = 0
+        # torch's lerp, with the weight in the compute type
+        weight = p.dtype.type(1 - rule.beta1)
+        if abs(weight) < 0.5:
+            exp_avg += (g - exp_avg) * weight
+        else:
+            exp_avg[...] = g - (g - exp_avg) * (p.dtype.type(1) - weight)
+        exp_avg_sq *= rule.beta2
+        exp_avg_sq += g * (1 - rule.beta2) * g
+        second = exp_avg_sq
+        if rule.amsgrad:
+            (second,) = max_exp_avg_sq
+            np.maximum(second, exp_avg_sq, out=second)
+        denom = np.sqrt(second) / rule.bias_correction2_sqrt + rule.eps
+        p += exp_avg * -rule.step_size / denom

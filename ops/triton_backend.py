@@ -11,7 +11,8 @@ import numpy as np
 from tkern import dtypes
 from tkern.storage import Storage
 
-from . import cuda_memory, triton_elementwise as elementwise, triton_indexing, triton_matmul, triton_random, triton_reduction
+from . import (cuda_memory, triton_elementwise as elementwise, triton_indexing, triton_matmul, triton_optim,
+               triton_random, triton_reduction)
 from .array import Array, contiguous_strides, numel_of
 from .backend import Backend
 from .triton_launch import compute_type
@@ -112,3 +113,6 @@ class TritonBackend(Backend):
 
     def random(self, kind, out, generator, low=None, high=None):
         triton_random.random(self, kind, out, generator, low, high)
+
+    def optimizer_step(self, rule, params, grads, states, cache):
+        triton_optim.optimizer_step(self, rule, params, grads, states, cache)

@@ -328,3 +328,18 @@ def test_uniform_and_normal_fill_in_place(device):
     assert abs(w.mean().item() - 3) < 0.2 and abs(w.std().item() - 2) < 0.2
     leaf = tkern.empty(3, device=device, requires_grad=True)
     check_error(lambda: torch.empty(3, requires_grad=True).uniform_(), lambda: leaf.uniform_())
+
+
+def test_grad_assignment_is_checked_and_deepcopy_makes_a_leaf(device):
+    import copy
+    p = tkern.ones(3, device=device, requires_grad=True)
+    tp = torch.ones(3, requires_grad=True)
+    for bad, torch_bad in ((tkern.ones(2, device=device), torch.ones(2)),
+                           (tkern.ones(3, dtype=tkern.float64, device=device), torch.ones(3, dtype=torch.float64))):
+        def assign(t, g):
+            t.grad = g
+        check_error(assign, torch_args=(tp, torch_bad), tkern_args=(p, bad))
+    y = copy.deepcopy(p * 2)
+    assert y.is_leaf and y.grad_fn is None
+    copied = copy.deepcopy(p)
+    assert copied.is_leaf and copied.requires_grad and copied.grad_fn is None

@@ -111,6 +111,15 @@ for module in ("triton_elementwise", "triton_reduction", "triton_indexing", "tri
 families()
 print(collections.Counter(compiled), file=sys.stderr)
 print(len(compiled), len(set(compiled)))
+from tkern.ops.optimizer_step import AdamStep, SGDStep
+for dtype in (F32, F64, F16, BF16):
+    params = [make((5, 7), dtype), make((3,), dtype)]
+    for rule in (SGDStep(0.1, 0.9, 0.1, 0.01, True, True, False), SGDStep(0.1, 0.0, 0.0, 0.0, False, False, True),
+                 AdamStep(1e-3, 0.9, 0.999, 1e-8, 0.01, True, True, True, 2.0),
+                 AdamStep(1e-3, 0.3, 0.999, 1e-8, 0.01, False, False, False, 1.0)):
+        states = tuple([make(p.shape, dtype) for p in params] for _ in range(rule.states))
+        backend.optimizer_step(rule, params, [make(p.shape, dtype) for p in params], states, {})
+assert collections.Counter(compiled)["adam_kernel"] == 8, collections.Counter(compiled)
 '''
 
 

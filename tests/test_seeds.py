@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 import tkern
@@ -110,6 +111,48 @@ def test_two_layer_network_with_autograd_matches_torch(device):
                                _two_layer_autograd(torch, "cpu", data, steps), rtol=1e-4)
 
 
+def _simple_nn(lib, device, weights, data, make_optimizer, steps):
+    class SimpleNN(lib.nn.Module):
+        def __init__(self):
+            super(SimpleNN, self).__init__()
+            self.fc1 = lib.nn.Linear(2, 2)
+            self.fc2 = lib.nn.Linear(2, 1)
+
+        def forward(self, x):
+            x = lib.relu(self.fc1(x))
+            return self.fc2(x)
+
+    model = SimpleNN()
+    model.load_state_dict({k: lib.tensor(v) for k, v in weights.items()})
+    model.to(device)
+    criterion = lib.nn.MSELoss()
+    optimizer = make_optimizer(lib, model.parameters())
+    X, Y = (lib.tensor(v).to(device) for v in data)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = criterion(model(X), Y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, str(model)
+
+
+@pytest.mark.parametrize("make_optimizer", [lambda lib, p: lib.optim.Adam(p, lr=0.001),
+                                            lambda lib, p: lib.optim.SGD(p, lr=0.05, momentum=0.9)],
+                         ids=["adam", "sgd-momentum"])
+def test_simple_nn_trains_like_torch(make_optimizer, device):
+    rng = np.random.default_rng(4)
+    shapes = {"fc1.weight": (2, 2), "fc1.bias": (2,), "fc2.weight": (1, 2), "fc2.bias": (1,)}
+    weights = {k: rng.uniform(-0.7, 0.7, s).astype(np.float32) for k, s in shapes.items()}
+    data = [rng.standard_normal((10, 2)).astype(np.float32), rng.standard_normal((10, 1)).astype(np.float32)]
+    steps = 100 if device == "cpu" else 15
+    expected, torch_repr = _simple_nn(torch, "cpu", weights, data, make_optimizer, steps)
+    actual, tkern_repr = _simple_nn(tkern, device, weights, data, make_optimizer, steps)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+    assert tkern_repr == torch_repr
+
+
 def test_main_job_runs():
     # the README's main job, as run on a machine without a GPU (the interpreter would take minutes)
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
@@ -118,3 +161,14 @@ def test_main_job_runs():
     assert "step 2000: loss" in out and "Result: y =" in out and "devices: cpu" in out
     final_loss = float(out.split("step 2000: loss")[1].split()[0])
     assert final_loss < 50
+
+
+def test_readme_quickstart_runs(capsys):
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"## Quickstart\n\n```python\n(.*?)```", readme, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert printed.startswith("Sequential(\n  (0): Linear(in_features=2, out_features=8, bias=True)")
+    assert "grad_fn=<" in printed

@@ -177,7 +177,6 @@ class Tensor:
 
     # _a and _requires_grad are read by every operation: slots are the fastest attributes there are
     __slots__ = ("_a", "_requires_grad", "__dict__", "__weakref__")
-    grad = None
     grad_fn = None
     _output_nr = 0  # which output of grad_fn this tensor is
     _a: Array
@@ -283,6 +282,34 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self.__dict__.get("_grad")
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with "
+                                   f"grad_dtype '{self.dtype}'. The gradient must match the tensor's grad_dtype "
+                                   "(defaults to the tensor's dtype).")
+            if value.device != self.device:
+                raise RuntimeError("attempting to assign a gradient located on device with index "
+                                   f"'{value.device.index}' to a tensor located on device with index "
+                                   f"'{self.device.index}'. Please ensure that the gradient and the tensor are on "
+                                   "the same device")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the "
+                                   "same size")
+        self.__dict__["_grad"] = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self.__dict__["_grad"] = None
 
     @property
     def is_leaf(self) -> bool:
@@ -505,7 +532,7 @@ class Tensor:
         return (_rebuild, (self.numpy(force=True).copy(), str(self.device), self._requires_grad))
 
     def __deepcopy__(self, memo):
-        result = self.clone()
+        result = wrap(ops.clone(self._a))  # a new leaf, like torch's
         result._requires_grad = self._requires_grad
         memo[id(self)] = result
         return result
