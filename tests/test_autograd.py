@@ -339,7 +339,6 @@ def test_grad_assignment_is_checked_and_deepcopy_makes_a_leaf(device):
         def assign(t, g):
             t.grad = g
         check_error(assign, torch_args=(tp, torch_bad), tkern_args=(p, bad))
-    y = copy.deepcopy(p * 2)
-    assert y.is_leaf and y.grad_fn is None
+    check_error(copy.deepcopy, torch_args=(tp * 2,), tkern_args=(p * 2,))
     copied = copy.deepcopy(p)
     assert copied.is_leaf and copied.requires_grad and copied.grad_fn is None

@@ -532,7 +532,12 @@ class Tensor:
         return (_rebuild, (self.numpy(force=True).copy(), str(self.device), self._requires_grad))
 
     def __deepcopy__(self, memo):
-        result = wrap(ops.clone(self._a))  # a new leaf, like torch's
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        result = wrap(ops.clone(self._a))
         result._requires_grad = self._requires_grad
         memo[id(self)] = result
         return result
