@@ -175,21 +175,18 @@ def _dims_arg(dims):
 class Tensor:
     """A multi-dimensional array on 'cpu' or 'cuda' with torch's API."""
 
-    # _a and _requires_grad are read by every operation: slots are the fastest attributes there are
+    # _a and _requires_grad are read by every operation: slots are the fastest attributes there are.
+    # Every way of making a Tensor sets both (wrap(), the operators, __init__); a __getattr__ fallback
+    # would cost more than it saves, as CPython then stops specialising attribute reads on Tensors
     __slots__ = ("_a", "_requires_grad", "__dict__", "__weakref__")
     grad_fn = None
     _output_nr = 0  # which output of grad_fn this tensor is
     _a: Array
 
-    def __getattr__(self, name: str):
-        # only reached when the slot was never set: a tensor made without going through wrap()
-        if name == "_requires_grad":
-            return False
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
     def __init__(self, *args, **kwargs):
         from .creation import legacy_constructor
         self._a = legacy_constructor(dtypes.get_default_dtype(), args, kwargs.get("device"))._a
+        self._requires_grad = False
 
     # ----- attributes -----
     @property
