@@ -189,6 +189,18 @@ def _operand_mode(operand_type, compute: np.dtype) -> str:
     return _READY if _STORAGE_TYPES[operand_type] == compute else _CONVERT
 
 
+def _scalar_array(value: np.ndarray, result: dtypes.dtype) -> Array:
+    """A fresh 0-d result as an Array (Array.around_host without its attribute lookups)."""
+    r = _new_object(Array)
+    r._storage = None
+    r.device = CPU
+    r.shape = ()
+    r.offset = 0
+    r.dtype = result
+    r.host = value
+    return r
+
+
 def _result_array(value, result: dtypes.dtype) -> Array:
     """A fresh numpy result (or numpy scalar, from 0-d operands) as an Array of ``result`` dtype."""
     if type(value) is not np.ndarray:
@@ -301,14 +313,7 @@ class NumpyBackend(Backend):
                 if out is not None:
                     out.host[()] = python_math(x, y)
                     return out
-                r = _new_object(Array)
-                r._storage = None
-                r.device = CPU
-                r.shape = ()
-                r.offset = 0
-                r.dtype = result
-                r.host = np.array(python_math(x, y), ct)
-                return r
+                return _scalar_array(np.array(python_math(x, y), ct), result)
             if a_mode is _READY:
                 ha = a.host
                 if ha is None:
@@ -404,14 +409,7 @@ class NumpyBackend(Backend):
             if type(value) is np.ndarray or cast:
                 return _result_array(value, result)
             # a numpy scalar: the usual result of a full reduction
-            r = _new_object(Array)
-            r._storage = None
-            r.device = CPU
-            r.shape = ()
-            r.offset = 0
-            r.dtype = result
-            r.host = np.asarray(value)
-            return r
+            return _scalar_array(np.asarray(value), result)
         return launch
 
     def arg_reduce(self, op, values, indices, x, dim):
