@@ -392,12 +392,20 @@ def _var_like(take_root: bool):
 
 
 def _prod(ctx, g):
+    """Each element's gradient is the product of the others: out / x without zeros; with one zero
+    in a slice, only the zero gets the product of the rest; with two or more, nothing does."""
+    import tkern
+    x = ctx.input(0)
     dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
     keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
     shape = _shape(ctx, 0)
-    out = _expand_reduced(ctx.output(), shape, dim, keepdim)
-    # (inputs holding a zero need the product of the others, which this does not compute)
-    return (_expand_reduced(g, shape, dim, keepdim) * out / ctx.input(0),)
+    dims = tuple(range(len(shape))) if dim is None else (dim,)
+    zero = x == 0
+    zeros = zero.sum(dims, keepdim=True) if shape else zero * 1
+    safe = tkern.where(zero, 1.0, x)
+    rest = safe.prod(dims[0], keepdim=True) if len(dims) == 1 else safe.reshape(-1).prod().reshape([1] * len(shape))
+    grad = tkern.where(zeros == 0, rest / safe, tkern.where((zeros == 1) & zero, rest, 0.0))
+    return (_expand_reduced(g, shape, dim, keepdim) * grad,)
 
 
 def _extremum_reduction(ctx, g):
@@ -584,7 +592,8 @@ FORMULAS = {
              else "MeanBackward0", _mean, ()),
     "var": ("VarBackward0", _var_like(False), (0,)),
     "std": ("StdBackward0", _var_like(True), (0, "out")),
-    "prod": ("ProdBackward0", _prod, (0, "out")),
+    "prod": (lambda a, k: "ProdBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
+             else "ProdBackward0", _prod, (0,)),
     "amax": ("AmaxBackward0", _extremum_reduction, (0, "out")),
     "amin": ("AminBackward0", _extremum_reduction, (0, "out")),
     "matmul": (_matmul_name, _matmul, (0, 1)),

@@ -63,6 +63,18 @@ def test_reductions(fn, device):
     check_grad([(3, 4, 2)], fn, device=device, low=0.5, high=2.0)
 
 
+@pytest.mark.parametrize("values", [[[1.5, 2.0, 3.0], [0.5, 4.0, 2.0]], [[1.5, 0.0, 3.0], [0.0, 4.0, 0.0]],
+                                    [[0.0, 0.0, 2.0], [1.0, 2.0, 3.0]]])
+def test_prod_with_zeros(values, device):
+    for fn in (lambda x: x.prod(), lambda x: x.prod(1), lambda x: x.prod(0, keepdim=True)):
+        t, k = make_pair(np.array(values, np.float32), device)
+        t.requires_grad_()
+        k.requires_grad_()
+        fn(t).sum().backward()
+        fn(k).sum().backward()
+        assert_same(t.grad, k.grad)
+
+
 def test_max_ties_share_the_gradient(device):
     values = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]], np.float32)
     t, k = make_pair(values, device)
