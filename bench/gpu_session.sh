@@ -12,11 +12,11 @@ mkdir -p "$OUT"
     git rev-parse --short HEAD
 } > "$OUT/environment.txt" 2>&1
 python3 -m pip install --no-deps --no-build-isolation -e . > "$OUT/install.log" 2>&1
-timeout 360 python3 -m pytest -q -p no:cacheprovider -rf > "$OUT/pytest_cuda.log" 2>&1
+timeout 300 python3 -m pytest -q -p no:cacheprovider -rf > "$OUT/pytest_cuda.log" 2>&1
 tail -5 "$OUT/pytest_cuda.log"
 for bench in gpu_elementwise matmul; do
     if [ -f "bench/$bench.py" ]; then
-        timeout 200 python3 "bench/$bench.py" --json "$OUT/${bench}.json" > "$OUT/${bench}.log" 2>&1
+        timeout 120 python3 "bench/$bench.py" --json "$OUT/${bench}.json" > "$OUT/${bench}.log" 2>&1
         tail -20 "$OUT/${bench}.log"
     fi
 done
