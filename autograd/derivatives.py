@@ -52,16 +52,21 @@ class OpNode(Node):
         self.create_graph = is_grad_enabled()
         by_argument = self._formula(self, grads[0])
         result = []
-        for arg, item in self._positions:
-            grad = by_argument[arg] if arg < len(by_argument) else None
+        for (arg, item), (node, _) in zip(self._positions, self.next_functions):
+            grad = by_argument[arg] if arg < len(by_argument) and node is not None else None
             if item is not None and grad is not None:
                 grad = grad[item]
+            if grad is not None:
+                _, dtype, device = self.meta[(arg, item)]
+                if grad.dtype != dtype or grad.device != device:
+                    grad = grad.to(dtype=dtype, device=device)  # a gradient has its input's dtype
             result.append(grad)
         return tuple(result)
 
     def release(self) -> None:
-        super().release()
-        self._saved = {}
+        if self._saved:
+            super().release()
+            self._saved = {}
 
 
 def _tensor_positions(args: tuple) -> list:
@@ -135,7 +140,14 @@ def record(name, formula, saves: tuple = ()):
                 return result
             node_name = name(args, kwargs) if callable(name) else name
             meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
-            saved = {i: SavedTensor(args[i]) for i in saves if i != "out" and i < len(args) and _is_tensor(args[i])}
+            saved = {}
+            for entry in saves:
+                # an entry (i, j): argument i is read only for the gradient of argument j
+                i, j = entry if isinstance(entry, tuple) else (entry, None)
+                if i == "out" or i >= len(args) or not _is_tensor(args[i]):
+                    continue
+                if j is None or j < len(args) and _is_tensor(args[j]) and args[j]._requires_grad:
+                    saved[i] = SavedTensor(args[i])
             node = OpNode(node_name, tuple(edge_of(t) for t in tensors), formula, _stripped(args), kwargs,
                           saved, meta, positions)
             attach((output,), node)
@@ -230,15 +242,34 @@ def _sub(ctx, g):
 
 
 def _mul(ctx, g):
-    a, b = ctx.input(0), ctx.input(1)
-    return _reduced(ctx, 0, g * b), _reduced(ctx, 1, g * a)
+    return (_reduced(ctx, 0, g * ctx.input(1)) if _needs(ctx, 0) else None,
+            _reduced(ctx, 1, g * ctx.input(0)) if _needs(ctx, 1) else None)
 
 
 def _div(ctx, g):
     if ctx.kwargs.get("rounding_mode") is not None:
-        return None, None
-    a, b = ctx.input(0), ctx.input(1)
-    return _reduced(ctx, 0, g / b), _reduced(ctx, 1, -g * a / (b * b))
+        return (g * 0 if _needs(ctx, 0) else None), (_reduced(ctx, 1, g * 0) if _needs(ctx, 1) else None)
+    b = ctx.input(1)
+    return (_reduced(ctx, 0, g / b) if _needs(ctx, 0) else None,
+            _reduced(ctx, 1, -g * ctx.input(0) / (b * b)) if _needs(ctx, 1) else None)
+
+
+def _remainder_like(rounding: str):
+    """a - rounding(a / b) * b: the gradient is 1 for a and -rounding(a / b) for b."""
+    def formula(ctx, g):
+        grad_b = None
+        if _needs(ctx, 1):
+            import tkern
+            a, b = ctx.input(0), ctx.input(1)
+            grad_b = _reduced(ctx, 1, -g * tkern.div(a, b, rounding_mode=rounding))
+        return (_reduced(ctx, 0, g) if _needs(ctx, 0) else None), grad_b
+    return formula
+
+
+def _not_implemented(name: str):
+    def formula(ctx, g):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return formula
 
 
 def _pow(ctx, g):
@@ -246,12 +277,13 @@ def _pow(ctx, g):
     base, exponent = ctx.input(0), ctx.input(1)
     grad_base = grad_exponent = None
     if _needs(ctx, 0):
-        if _is_tensor(exponent):
-            grad_base = g * exponent * base ** (exponent - 1)
-        elif exponent == 0:
+        if not _is_tensor(exponent) and exponent == 0:
             grad_base = g * 0
         else:
+            # torch: 0 where the exponent is 0 (the derivative of base ** 0 is 0, even at base 0)
             grad_base = g * exponent * base ** (exponent - 1)
+            if _is_tensor(exponent):
+                grad_base = tkern.where(exponent == 0, 0.0, grad_base)
         grad_base = sum_to(grad_base, _shape(ctx, 0))
     if _needs(ctx, 1):
         out = ctx.output()
@@ -329,7 +361,7 @@ def _clamp(ctx, g):
         inside = x >= low
     if high is not None:
         inside = (x <= high) if inside is None else inside & (x <= high)
-    grads = [g * inside]
+    grads = [_reduced(ctx, 0, g * inside)]
     if _needs(ctx, 1):
         grads.append(sum_to(g * (x < low), _shape(ctx, 1)))
     else:
@@ -384,9 +416,14 @@ def _var_like(take_root: bool):
         shape = _shape(ctx, 0)
         dims = None if dim is None else dim
         centred = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-        grad = _expand_reduced(g, shape, dims, keepdim) * centred * (2.0 / max(_count(shape, dims) - correction, 0))
+        denominator = _count(shape, dims) - correction
+        grad = _expand_reduced(g, shape, dims, keepdim) * centred * (2.0 / denominator if denominator > 0
+                                                                     else float("nan"))
         if take_root:
-            grad = grad / (2 * _expand_reduced(ctx.output(), shape, dims, keepdim))
+            import tkern
+            std = _expand_reduced(ctx.output(), shape, dims, keepdim)
+            # torch: a zero std (a constant input) gets a zero gradient, not 0 / 0
+            grad = tkern.where(std == 0, 0.0, grad / (2 * std))
         return (grad,)
     return formula
 
@@ -430,22 +467,24 @@ def _extremum_reduction(ctx, g):
 
 
 def _matmul(ctx, g):
-    a, b = ctx.input(0), ctx.input(1)
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    if a.ndim == 1 and b.ndim == 1:
+    a = ctx.input(0) if _needs(ctx, 1) else None
+    b = ctx.input(1) if _needs(ctx, 0) else None
+    a_shape, b_shape = _shape(ctx, 0), _shape(ctx, 1)
+    a2_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
+    b2_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
+    if len(a_shape) == 1 and len(b_shape) == 1:
         g2 = g.reshape(1, 1)
-    elif a.ndim == 1:
+    elif len(a_shape) == 1:
         g2 = g.unsqueeze(-2)
-    elif b.ndim == 1:
+    elif len(b_shape) == 1:
         g2 = g.unsqueeze(-1)
     else:
         g2 = g
     grad_a = grad_b = None
-    if _needs(ctx, 0):
-        grad_a = sum_to(g2 @ b2.transpose(-1, -2), tuple(a2.shape)).reshape(a.shape)
-    if _needs(ctx, 1):
-        grad_b = sum_to(a2.transpose(-1, -2) @ g2, tuple(b2.shape)).reshape(b.shape)
+    if b is not None:
+        grad_a = sum_to(g2 @ b.reshape(b2_shape).transpose(-1, -2), a2_shape).reshape(a_shape)
+    if a is not None:
+        grad_b = sum_to(a.reshape(a2_shape).transpose(-1, -2) @ g2, b2_shape).reshape(b_shape)
     return grad_a, grad_b
 
 
@@ -488,19 +527,14 @@ def _expand(ctx, g):
 
 
 def _embed(ctx, g, key):
-    """g written into zeros of the input's shape at ``key`` (duplicates of an index add up)."""
-    from tkern.tensor import Tensor
+    """g written into zeros of the input's shape at ``key``; repeated indices add up."""
+    from tkern import ops
+    from tkern.tensor import _index_array, _index_key
     grad = _zeros(ctx, 0)
-    keys = key if isinstance(key, tuple) else (key,)
-    if any(isinstance(k, (Tensor, list)) for k in keys) and all(isinstance(k, (Tensor, list)) for k in keys):
-        import tkern
-        indices = tuple(k if isinstance(k, Tensor) else tkern.tensor(k, device=grad.device) for k in keys)
-        if len(indices) == 1 and indices[0].dtype is tkern.bool:
-            grad[indices[0]] = g
-        else:
-            grad.index_put_(indices, g.to(grad.dtype), accumulate=True)
-    else:
+    if _basic_key(key):
         grad[key] = g
+    else:
+        ops.setitem(grad._a, _index_key(key), g.to(grad.dtype)._a, _index_array, accumulate=True)
     return grad
 
 
@@ -510,8 +544,10 @@ def _getitem(ctx, g):
 
 def _narrow(ctx, g):
     dim, start, length = ctx.args[1], ctx.args[2], ctx.args[3]
-    ndim = len(_shape(ctx, 0))
-    key = (slice(None),) * (dim % ndim) + (slice(start, start + length),)
+    shape = _shape(ctx, 0)
+    dim %= len(shape)
+    start = start + shape[dim] if start < 0 else start
+    key = (slice(None),) * dim + (slice(start, start + length),)
     return (_embed(ctx, g, key),)
 
 
@@ -555,11 +591,14 @@ FORMULAS = {
     "add": ("AddBackward0", _add, ()),
     "sub": ("SubBackward0", _sub, ()),
     "subtract": ("SubBackward0", _sub, ()),
-    "mul": ("MulBackward0", _mul, (0, 1)),
-    "multiply": ("MulBackward0", _mul, (0, 1)),
-    "div": ("DivBackward0", _div, (0, 1)),
-    "divide": ("DivBackward0", _div, (0, 1)),
-    "true_divide": ("DivBackward0", _div, (0, 1)),
+    "mul": ("MulBackward0", _mul, ((0, 1), (1, 0))),
+    "multiply": ("MulBackward0", _mul, ((0, 1), (1, 0))),
+    "div": ("DivBackward0", _div, ((0, 1), 1)),
+    "divide": ("DivBackward0", _div, ((0, 1), 1)),
+    "true_divide": ("DivBackward0", _div, ((0, 1), 1)),
+    "remainder": ("RemainderBackward0", _remainder_like("floor"), ((0, 1), (1, 1))),
+    "fmod": ("FmodBackward0", _remainder_like("trunc"), ((0, 1), (1, 1))),
+    "floor_divide": ("NotImplemented", _not_implemented("floor_divide"), ()),
     "pow": (lambda a, k: "PowBackward1" if _is_tensor(a[1]) else "PowBackward0", _pow, (0, 1, "out")),
     "neg": ("NegBackward0", _neg, ()),
     "negative": ("NegBackward0", _neg, ()),
@@ -596,10 +635,10 @@ FORMULAS = {
              else "ProdBackward0", _prod, (0,)),
     "amax": ("AmaxBackward0", _extremum_reduction, (0, "out")),
     "amin": ("AminBackward0", _extremum_reduction, (0, "out")),
-    "matmul": (_matmul_name, _matmul, (0, 1)),
-    "mm": ("MmBackward0", _matmul, (0, 1)),
-    "bmm": ("BmmBackward0", _matmul, (0, 1)),
-    "dot": ("DotBackward0", _matmul, (0, 1)),
+    "matmul": (_matmul_name, _matmul, ((0, 1), (1, 0))),
+    "mm": ("MmBackward0", _matmul, ((0, 1), (1, 0))),
+    "bmm": ("BmmBackward0", _matmul, ((0, 1), (1, 0))),
+    "dot": ("DotBackward0", _matmul, ((0, 1), (1, 0))),
     "cat": ("CatBackward0", _cat, ()),
     "concat": ("CatBackward0", _cat, ()),
     "concatenate": ("CatBackward0", _cat, ()),
@@ -637,6 +676,9 @@ def _extremum(op: str):
     def wrap(fn):
         @functools.wraps(fn)
         def recorded(input, dim=None, keepdim=False, *args, **kwargs):
+            if _is_tensor(dim):
+                import tkern
+                return (tkern.maximum if op == "max" else tkern.minimum)(input, dim)
             if not (input._requires_grad and is_grad_enabled()) or args or kwargs:
                 return fn(input, dim, keepdim, *args, **kwargs)
             with no_grad():
@@ -685,6 +727,10 @@ def _pieces(name: str):
 
 _installed = False
 
+# Tensor methods whose arguments differ from the function's (x.where(condition, y)): they call the
+# recorded function themselves
+_OWN_METHODS = frozenset(("where",))
+
 # functions of tkern.math_ops that send themselves to their recorded version when needed
 _SELF_DISPATCHING = frozenset(("sum", "mean", "pow"))
 
@@ -707,7 +753,7 @@ def install() -> None:
             continue
         for holder in (tkern, math_ops, Tensor):
             fn = holder.__dict__.get(fname) if holder is not Tensor else Tensor.__dict__.get(fname)
-            if fn is not None:
+            if fn is not None and not (holder is Tensor and fname in _OWN_METHODS):
                 setattr(holder, fname, record(name, formula, saves)(fn))
     for mname, (name, formula, saves) in METHOD_FORMULAS.items():
         fn = Tensor.__dict__.get(mname)

@@ -27,6 +27,27 @@ def _dependencies(roots: list) -> dict:
     return counts
 
 
+def _leading_to(roots: list, targets: dict) -> set:
+    """The nodes from which some target can be reached: autograd.grad runs only those, so the rest
+    of the graph keeps its saved tensors."""
+    needed = set(targets)
+    order, seen, stack = [], set(), [(n, False) for n in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((child, False) for child, _ in node.next_functions if child is not None and child not in seen)
+    for node in order:  # children come before their parents here
+        if any(child in needed for child, _ in node.next_functions if child is not None):
+            needed.add(node)
+    return needed
+
+
 def _accumulate(buffer: list, index: int, grad) -> None:
     if grad is None:
         return
@@ -39,7 +60,8 @@ def _into_leaf(leaf, grad, create_graph: bool) -> None:
     if grad.dtype != leaf.dtype or grad.device != leaf.device:
         grad = grad.to(dtype=leaf.dtype, device=leaf.device)
     if leaf.grad is None:
-        leaf.grad = grad if create_graph else grad.detach().clone()
+        # a tensor of its own: the same gradient may reach another leaf, or be the caller's
+        leaf.grad = grad.clone() if create_graph else grad.detach().clone()
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
@@ -71,22 +93,26 @@ def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: boo
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             targets.setdefault(node, []).append((i, nr))
     counts = _dependencies(roots)
+    needed = _leading_to(roots, targets) if inputs is not None else None
     ready = [n for n in roots if counts.get(n, 0) == 0]
     mode = enable_grad() if create_graph else no_grad()
     with mode:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
+            if type(node) is AccumulateGrad:
+                if grads[0] is not None:
+                    grads[0] = _run_hooks(node.variable.__dict__.get("_leaf_hooks"), grads[0])
+            elif node._output_hooks:
+                grads = node.run_output_hooks(grads)
             if node in targets:
                 for i, nr in targets[node]:
                     captured[i] = grads[nr]
             if type(node) is AccumulateGrad:
                 if inputs is None and grads[0] is not None:
-                    leaf = node.variable
-                    grad = _run_hooks(leaf.__dict__.get("_leaf_hooks"), grads[0])
-                    _into_leaf(leaf, grad, create_graph)
+                    _into_leaf(node.variable, grads[0], create_graph)
                 continue
-            if all(g is None for g in grads):
+            if all(g is None for g in grads) or needed is not None and node not in needed:
                 results = (None,) * len(node.next_functions)
             else:
                 results = node.run(grads, retain_graph)
@@ -110,6 +136,14 @@ def _make_grads(outputs: list, grad_outputs) -> list:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    elif not isinstance(grad_outputs, (list, tuple)):
+        raise TypeError(f"gradient must be a Tensor or a sequence of Tensors, got {type(grad_outputs).__name__}")
+    elif len(grad_outputs) and not isinstance(grad_outputs[0], (Tensor, type(None))) and len(outputs) == 1:
+        raise TypeError(f"gradient must be a Tensor, not {type(grad_outputs).__name__}")
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs" if not grad_outputs else
+                           f"Mismatch in number of tensors: got {len(outputs)} tensors and {len(grad_outputs)} "
+                           "gradients")
     grads = []
     for out, grad in zip(outputs, grad_outputs):
         if grad is None:

@@ -69,22 +69,22 @@ class BackwardCFunction(Node):
     def backward(self, grads: list) -> tuple:
         from tkern.creation import zeros
         if self.materialize_grads:
-            grads = [zeros(shape, dtype=dtype, device=device) if g is None else g
-                     for g, (shape, dtype, device) in zip(grads, self._output_meta)]
+            grads = [zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None else g
+                     for g, meta in zip(grads, self._output_meta)]
         self._create_graph = is_grad_enabled()
         result = self._forward_cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         expected = len(self.next_functions)
-        if len(result) < expected:
+        if len(result) != expected and not (len(result) > expected and all(r is None for r in result[expected:])):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {expected}, got {len(result)})")
         return tuple(result[:expected])
 
     def release(self) -> None:
-        super().release()
-        self._saved = None
-        self._to_save = ()
+        if self._saved:
+            super().release()
+            self._saved = None
 
 
 class _FunctionMeta(type):
@@ -134,24 +134,33 @@ class Function(metaclass=_FunctionMeta):
         outs = (outputs,) if single else outputs
         if not record:
             return outputs
-        if ctx._dirty:
-            for t in ctx._dirty:
-                t._check_inplace()
+        dirty = ctx._dirty
+        for t in dirty:
+            t._check_inplace()
+        non_differentiable = ctx._non_differentiable
         tensor_outs = tuple(o if isinstance(o, Tensor) else None for o in outs)
-        # an input returned as it is becomes a new tensor of the graph (a view of the same data)
-        tensor_outs = tuple(o if o is None or not any(o is a for a in args) or o in ctx._dirty else o.view_as(o)
+        # an input returned as it is (and not modified in place) becomes a new tensor sharing its data
+        tensor_outs = tuple(o if o is None or not _among(o, args) or _among(o, dirty) else _alias(o)
                             for o in tensor_outs)
         ctx.num_outputs = len(outs)
-        ctx._output_meta = [(tuple(o.shape), o.dtype, o.device) if o is not None else ((), None, None)
-                            for o in tensor_outs]
-        differentiable = [o is not None and o.dtype.is_floating_point and not any(o is n for n in ctx._non_differentiable)
+        ctx._output_meta = [(tuple(o.shape), o.dtype, o.device) if o is not None else None for o in tensor_outs]
+        differentiable = [o is not None and o.dtype.is_floating_point and not _among(o, non_differentiable)
                           for o in tensor_outs]
         attach(tensor_outs, ctx, differentiable)
         ctx._saved = [_save(t, ctx, tensor_outs) for t in ctx._to_save]
-        ctx._to_save = ()
+        ctx._to_save = ctx._dirty = ctx._non_differentiable = ()  # (they may be outputs: no cycles)
         if single:
             return tensor_outs[0]
         return tuple(t if t is not None else o for t, o in zip(tensor_outs, outs))
+
+
+def _among(tensor, tensors) -> bool:
+    return any(tensor is t for t in tensors)
+
+
+def _alias(tensor):
+    from tkern.tensor import wrap
+    return wrap(tensor._a)
 
 
 def _save(tensor, node: Node, outputs: tuple):

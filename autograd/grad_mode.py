@@ -57,6 +57,10 @@ class set_grad_enabled(_GradMode):
         self._previous = is_grad_enabled()
         _set(self.target)
 
+    def __call__(self, fn):
+        _set(self._previous)  # used as a decorator: the switch happens only around calls
+        return super().__call__(fn)
+
     def __enter__(self):
         return self
 

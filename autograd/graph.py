@@ -49,18 +49,21 @@ class Node:
         raise NotImplementedError
 
     def release(self) -> None:
-        """Drop what backward needs: the graph was walked without retain_graph."""
+        """Drop what backward needs: the graph was walked without retain_graph. A node that saved
+        nothing can run again (torch lets `(x + 1).sum()` backward twice)."""
         self._released = True
 
     def run(self, grads: list, retain_graph: bool) -> tuple:
         if self._released:
             raise RuntimeError(_FREED)
-        if self._output_hooks:
-            grads = [_run_hooks(self._output_hooks.get(i), g) for i, g in enumerate(grads)]
         result = self.backward(grads)
         if not retain_graph:
             self.release()
         return result
+
+    def run_output_hooks(self, grads: list) -> list:
+        """The hooks registered on the tensors this node produced, retain_grad's last (as in torch)."""
+        return [_run_hooks(self._output_hooks.get(i), g) for i, g in enumerate(grads)]
 
     def output_hooks(self, output_nr: int) -> list:
         if self._output_hooks is None:
@@ -70,7 +73,8 @@ class Node:
 
 def _run_hooks(hooks: list | None, grad):
     if hooks and grad is not None:
-        for hook in list(hooks):
+        # retain_grad's hook sees the gradient the others leave, as in torch
+        for hook in sorted(hooks, key=lambda h: getattr(h, "retains_grad", False)):
             replaced = hook(grad)
             if replaced is not None:
                 grad = replaced

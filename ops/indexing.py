@@ -134,8 +134,9 @@ def getitem(x: Array, key, as_array) -> Array:
     return out
 
 
-def setitem(x: Array, key, value, as_array) -> None:
-    """x[key] = value, value a scalar or an Array broadcast to the indexed shape."""
+def setitem(x: Array, key, value, as_array, accumulate: bool = False) -> None:
+    """x[key] = value, value a scalar or an Array broadcast to the indexed shape; with
+    ``accumulate`` x[key] += value where repeated indices add up (indexing's backward)."""
     from .copying import copy_into, fill
     view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, as_array))
     if isinstance(value, Array):
@@ -156,7 +157,7 @@ def setitem(x: Array, key, value, as_array) -> None:
     value = expand_to(value, shape)
     bump_version(x)
     if value.numel():
-        backend_for(x.device).scatter(view, indices, value, False)
+        backend_for(x.device).scatter(view, indices, value, accumulate)
 
 
 def _without_leading_ones(value: Array) -> Array:

@@ -354,3 +354,120 @@ def test_grad_assignment_is_checked_and_deepcopy_makes_a_leaf(device):
     check_error(copy.deepcopy, torch_args=(tp * 2,), tkern_args=(p * 2,))
     copied = copy.deepcopy(p)
     assert copied.is_leaf and copied.requires_grad and copied.grad_fn is None
+
+
+def _both(device, values, fn):
+    """fn(module, x) run on torch and tkern from the same leaf values; returns both gradients."""
+    t = torch.tensor(values, requires_grad=True)
+    k = tkern.tensor(values, device=device, requires_grad=True)
+    fn(torch, t)
+    fn(tkern, k)
+    return t.grad, k.grad
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: x[[0, 0], :].sum().backward(),
+    lambda lib, x: x[:, [1, 1]].sum().backward(),
+    lambda lib, x: x[..., [0, 0]].sum().backward(),
+    lambda lib, x: x.where(x > 1.5, 0.0).sum().backward(),
+    lambda lib, x: (x * np.float64(2)).sum().backward(),
+    lambda lib, x: (np.float32(3) * x).sum().backward(),
+    lambda lib, x: (x % 2).sum().backward(),
+    lambda lib, x: lib.fmod(x, 1.5).sum().backward(),
+    lambda lib, x: x.narrow(0, -1, 1).sum().backward(),
+    lambda lib, x: lib.max(x, x.flip(0) if lib is torch else x[[1, 0]]).sum().backward(),
+    lambda lib, x: (x ** lib.zeros_like(x)).sum().backward(),
+])
+def test_review_cases_match_torch(fn, device):
+    expected, actual = _both(device, [[1.0, 2.0], [3.0, 4.0]], fn)
+    assert_same(expected, actual)
+
+
+def _zero_then_use(lib, x):
+    y = x * 2
+    y.zero_()
+    (y + x).sum().backward()
+
+
+def _fill_then_use(lib, x):
+    y = x * 2
+    y.fill_(1)
+    (y * x).sum().backward()
+
+
+def _clamp_in_place(lib, x):
+    y = x - 2.5
+    y.clamp_(min=0)
+    y.sum().backward()
+
+
+def _add_scaled(lib, x):
+    y = x * 1
+    y.add_(x, alpha=2)
+    y.sum().backward()
+
+
+def _copy_into_buffer(lib, x):
+    buffer = lib.zeros(2, 2)
+    buffer.copy_(x * 3)
+    buffer.sum().backward()
+
+
+def _untouched_saved_operand(lib, x):
+    y = x * 2
+    z = y * 3  # only y's gradient is needed: the constant 3 is all that is kept
+    y.add_(1)
+    z.sum().backward()
+
+
+@pytest.mark.parametrize("fn", [_zero_then_use, _fill_then_use, _clamp_in_place, _add_scaled, _copy_into_buffer,
+                                _untouched_saved_operand])
+def test_in_place_ops_keep_the_graph_right(fn, device):
+    expected, actual = _both(device, [[1.0, 2.0], [3.0, 4.0]], fn)
+    assert_same(expected, actual)
+
+
+def test_engine_review_cases(device):
+    a = tkern.ones(3, device=device, requires_grad=True)
+    b = tkern.ones(3, device=device, requires_grad=True)
+    (a + b).backward(tkern.ones(3, device=device), create_graph=True)
+    assert a.grad is not b.grad
+    (a + b).backward(tkern.ones(3, device=device))
+    assert a.grad.tolist() == [2.0, 2.0, 2.0] and b.grad.tolist() == [2.0, 2.0, 2.0]
+    y = (a + 1).sum()
+    y.backward()
+    y.backward()  # nothing saved: a second pass is fine, as in torch
+    assert a.grad.tolist() == [4.0, 4.0, 4.0]
+    x = tkern.tensor([1.0], device=device, requires_grad=True)
+    x.register_hook(lambda g: g * 10)
+    (g,) = tkern.autograd.grad((x * 2).sum(), x)
+    assert g.item() == 20.0
+    e = b.exp()
+    tkern.autograd.grad((a * e).sum(), a)
+    e.sum().backward()  # autograd.grad ran only the part of the graph leading to a
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        n = tkern.ones(2, dtype=tkern.int64, device=device)
+        n += tkern.ones(2, device=device, requires_grad=True)
+
+    @tkern.set_grad_enabled(False)
+    def without_grad(v):
+        return v * 2
+    assert tkern.is_grad_enabled() and not without_grad(a).requires_grad
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(a)
+
+
+def test_in_place_self_operand_leaves_no_cycle(device):
+    # (torch refuses the backward of y.mul_(y); tkern computes it from the old y)
+    x = tkern.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = x * 1
+    y.mul_(y)
+    y.sum().backward(retain_graph=True)
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+    ref = weakref.ref(y)
+    gc.disable()
+    try:
+        del y
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -50,7 +50,7 @@ for _name in _BINARY_NAMES:
 def _scaled(other, alpha):
     if alpha == 1:
         return other
-    if isinstance(other, Tensor):
+    if isinstance(other, Tensor) and not other._requires_grad:
         return wrap(ops.binary("mul", other._a, alpha))
     return other * alpha
 
@@ -270,6 +270,9 @@ def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
     self._check_inplace()
+    if self._requires_grad and _grad_enabled():
+        from .tensor import _recorded_inplace
+        return _recorded_inplace(self, lambda old: clamp(old, min, max))
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     ops.clamp(self._a, low, high, out=self._a)
     return self

@@ -63,10 +63,11 @@ GRAD_OPERATORS: dict = {}
 
 
 def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
-    if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and op in GRAD_OPERATORS:
+    if self._requires_grad or isinstance(other, Tensor) and other._requires_grad:
         self._check_inplace()
-        if _grad_enabled():
-            return _recorded_inplace(self, lambda old: GRAD_OPERATORS[op](old, other))
+        if _grad_enabled() and op in GRAD_OPERATORS:
+            # x *= x reads the old x on both sides (keeping x itself would make a reference cycle)
+            return _recorded_inplace(self, lambda old: GRAD_OPERATORS[op](old, old if other is self else other))
     a = self._a
     ops.binary(op, a, other._a if type(other) is Tensor else unwrap(other), a)
     return self
@@ -77,6 +78,9 @@ def _recorded_inplace(self: "Tensor", compute) -> "Tensor":
     (a node of its own), written back, and the tensor's history moved on to the new node."""
     from tkern.autograd.grad_mode import no_grad
     new = compute(self.clone())
+    if not dtypes.can_cast(new.dtype, self.dtype):
+        raise RuntimeError(f"result type {ops.TORCH_TYPE_NAMES[new.dtype]} can't be cast to the desired output type "
+                           f"{ops.TORCH_TYPE_NAMES[self.dtype]}")
     with no_grad():
         ops.copy_into(self._a, new._a)
     self._requires_grad = new._requires_grad
@@ -99,7 +103,7 @@ def _operator(op: str):
                 return GRAD_OPERATORS[op](self, other)
             b = other
         else:
-            if isinstance(other, Tensor) and (self._requires_grad or other._requires_grad) and op in GRAD_OPERATORS:
+            if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and op in GRAD_OPERATORS:
                 return GRAD_OPERATORS[op](self, other)
             b = unwrap(other)
         t = _new_tensor(Tensor)
@@ -344,8 +348,10 @@ class Tensor:
         def keep(grad):
             tensor = target()
             if tensor is not None:
-                tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad.detach()
+                grad = grad if grad.requires_grad else grad.detach()  # (create_graph keeps the graph)
+                tensor.grad = grad.clone() if tensor.grad is None else tensor.grad + grad
 
+        keep.retains_grad = True
         self.grad_fn.output_hooks(self._output_nr).append(keep)
 
     @property
@@ -465,8 +471,13 @@ class Tensor:
         """Values as a host numpy array (a copy for device tensors)."""
         return backend_for(self._a.device).to_numpy(self._a)
 
+    # numpy defers to Tensor's reflected operators (np.float32(2) * x is a Tensor), as with torch
+    __array_priority__ = 1000
+
     def __array__(self, dtype=None, copy=None):
-        values = self.numpy(force=True) if not self._requires_grad else self.detach().numpy(force=True)
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        values = self.numpy(force=True)
         return values.astype(dtype) if dtype is not None else values
 
     def item(self):
@@ -660,7 +671,11 @@ class Tensor:
             if value.ndim:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+            if value._requires_grad and _grad_enabled():
+                return _recorded_inplace(self, lambda old: old * 0 + value)
             value = value.item()
+        if self._requires_grad and _grad_enabled():
+            return _recorded_inplace(self, lambda old: old * 0 + value)  # the old value gets no gradient
         ops.fill(self._a, value)
         return self
 
@@ -668,6 +683,8 @@ class Tensor:
         self._check_inplace()
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
+        if (self._requires_grad or src._requires_grad) and _grad_enabled():
+            return _recorded_inplace(self, lambda old: old * 0 + src.to(dtype=self.dtype, device=self.device))
         ops.copy_into(self._a, src._a)
         return self
 
