@@ -153,6 +153,10 @@ def record(name, formula, saves: tuple = ()):
             attach((output,), node)
             if "out" in saves:
                 saved["out"] = SavedTensor(output, node, 0)
+            source = tensors[0]
+            if fn.__name__ in _VIEWS and (source.grad_fn is None or source.__dict__.get("_leaf_view")) \
+                    and output._a.shares_memory_with(source._a):
+                output.__dict__["_leaf_view"] = True  # in-place writes through it must fail, as in torch
             return result
         recorded.__wrapped_op__ = fn
         return recorded
@@ -726,6 +730,10 @@ def _pieces(name: str):
 
 
 _installed = False
+
+# methods whose result may share the input's memory
+_VIEWS = frozenset(("view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
+                    "expand", "narrow", "select", "__getitem__"))
 
 # Tensor methods whose arguments differ from the function's (x.where(condition, y)): they call the
 # recorded function themselves

@@ -148,6 +148,13 @@ def test_backward_errors(device):
                 lambda: tkern.ones(3, dtype=tkern.long, device=device).requires_grad_())
     error = check_error(lambda: torch.ones(3, requires_grad=True).add_(1), lambda: x.add_(1))
     assert "leaf Variable that requires grad" in str(error)
+    leaf = torch.ones(2, 3, requires_grad=True)
+    for view in (lambda t: t[0], lambda t: t.view(-1), lambda t: t.t()):
+        error = check_error(lambda: view(leaf).mul_(2), lambda: view(x.view(1, 3)).mul_(2))
+        assert "view of a leaf Variable" in str(error)
+    with tkern.no_grad():
+        x.view(-1).mul_(2)
+    assert x.tolist() == [2.0, 2.0, 2.0]
 
 
 def test_inplace_on_saved_tensor_is_detected(device):

@@ -392,10 +392,12 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def _check_inplace(self) -> None:
-        if self._requires_grad and self.grad_fn is None:
-            from tkern.autograd import is_grad_enabled
-            if is_grad_enabled():
+        if self._requires_grad and _grad_enabled():
+            if self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            if self.__dict__.get("_leaf_view"):
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
 
     # ----- conversion -----
     def to(self, *args, **kwargs) -> "Tensor":
