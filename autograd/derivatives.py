@@ -72,26 +72,24 @@ class OpNode(Node):
 def _tensor_positions(args: tuple) -> list:
     """(argument, item) of every tensor argument: direct ones, and those in a list passed first
     (cat, stack)."""
-    from tkern.tensor import Tensor
     positions = []
     for i, a in enumerate(args):
-        if isinstance(a, Tensor):
+        if isinstance(a, _Tensor):
             positions.append((i, None))
         elif i == 0 and isinstance(a, (list, tuple)):
-            positions.extend((0, j) for j, t in enumerate(a) if isinstance(t, Tensor))
+            positions.extend((0, j) for j, t in enumerate(a) if isinstance(t, _Tensor))
     return positions
 
 
 def _stripped(args: tuple) -> tuple:
     """The call's arguments without the tensors the formula does not read: a node must not keep
     its inputs alive past the backward pass."""
-    from tkern.tensor import Tensor
     kept = []
     for i, a in enumerate(args):
-        if isinstance(a, Tensor):
+        if isinstance(a, _Tensor):
             a = None  # (a saved one is read through the node's SavedTensor)
         elif i == 0 and isinstance(a, (list, tuple)):
-            a = [None if isinstance(t, Tensor) else t for t in a]
+            a = [None if isinstance(t, _Tensor) else t for t in a]
         kept.append(a)
     return tuple(kept)
 
@@ -112,6 +110,8 @@ def record(name, formula, saves: tuple = ()):
     name, or a function of (args, kwargs) giving it; ``saves`` lists the positional arguments (and
     "out") the formula reads, which are kept and version-checked."""
     def decorate(fn):
+        is_view = fn.__name__ in _VIEWS
+
         @functools.wraps(fn)
         def recorded(*args, **kwargs):
             for a in args:
@@ -154,7 +154,7 @@ def record(name, formula, saves: tuple = ()):
             if "out" in saves:
                 saved["out"] = SavedTensor(output, node, 0)
             source = tensors[0]
-            if fn.__name__ in _VIEWS and (source.grad_fn is None or source.__dict__.get("_leaf_view")) \
+            if is_view and (source.grad_fn is None or source.__dict__.get("_leaf_view")) \
                     and output._a.shares_memory_with(source._a):
                 output.__dict__["_leaf_view"] = True  # in-place writes through it must fail, as in torch
             return result
@@ -164,8 +164,7 @@ def record(name, formula, saves: tuple = ()):
 
 
 def _is_tensor(x) -> bool:
-    from tkern.tensor import Tensor
-    return isinstance(x, Tensor)
+    return isinstance(x, _Tensor)
 
 
 # ----- helpers for formulas -----
