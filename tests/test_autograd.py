@@ -478,3 +478,12 @@ def test_in_place_self_operand_leaves_no_cycle(device):
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_writes_through_data_keep_saved_tensors_valid(device):
+    x = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    w = tkern.tensor([3.0, 4.0], device=device, requires_grad=True)
+    loss = (x * w).sum()
+    x.data.add_(1)
+    loss.backward()  # torch: .data has a version counter of its own
+    assert w.grad.tolist() == [2.0, 3.0] and x.tolist() == [2.0, 3.0]

@@ -14,6 +14,7 @@ from tkern.ops.backend import backend_for
 from . import dtypes
 from .device import as_device
 from .size import Size
+from .storage import Storage
 
 _Number = (int, float, bool)
 
@@ -360,7 +361,12 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        return wrap(self._a)
+        """The same memory, outside autograd, with a version counter of its own (as in torch: writing
+        through .data does not invalidate what backward saved)."""
+        a = self._a
+        storage = a.storage
+        alias = Storage(storage.data, storage.nbytes, storage.device)
+        return wrap(Array(alias, a.shape, a.strides, a.offset, a.dtype))
 
     @data.setter
     def data(self, value: "Tensor") -> None:
