@@ -141,8 +141,7 @@ def _make_grads(outputs: list, grad_outputs) -> list:
     elif len(grad_outputs) and not isinstance(grad_outputs[0], (Tensor, type(None))) and len(outputs) == 1:
         raise TypeError(f"gradient must be a Tensor, not {type(grad_outputs).__name__}")
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs" if not grad_outputs else
-                           f"Mismatch in number of tensors: got {len(outputs)} tensors and {len(grad_outputs)} "
+        raise RuntimeError(f"Mismatch in number of tensors: got {len(outputs)} tensors and {len(grad_outputs)} "
                            "gradients")
     grads = []
     for out, grad in zip(outputs, grad_outputs):
