@@ -158,7 +158,6 @@ def record(name, formula, saves: tuple = ()):
                     and output._a.shares_memory_with(source._a):
                 output.__dict__["_leaf_view"] = True  # in-place writes through it must fail, as in torch
             return result
-        recorded.__wrapped_op__ = fn
         return recorded
     return decorate
 

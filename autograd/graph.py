@@ -122,19 +122,19 @@ class SavedTensor:
     data only (a Tensor pointing back at the node would be a reference cycle) and made a Tensor
     again when unpacked."""
 
-    __slots__ = ("tensor", "array", "version", "node", "output_nr", "producer")
+    __slots__ = ("tensor", "array", "version", "output_nr")
 
     def __init__(self, tensor, node: Node | None = None, output_nr: int = 0):
+        """``node``: the node ``tensor`` is an output of (its data is kept, not the tensor)."""
         self.version = tensor._version
         self.output_nr = output_nr
         if node is None:
-            self.tensor, self.array, self.node = tensor, None, None
+            self.tensor, self.array = tensor, None
         else:
-            self.tensor, self.array, self.node = None, tensor._a, weakref.ref(node)
-        self.producer = None
+            self.tensor, self.array = None, tensor._a
 
     def unpack(self, owner: Node, create_graph: bool):
-        from tkern.tensor import Tensor, wrap
+        from tkern.tensor import wrap
         if self.tensor is not None:
             tensor = self.tensor
         else:
@@ -146,7 +146,6 @@ class SavedTensor:
                 tensor._output_nr = self.output_nr
         if tensor._version != self.version:
             raise RuntimeError(_modified_message(tensor, owner, self))
-        assert isinstance(tensor, Tensor)
         return tensor
 
 
