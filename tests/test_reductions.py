@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -200,6 +202,23 @@ def test_sizes_around_the_blocks(size, device):
     assert_same((t.sum(1), t.sum(0), t.t().sum(0), t.amax(1), t.argmax(1), t.argmin(0), t.sum(), t.argmax(), t.prod(0)),
                 (k.sum(1), k.sum(0), k.t().sum(0), k.amax(1), k.argmax(1), k.argmin(0), k.sum(), k.argmax(), k.prod(0)),
                 atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64])
+@pytest.mark.parametrize("size", [1, 2, 2000, 8192, 8193])
+def test_vector_sums_of_every_length(size, dtype, device):
+    # the CPU backend sums short float vectors as a dot product with ones: lengths on both sides of
+    # its limit, strided and offset views, and the values where a dot could differ from a sum
+    values = random_array((size,), dtype, seed=size, low=-1e3, high=1e3)
+    t, k = make_pair(values, device, dtype)
+    assert_same((t.sum(), t[1::3].sum(), t[size // 2:].sum(), t[-1:].expand(size).sum(), t.sum(0), t.sum(-1, keepdim=True)),
+                (k.sum(), k[1::3].sum(), k[size // 2:].sum(), k[-1:].expand(size).sum(), k.sum(0), k.sum(-1, keepdim=True)),
+                atol=1e-3, rtol=1e-5)
+    special = np.array([-0.0, -0.0, np.inf, np.inf, -np.inf, np.nan, 1.0], dtype=dtype.numpy)
+    for chosen in ([0], [0, 1], [2, 3, 6], [2, 4], [5, 6]):
+        t, k = make_pair(special[chosen], device, dtype)
+        assert_same(t.sum(), k.sum())
+        assert math.copysign(1.0, t.sum().item()) == math.copysign(1.0, k.sum().item())
 
 
 _NAN_ROWS = np.array([

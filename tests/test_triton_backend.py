@@ -34,7 +34,7 @@ def test_coalesce_merges_dims_every_operand_walks_as_one(shape, strides, expecte
 def _array(shape, strides, offset=0):
     """A view over a storage just big enough to hold it (no memory behind it)."""
     a = Array.__new__(Array)
-    a.shape, a.strides, a.offset, a.dtype = shape, strides, offset, dtypes.float32
+    a.shape, a._strides, a.offset, a.dtype = shape, strides, offset, dtypes.float32
     a._storage = types.SimpleNamespace(nbytes=span(a) * a.dtype.itemsize)
     return a
 
