@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -223,3 +226,21 @@ def test_zero_dim_arithmetic_is_exact(dtype, device):
             assert actual.dtype is dtype and actual.shape == ()
             e, a = np.asarray(expected.item(), np_type), np.asarray(actual.item(), np_type)
             assert e.tobytes() == a.tobytes() or (np.isnan(e) and np.isnan(a)), (x, y, expected, actual)
+
+
+def test_ieee_special_values_raise_no_numpy_warnings():
+    # torch computes overflow, 0/0 and inf - inf silently; the numpy backend must not warn either,
+    # while numpy itself still does for its own users
+    code = (
+        "import numpy as np, tkern\n"
+        "inf = float('inf')\n"
+        "x = tkern.tensor([inf, -inf, 0.0, 1e38])\n"
+        "results = [x.sum(), x[:2].sum(), x.reshape(2, 2).sum(1), x * 10, x / 0, (x - x).log(), x.pow(1e5),\n"
+        "           x.exp(), x.var(), x.double().sum(), x.half() * 1e4]\n"
+        "try:\n"
+        "    np.array([0.0]) / 0\n"
+        "except RuntimeWarning:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('numpy stopped warning outside tkern')\n")
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
