@@ -16,17 +16,17 @@ from tkern.tensor import Tensor as _Tensor
 from .function import attach
 from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
-from .graph import Node, SavedTensor, edge_of
+from .graph import NamedNode, SavedTensor, edge_of
+from .view_history import record_strided_view
 
 
-class OpNode(Node):
+class OpNode(NamedNode):
     """The node of one of tkern's own operations; ``formula(ctx, grad)`` gives one gradient per
     positional argument of the call (None for non-tensors and tensors that need none)."""
 
     def __init__(self, name: str, edges: tuple, formula, args: tuple, kwargs: dict, saved: dict, meta: dict,
                  positions: list):
         super().__init__(edges)
-        self._name = name
         self._formula = formula
         self.args = args
         self.kwargs = kwargs
@@ -34,9 +34,6 @@ class OpNode(Node):
         self.meta = meta
         self._positions = positions  # (argument index, list index or None) of each tensor input, edge order
         self.create_graph = False
-
-    def name(self) -> str:
-        return self._name
 
     def input(self, i: int):
         """Tensor argument i as it was at the call (saved), or its non-tensor value."""
@@ -123,7 +120,10 @@ def record(name, formula, saves: tuple = ()):
             else:
                 return fn(*args, **kwargs)
             if not is_grad_enabled():
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                if is_view and result._base is not None and args[0]._requires_grad:
+                    result._no_grad_view = True  # an in-place write through it with grad mode on must fail
+                return result
             positions = _tensor_positions(args)
             if kwargs.get("out") is not None:
                 raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
@@ -153,10 +153,6 @@ def record(name, formula, saves: tuple = ()):
             attach((output,), node)
             if "out" in saves:
                 saved["out"] = SavedTensor(output, node, 0)
-            source = tensors[0]
-            if is_view and (source.grad_fn is None or source.__dict__.get("_leaf_view")) \
-                    and output._a.shares_memory_with(source._a):
-                output.__dict__["_leaf_view"] = True  # in-place writes through it must fail, as in torch
             return result
         return recorded
     return decorate
@@ -699,29 +695,37 @@ def _extremum(op: str):
 
 
 def _pieces(name: str):
-    """split/chunk/unbind: every piece is its own view node of the input."""
+    """split/chunk/unbind: every piece is its own view node of the input. As in torch, no piece may
+    be written in place where autograd would have to record it."""
+    short = name[:-len("Backward0")]
+
     def wrap(fn):
         @functools.wraps(fn)
         def recorded(input, *args, **kwargs):
             if not (input._requires_grad and is_grad_enabled()):
-                return fn(input, *args, **kwargs)
+                pieces = fn(input, *args, **kwargs)
+                for i, piece in enumerate(pieces):
+                    piece._multi_output_view = f"Output {i} of {short}"
+                    if input._requires_grad:
+                        piece._no_grad_view = True  # an in-place write through it with grad mode on must fail
+                return pieces
             with no_grad():
                 pieces = fn(input, *args, **kwargs)
             dim = args[-1] if len(args) > (0 if name == "UnbindBackward0" else 1) else kwargs.get("dim", 0)
             dim %= max(input.ndim, 1)
             start = 0
             meta = {(0, None): (tuple(input.shape), input.dtype, input.device)}
-            for piece in pieces:
+            for i, piece in enumerate(pieces):
                 if name == "UnbindBackward0":
-                    args_ = (input, dim, start)
-                    node = OpNode(name, (edge_of(input),), _select, args_, {}, {}, meta, [(0, None)])
+                    node = OpNode(name, (edge_of(input),), _select, (None, dim, start), {}, {}, meta, [(0, None)])
                     start += 1
                 else:
                     length = piece.shape[dim]
-                    node = OpNode(name, (edge_of(input),), _narrow, (input, dim, start, length), {}, {}, meta,
+                    node = OpNode(name, (edge_of(input),), _narrow, (None, dim, start, length), {}, {}, meta,
                                   [(0, None)])
                     start += length
                 attach((piece,), node)
+                piece._multi_output_view = f"Output {i} of {short}"
             return pieces
         return recorded
     return wrap
@@ -772,6 +776,8 @@ def install() -> None:
                 setattr(holder, op, _extremum(op)(fn))
     for mname, name in (("split", "SplitBackward0"), ("chunk", "SplitBackward0"), ("unbind", "UnbindBackward0")):
         setattr(Tensor, mname, _pieces(name)(Tensor.__dict__[mname]))
+    for mname, name in (("as_strided", "AsStridedBackward0"), ("diagonal", "DiagonalBackward0")):
+        setattr(Tensor, mname, record_strided_view(name)(Tensor.__dict__[mname]))
     tensor.GRAD_OPERATORS.update({op: getattr(tkern, name) for op, name in (
         ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"), ("pow", "pow"),
         ("floor_divide", "floor_divide"), ("remainder", "remainder"))})
@@ -797,7 +803,8 @@ def recorded_setitem(tensor, key, value) -> None:
         args = (old, key, value)
         positions = [(0, None)] + ([(2, None)] if isinstance(value, Tensor) else [])
         meta = {p: (tuple(_get(args, p).shape), _get(args, p).dtype, _get(args, p).device) for p in positions}
-        node = OpNode("CopySlices", tuple(edge_of(_get(args, p)) for p in positions), _copy_slices,
+        name = "CopySlices" if _basic_key(key) else "IndexPutBackward0"
+        node = OpNode(name, tuple(edge_of(_get(args, p)) for p in positions), _copy_slices,
                       (None, key, None), {}, {}, meta, positions)
         attach((new,), node)
         return new

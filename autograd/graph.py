@@ -81,6 +81,26 @@ def _run_hooks(hooks: list | None, grad):
     return grad
 
 
+_NAMED_CLASSES: dict = {}
+
+
+def named_subclass(cls: type, name: str) -> type:
+    """A subclass of ``cls`` called ``name``: a node's type carries torch's node name, as in torch
+    (``type(y.grad_fn).__name__ == "MulBackward0"``)."""
+    sub = _NAMED_CLASSES.get((cls, name))
+    if sub is None:
+        sub = _NAMED_CLASSES[(cls, name)] = type(name, (cls,), {"__module__": cls.__module__})
+    return sub
+
+
+class NamedNode(Node):
+    """A node whose first constructor argument is its name: it is made as an instance of a
+    subclass of that name."""
+
+    def __new__(cls, name: str, *args, **kwargs):
+        return object.__new__(named_subclass(cls, name))
+
+
 class AccumulateGrad(Node):
     """The end of every path into a leaf: adds the gradient that arrives into ``leaf.grad``."""
 

@@ -9,11 +9,11 @@ from .matmul import bmm, dot, matmul, mm
 from .reduction import (ValuesIndices, arg_reduce, max_min_with_indices, mean, reduce, reduce_all_values,
                         var)
 from .shapes import broadcast_shapes, check_shape_arg, normalize_dim
-from .views import (chunk, diagonal, expand, flatten, narrow, permute, reshape, select, split, squeeze, t,
+from .views import (as_strided, chunk, diagonal, expand, flatten, narrow, permute, reshape, select, split, squeeze, t,
                     transpose, unbind, unflatten, unsqueeze, view, view_dtype)
 
 __all__ = [
-    "TORCH_TYPE_NAMES", "Array", "ValuesIndices", "arg_reduce", "binary", "bmm", "broadcast_shapes", "cat",
+    "TORCH_TYPE_NAMES", "Array", "ValuesIndices", "arg_reduce", "as_strided", "binary", "bmm", "broadcast_shapes", "cat",
     "check_shape_arg", "chunk", "clamp", "clone", "contiguous", "converted", "copy_into", "diagonal", "dot",
     "empty", "expand", "fill", "flatten", "getitem", "index_put", "matmul", "max_min_with_indices", "mean",
     "mm", "narrow", "normalize_dim", "permute", "reduce", "reduce_all_values", "reshape", "result_type",

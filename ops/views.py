@@ -209,3 +209,27 @@ def diagonal(x: Array, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Array:
     shape = tuple(x.shape[i] for i in keep) + (length,)
     strides = tuple(x.strides[i] for i in keep) + (x.strides[d1] + x.strides[d2],)
     return x.view_as(shape, strides, start if length else x.offset)
+
+
+def as_strided(x: Array, shape, strides, offset: int | None = None) -> Array:
+    """Any geometry over x's storage (torch.as_strided): ``offset`` counts from the storage's start."""
+    shape, strides = tuple(int(n) for n in shape), tuple(int(st) for st in strides)
+    offset = x.offset if offset is None else int(offset)
+    if len(shape) != len(strides):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(st < 0 for st in strides):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(strides)}")
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    storage = x.storage
+    if 0 not in shape:
+        itemsize = x.dtype.itemsize
+        needed = (offset + sum((n - 1) * st for n, st in zip(shape, strides)) + 1) * itemsize
+        if needed > storage.nbytes:
+            raise RuntimeError(
+                f"setStorage: sizes {list(shape)}, strides {list(strides)}, storage offset {offset}, and itemsize "
+                f"{itemsize} requiring a storage size of {needed} are out of bounds for storage of size "
+                f"{storage.nbytes}")
+    return Array(storage, shape, strides, offset, x.dtype)

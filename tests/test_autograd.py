@@ -487,3 +487,138 @@ def test_writes_through_data_keep_saved_tensors_valid(device):
     x.data.add_(1)
     loss.backward()  # torch: .data has a version counter of its own
     assert w.grad.tolist() == [2.0, 3.0] and x.tolist() == [2.0, 3.0]
+
+
+# ----- in-place writes through views (torch's CopySlices) -----
+
+def _through_views(device, fn):
+    """fn(lib, x, device) on torch and tkern from the same leaf (3 x 4, seeded) returns tensors whose
+    values and grad_fn names must agree; then x.grad must agree."""
+    values = random_array((3, 4), tkern.float32, seed=11, low=0.5, high=2.0)
+    t, k = make_pair(values, device)
+    t.requires_grad_()
+    k.requires_grad_()
+    expected, actual = fn(torch, t, "cpu"), fn(tkern, k, device)
+    for e, a in zip(expected, actual):
+        assert_same(e, a)
+        assert a.requires_grad == e.requires_grad
+        assert (type(a.grad_fn).__name__ if a.grad_fn else None) == (type(e.grad_fn).__name__ if e.grad_fn else None)
+    assert_same(t.grad, k.grad)
+
+
+def _weights(lib, device):
+    return lib.arange(1.0, 13.0, device=device).reshape(3, 4)
+
+
+def _write_and_use(write):
+    def fn(lib, x, device):
+        y = x * x
+        write(lib, y)
+        (y * _weights(lib, device)).sum().backward()
+        return (y,)
+    return fn
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib, y: y[:, 1].mul_(3),
+    lambda lib, y: y[1].add_(y[0]),
+    lambda lib, y: y.t()[0].mul_(5),
+    lambda lib, y: y.view(-1)[2:7].clamp_(max=2),
+    lambda lib, y: y[0].zero_(),
+    lambda lib, y: y[2].copy_(y[1] * 3),
+    lambda lib, y: y[1:, ::2].sub_(y[:2, 1::2] * 2),
+    lambda lib, y: y.t()[1][0:2].mul_(y[2, 2:].clone()),
+    lambda lib, y: y.diagonal().mul_(10),
+    lambda lib, y: y.narrow(1, 1, 2).exp_(),
+    lambda lib, y: y[0].__setitem__(1, y[2, 3] * 7),
+    lambda lib, y: y[1].fill_(4.0),
+    lambda lib, y: y.as_strided((2, 2), (4, 1), 5).mul_(3),
+], ids=range(13))
+def test_in_place_through_a_view_moves_the_base_history_on(write, device):
+    _through_views(device, _write_and_use(write))
+
+
+def test_views_see_writes_through_other_views_and_the_base(device):
+    def fn(lib, x, device):
+        y = x * 2
+        row, column, flat = y[0], y[:, 1], y.view(-1)
+        column.mul_(3)  # row and flat share y[0, 1] with it: they must see the write
+        y.add_(1)  # and a write to the base itself
+        total = (row * 2).sum() + (flat * _weights(lib, device).view(-1)).sum() + column.sum()
+        total.backward()
+        return y, row, column, flat
+    _through_views(device, fn)
+
+
+def test_a_base_that_needs_no_gradient_gets_one_through_a_view(device):
+    def fn(lib, x, device):
+        z = lib.zeros(3, 4, device=device)
+        r0, r1 = z[0], z[1]
+        assert not r0.requires_grad
+        r0.copy_(x[0] * 2)
+        r1[1:3].mul_(x[2, :2])
+        (z * _weights(lib, device)).sum().backward()
+        return z, r0, r1
+    _through_views(device, fn)
+
+
+def test_second_derivatives_through_copy_slices(device):
+    def fn(lib, x, device):
+        y = x * 1
+        y[1].mul_(x[0])
+        (grad,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        (grad * _weights(lib, device)).sum().backward()
+        return y.detach(), grad.detach()
+    _through_views(device, fn)
+
+
+def test_as_strided_and_diagonal_gradients(device):
+    def fn(lib, x, device):
+        results = [
+            x.as_strided((2, 2), (4, 1), 1),
+            x.as_strided((3, 3), (1, 1)),  # overlapping: elements are read more than once
+            x.as_strided((2, 3), (0, 2), 3),  # stride 0
+            x.t().as_strided((2,), (5,)),
+            lib.as_strided(x, (4,), (3,), 0),
+            x.diagonal(),
+            x.diagonal(1),
+            lib.diagonal(x, -1),
+            x.expand(2, 3, 4).as_strided((3, 2), (2, 3), 2),  # from an overlapping input
+        ]
+        sum(((r * lib.arange(1.0, r.numel() + 1, device=device).reshape(r.shape)).sum() for r in results)).backward()
+        return results
+    _through_views(device, fn)
+
+
+def test_view_bases_and_view_errors(device):
+    y = tkern.ones(2, 3, device=device, requires_grad=True) * 2
+    assert y[0]._base is y and y.t()[0]._base is y and y.view(6)._base is y and y.unbind(1)[2]._base is y
+    assert y._base is None and y.detach()._base is None and y[[0, 1]]._base is None
+    ty = torch.ones(2, 3, requires_grad=True) * 2
+    check_error(lambda v: v.detach_(), torch_args=(ty[0],), tkern_args=(y[0],))
+    with torch.no_grad():
+        torch_view = ty[0]
+    with tkern.no_grad():
+        view, piece = y[0], y.unbind(0)[1]
+    check_error(lambda v: v.mul_(2), torch_args=(torch_view,), tkern_args=(view,))
+    check_error(lambda v: v.add_(1), torch_args=(torch_view,), tkern_args=(piece,))
+    # pieces of split/chunk/unbind (and views of them) may not be written where autograd records
+    for take in (lambda v: v.unbind(0)[1], lambda v: v.split(2, 1)[1], lambda v: v.chunk(2, 1)[0][1:]):
+        check_error(lambda v: take(v).mul_(2), torch_args=(ty,), tkern_args=(y,))
+        check_error(lambda v: take(torch.ones(2, 3)).mul_(v[0, 0]), lambda v: take(tkern.ones(2, 3, device=device)).mul_(v[0, 0]),
+                    torch_args=(ty,), tkern_args=(y,))
+        with tkern.no_grad():
+            take(y).mul_(1)  # allowed where nothing is recorded
+    leaf = tkern.ones(2, 3, device=device, requires_grad=True)
+    check_error(lambda v: v.mul_(2), torch_args=(torch.ones(2, 3, requires_grad=True)[0],), tkern_args=(leaf[0],))
+    x = tkern.zeros(2, 3, device=device)
+    check_error(lambda v: v.as_strided((2, 3), (3, 1), 1), torch_args=(torch.zeros(2, 3),), tkern_args=(x,))
+    check_error(lambda v: v.as_strided((2,), (-1,)), torch_args=(torch.zeros(2, 3),), tkern_args=(x,))
+    assert x.as_strided((0,), (1,), 100).shape == (0,)
+
+    def overwrite_a_saved_operand(lib, x):
+        y = x * 2
+        y.t()[1][0:2].mul_(y[0, :2])  # mul keeps y[0, :2], which the write changes (y[0, 1])
+        y.sum().backward()
+    check_error(overwrite_a_saved_operand, torch_args=(torch, torch.ones(2, 3, requires_grad=True)),
+                tkern_args=(tkern, tkern.ones(2, 3, device=device, requires_grad=True)))

@@ -18,8 +18,8 @@ from .math_ops import (abs, absolute, add, all, amax, amin, any, argmax, argmin,
                        sub, subtract, sum, tanh, true_divide, trunc, var, where)
 from .printing import set_printoptions
 from .random import Generator, initial_seed, manual_seed, seed
-from .reshaping import (chunk, flatten, narrow, permute, reshape, split, squeeze, t, transpose, unbind,
-                        unflatten, unsqueeze)
+from .reshaping import (as_strided, chunk, diagonal, flatten, narrow, permute, reshape, split, squeeze, t,
+                        transpose, unbind, unflatten, unsqueeze)
 from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled

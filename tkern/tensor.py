@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
+import weakref
 
 import numpy as np
 
@@ -20,6 +21,7 @@ _Number = (int, float, bool)
 
 
 _new_tensor = object.__new__
+_weak = weakref.ref
 
 
 def wrap(array: Array) -> "Tensor":
@@ -27,6 +29,31 @@ def wrap(array: Array) -> "Tensor":
     t = _new_tensor(Tensor)
     t._a = array
     t._requires_grad = False
+    return t
+
+
+def _view_of(source: "Tensor", array: Array) -> "Tensor":
+    """A new Tensor around ``array``; when it shares source's memory it is a view, and remembers
+    its base (the tensor that owns the memory, as torch's ``_base``), whose live views autograd
+    follows when an in-place write changes the base's history."""
+    t = _new_tensor(Tensor)
+    t._a = array
+    t._requires_grad = False
+    storage = array._storage
+    if storage is not None and storage is source._a._storage:
+        base = source._base
+        if base is None:
+            base = source
+        t._base = base
+        if source._multi_output_view is not None:
+            t._multi_output_view = source._multi_output_view
+        views = base.__dict__.get("_views")
+        if views is None:
+            views = base._views = []
+        views.append(_weak(t))  # (a WeakSet costs 4x as much per view)
+        n = len(views)
+        if n >= 64 and not n & (n - 1):
+            views[:] = [v for v in views if v() is not None]
     return t
 
 
@@ -64,7 +91,7 @@ GRAD_OPERATORS: dict = {}
 
 
 def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
-    if self._requires_grad or isinstance(other, Tensor) and other._requires_grad:
+    if self._requires_grad or isinstance(other, Tensor) and other._requires_grad or self._no_grad_view:
         self._check_inplace()
         if _grad_enabled() and op in GRAD_OPERATORS:
             # x *= x reads the old x on both sides (keeping x itself would make a reference cycle)
@@ -76,17 +103,30 @@ def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
 
 def _recorded_inplace(self: "Tensor", compute) -> "Tensor":
     """An in-place op on a tensor of the graph: computed out of place from a copy of the old value
-    (a node of its own), written back, and the tensor's history moved on to the new node."""
+    (a node of its own), written back, and the tensor's history moved on to the new node. Through a
+    view, the base's history moves on instead (torch's CopySlices), and every live view of the base
+    is re-derived from it."""
+    from tkern.autograd import view_history
     from tkern.autograd.grad_mode import no_grad
+    if self._multi_output_view is not None:
+        raise RuntimeError(
+            f"{self._multi_output_view} is a view and is being modified inplace. This view is the output of a "
+            "function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one.")
     new = compute(self.clone())
     if not dtypes.can_cast(new.dtype, self.dtype):
         raise RuntimeError(f"result type {ops.TORCH_TYPE_NAMES[new.dtype]} can't be cast to the desired output type "
                            f"{ops.TORCH_TYPE_NAMES[self.dtype]}")
     with no_grad():
         ops.copy_into(self._a, new._a)
+    if self._base is not None:
+        view_history.copy_slices(self._base, self, new)
+        return self
     self._requires_grad = new._requires_grad
     self.grad_fn = new.grad_fn
     self._output_nr = new._output_nr
+    if "_views" in self.__dict__:
+        view_history.rederive_views(self)
     return self
 
 
@@ -186,6 +226,9 @@ class Tensor:
     __slots__ = ("_a", "_requires_grad", "__dict__", "__weakref__")
     grad_fn = None
     _output_nr = 0  # which output of grad_fn this tensor is
+    _base = None  # for a view: the tensor whose memory it views (torch's Tensor._base)
+    _no_grad_view = False  # a view of a tensor requiring grad, made with grad mode off
+    _multi_output_view = None  # "Output i of Split" for a piece of split/chunk/unbind (and views of one)
     _a: Array
 
     def __init__(self, *args, **kwargs):
@@ -376,6 +419,12 @@ class Tensor:
         return wrap(self._a)
 
     def detach_(self) -> "Tensor":
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
+                "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
+                "detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -398,10 +447,17 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def _check_inplace(self) -> None:
+        if self._no_grad_view and _grad_enabled():
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+                "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+                "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+                "tracked) or both outside (if you want the inplace to be tracked).")
         if self._requires_grad and _grad_enabled():
             if self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            if self.__dict__.get("_leaf_view"):
+            base = self._base
+            if base is not None and base.grad_fn is None and base._requires_grad:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                    "operation.")
 
@@ -568,44 +624,44 @@ class Tensor:
     # ----- views -----
     def view(self, *shape) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
-            return wrap(ops.view_dtype(self._a, shape[0]))
-        return wrap(ops.view(self._a, _dims_arg(shape)))
+            return _view_of(self, ops.view_dtype(self._a, shape[0]))
+        return _view_of(self, ops.view(self._a, _dims_arg(shape)))
 
     def view_as(self, other: "Tensor") -> "Tensor":
         return self.view(other._a.shape)
 
     def reshape(self, *shape) -> "Tensor":
-        return wrap(ops.reshape(self._a, _dims_arg(shape)))
+        return _view_of(self, ops.reshape(self._a, _dims_arg(shape)))
 
     def reshape_as(self, other: "Tensor") -> "Tensor":
         return self.reshape(other._a.shape)
 
     def permute(self, *dims) -> "Tensor":
-        return wrap(ops.permute(self._a, _dims_arg(dims)))
+        return _view_of(self, ops.permute(self._a, _dims_arg(dims)))
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> "Tensor":
-        return wrap(ops.transpose(self._a, dim0, dim1))
+        return _view_of(self, ops.transpose(self._a, dim0, dim1))
 
     swapaxes = swapdims = transpose
 
     def t(self) -> "Tensor":
-        return wrap(ops.t(self._a))
+        return _view_of(self, ops.t(self._a))
 
     def t_(self) -> "Tensor":
         self._a = ops.t(self._a)
         return self
 
     def expand(self, *sizes) -> "Tensor":
-        return wrap(ops.expand(self._a, _dims_arg(sizes)))
+        return _view_of(self, ops.expand(self._a, _dims_arg(sizes)))
 
     def expand_as(self, other: "Tensor") -> "Tensor":
         return self.expand(other._a.shape)
 
     def squeeze(self, dim=None) -> "Tensor":
-        return wrap(ops.squeeze(self._a, dim))
+        return _view_of(self, ops.squeeze(self._a, dim))
 
     def unsqueeze(self, dim: builtins.int) -> "Tensor":
-        return wrap(ops.unsqueeze(self._a, dim))
+        return _view_of(self, ops.unsqueeze(self._a, dim))
 
     def squeeze_(self, dim=None) -> "Tensor":
         self._a = ops.squeeze(self._a, dim)
@@ -616,34 +672,38 @@ class Tensor:
         return self
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> "Tensor":
-        return wrap(ops.flatten(self._a, start_dim, end_dim))
+        return _view_of(self, ops.flatten(self._a, start_dim, end_dim))
 
     def ravel(self) -> "Tensor":
         return self.reshape(-1)
 
     def unflatten(self, dim: builtins.int, sizes) -> "Tensor":
-        return wrap(ops.unflatten(self._a, dim, sizes))
+        return _view_of(self, ops.unflatten(self._a, dim, sizes))
 
     def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> "Tensor":
-        return wrap(ops.narrow(self._a, dim, builtins.int(start), length))
+        return _view_of(self, ops.narrow(self._a, dim, builtins.int(start), length))
 
     def select(self, dim: builtins.int, index: builtins.int) -> "Tensor":
-        return wrap(ops.select(self._a, dim, index))
+        return _view_of(self, ops.select(self._a, dim, index))
 
     def split(self, split_size, dim: builtins.int = 0) -> tuple:
-        return tuple(wrap(a) for a in ops.split(self._a, split_size, dim))
+        return tuple(_view_of(self, a) for a in ops.split(self._a, split_size, dim))
 
     def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple:
-        return tuple(wrap(a) for a in ops.chunk(self._a, chunks, dim))
+        return tuple(_view_of(self, a) for a in ops.chunk(self._a, chunks, dim))
 
     def unbind(self, dim: builtins.int = 0) -> tuple:
-        return tuple(wrap(a) for a in ops.unbind(self._a, dim))
+        return tuple(_view_of(self, a) for a in ops.unbind(self._a, dim))
 
     def diagonal(self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1) -> "Tensor":
-        return wrap(ops.diagonal(self._a, offset, dim1, dim2))
+        return _view_of(self, ops.diagonal(self._a, offset, dim1, dim2))
+
+    def as_strided(self, size, stride, storage_offset: builtins.int | None = None) -> "Tensor":
+        """A view with any geometry over this tensor's storage (offsets count from the storage's start)."""
+        return _view_of(self, ops.as_strided(self._a, size, stride, storage_offset))
 
     def __getitem__(self, key) -> "Tensor":
-        return wrap(ops.getitem(self._a, _index_key(key), _index_array))
+        return _view_of(self, ops.getitem(self._a, _index_key(key), _index_array))
 
     def __setitem__(self, key, value) -> None:
         self._check_inplace()
