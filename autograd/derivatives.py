@@ -664,6 +664,40 @@ METHOD_FORMULAS = {
 }
 
 
+def _softmax_dim(ctx) -> int:
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    if dim is None:  # torch's implicit choice (deprecated, but still made)
+        return 0 if len(_shape(ctx, 0)) in (0, 1, 3) else 1
+    return dim
+
+
+def _softmax(ctx, g):
+    out = ctx.output()
+    return (out * (g - (g * out).sum(_softmax_dim(ctx), keepdim=True)),)
+
+
+def _log_softmax(ctx, g):
+    return (g - ctx.output().exp() * g.sum(_softmax_dim(ctx), keepdim=True),)
+
+
+def _squared_error(ctx, g):
+    difference = ctx.input(0) - ctx.input(1)
+    reduction = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs["reduction"]
+    count = difference.numel()
+    scale = 2.0 if reduction != "mean" else 2.0 / count if count else float("nan")
+    grad = difference * (g * scale)
+    return _reduced(ctx, 0, grad), (_reduced(ctx, 1, -grad) if _needs(ctx, 1) else None)
+
+
+# tkern.nn.functional's operations with a node of their own (one node where the composition of
+# tensor ops would record several, named like torch's)
+FUNCTIONAL_FORMULAS = {
+    "softmax": ("SoftmaxBackward0", _softmax, ("out",)),
+    "log_softmax": ("LogSoftmaxBackward0", _log_softmax, ("out",)),
+    "_squared_error": ("MseLossBackward0", _squared_error, (0, 1)),
+}
+
+
 def _basic_key(key) -> bool:
     keys = key if isinstance(key, tuple) else (key,)
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
@@ -765,6 +799,9 @@ def install() -> None:
             fn = holder.__dict__.get(fname) if holder is not Tensor else Tensor.__dict__.get(fname)
             if fn is not None and not (holder is Tensor and fname in _OWN_METHODS):
                 setattr(holder, fname, record(name, formula, saves)(fn))
+    from tkern.nn import functional
+    for fname, (name, formula, saves) in FUNCTIONAL_FORMULAS.items():
+        setattr(functional, fname, record(name, formula, saves)(functional.__dict__[fname]))
     for mname, (name, formula, saves) in METHOD_FORMULAS.items():
         fn = Tensor.__dict__.get(mname)
         if fn is not None:

@@ -339,6 +339,46 @@ def test_softmax_family(device):
                device=device)
 
 
+def _lib(x):
+    return torch if isinstance(x, torch.Tensor) else tkern
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.softmax(0),
+    lambda x: _lib(x).nn.functional.log_softmax(x, dim=-1),
+    lambda x: _lib(x).softmax(x, 1, dtype=_lib(x).float64),
+    lambda x: x[0, 0].softmax(0),
+    lambda x: x[:, :0].log_softmax(1),
+    lambda x: _lib(x).nn.functional.mse_loss(x, x.detach().flip(0) if _lib(x) is torch else x.detach()[[2, 1, 0]]),
+    lambda x: _lib(x).nn.functional.mse_loss(x, x[0], reduction="sum"),  # target broadcast, and a gradient
+    lambda x: _lib(x).nn.functional.mse_loss(x[0], x, reduction="none"),
+    lambda x: _lib(x).nn.functional.mse_loss(x[:, :0], x[:, :0] * 2),  # empty: nan, like torch
+], ids=range(9))
+def test_own_nodes_of_functional_ops(fn, device):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mse_loss's broadcast warning
+        expected, actual = check_grad([(3, 4)], fn, device=device)
+    assert type(actual.grad_fn).__name__ == type(expected.grad_fn).__name__
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_own_nodes_of_functional_ops_differentiate_twice(which, device):
+    def fn(lib, x, t):
+        F = lib.nn.functional
+        return [lambda: F.softmax(x, 1) * t, lambda: F.log_softmax(x, 0) * t, lambda: F.mse_loss(x, t),
+                lambda: F.mse_loss(x, t, reduction="none") * t][which]()
+
+    results = []
+    for lib, dev in ((torch, "cpu"), (tkern, device)):
+        x, t = (lib.tensor(random_array((2, 3), tkern.float64, seed=seed), device=dev, requires_grad=True)
+                for seed in (3, 4))
+        gx, gt = lib.autograd.grad(fn(lib, x, t).sum(), (x, t), create_graph=True)
+        ((gx * gx).sum() + (gt * gx).sum()).backward()
+        results.append([gx.detach(), gt.detach(), x.grad, t.grad])
+    assert_same(*results)
+
+
 def test_uniform_and_normal_fill_in_place(device):
     w = tkern.empty(2000, device=device)
     assert w.uniform_(-1, 2) is w

@@ -2,7 +2,9 @@
 
 Every function is a composition of differentiable Tensor operations (elementwise math, reductions,
 matmul, views), so autograd differentiates it without a backward of its own; target classes are picked
-with a one-hot mask, never with integer indexing."""
+with a one-hot mask, never with integer indexing. softmax, log_softmax and mse_loss (unweighted) are
+given nodes of their own by autograd/derivatives.py (FUNCTIONAL_FORMULAS): one node each, with
+torch's names, where the composition would record several."""
 from __future__ import annotations
 
 import warnings
@@ -47,6 +49,8 @@ def _shifted(name: str, input: Tensor, dim: int | None, stacklevel: int, dtype) 
     elif not input.is_floating_point():
         raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
                                   f"'{TORCH_TYPE_NAMES[input.dtype]}'")
+    if input.numel() == 0:
+        return input, dim  # (no max to take; nothing to guard)
     return input - input.detach().amax(dim, keepdim=True), dim
 
 
@@ -105,8 +109,15 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     ``tensor(1.)``."""
     _warn_on_broadcast(input, target)
     reduction = resolve(size_average, reduce, reduction)
+    if weight is None:
+        return _squared_error(input, target, reduction)
     difference = input - target
     return _pointwise_loss(difference * difference, weight, input, reduction)
+
+
+def _squared_error(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    difference = input - target
+    return _reduced(difference * difference, reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
