@@ -55,7 +55,8 @@ class OpNode(NamedNode):
                 grad = grad[item]
             if grad is not None:
                 _, dtype, device = self.meta[(arg, item)]
-                if grad.dtype != dtype or grad.device != device:
+                a = grad._a
+                if a.dtype is not dtype or a.device is not device and a.device != device:
                     grad = grad.to(dtype=dtype, device=device)  # a gradient has its input's dtype
             result.append(grad)
         return tuple(result)
@@ -105,12 +106,23 @@ def _get(args: tuple, position: tuple):
 def record(name, formula, saves: tuple = ()):
     """Wrap ``fn`` so that a call with gradients needed records an OpNode. ``name`` is torch's node
     name, or a function of (args, kwargs) giving it; ``saves`` lists the positional arguments (and
-    "out") the formula reads, which are kept and version-checked."""
+    "out") the formula reads, which are kept and version-checked: an entry (i, j) keeps argument i
+    only when argument j requires grad."""
+    name_of = name if callable(name) else None
+    saves_output = "out" in saves
+    keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in saves if entry != "out")
+
     def decorate(fn):
         is_view = fn.__name__ in _VIEWS
 
         @functools.wraps(fn)
         def recorded(*args, **kwargs):
+            if not is_grad_enabled():
+                # (checked first: formulas run their ops with grad mode off when no graph is made)
+                result = fn(*args, **kwargs)
+                if is_view and result._base is not None and args[0]._requires_grad:
+                    result._no_grad_view = True  # an in-place write through it with grad mode on must fail
+                return result
             for a in args:
                 if type(a) is _Tensor:
                     if a._requires_grad:
@@ -119,12 +131,6 @@ def record(name, formula, saves: tuple = ()):
                     break
             else:
                 return fn(*args, **kwargs)
-            if not is_grad_enabled():
-                result = fn(*args, **kwargs)
-                if is_view and result._base is not None and args[0]._requires_grad:
-                    result._no_grad_view = True  # an in-place write through it with grad mode on must fail
-                return result
-            positions = _tensor_positions(args)
             if kwargs.get("out") is not None:
                 raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
                                    "differentiation, but one of the arguments requires grad.")
@@ -134,24 +140,27 @@ def record(name, formula, saves: tuple = ()):
             finally:
                 _set_grad_enabled(True)
             output = result[0] if isinstance(result, tuple) else result
+            positions = _tensor_positions(args)
             tensors = [_get(args, p) for p in positions]
-            if not output.dtype.is_floating_point or any(output is t for t in tensors):
+            if not output._a.dtype.is_floating_point or any(output is t for t in tensors):
                 # not differentiable, or an input handed back as it is (x.to(its own dtype))
                 return result
-            node_name = name(args, kwargs) if callable(name) else name
-            meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
+            meta = {}
+            for p, t in zip(positions, tensors):
+                a = t._a
+                meta[p] = (a.shape, a.dtype, a.device)
             saved = {}
-            for entry in saves:
-                # an entry (i, j): argument i is read only for the gradient of argument j
-                i, j = entry if isinstance(entry, tuple) else (entry, None)
-                if i == "out" or i >= len(args) or not _is_tensor(args[i]):
-                    continue
-                if j is None or j < len(args) and _is_tensor(args[j]) and args[j]._requires_grad:
+            n = len(args)
+            for i, j in keeps:
+                if i < n and isinstance(args[i], _Tensor) and (
+                        j is None or j < n and isinstance(args[j], _Tensor) and args[j]._requires_grad):
                     saved[i] = SavedTensor(args[i])
-            node = OpNode(node_name, tuple(edge_of(t) for t in tensors), formula, _stripped(args), kwargs,
-                          saved, meta, positions)
-            attach((output,), node)
-            if "out" in saves:
+            node = OpNode(name_of(args, kwargs) if name_of else name, tuple([edge_of(t) for t in tensors]), formula,
+                          _stripped(args), kwargs, saved, meta, positions)
+            output._requires_grad = True
+            output.grad_fn = node
+            output._output_nr = 0
+            if saves_output:
                 saved["out"] = SavedTensor(output, node, 0)
             return result
         return recorded
@@ -168,8 +177,10 @@ def _is_tensor(x) -> bool:
 def sum_to(grad, shape: tuple):
     """grad summed over the dims broadcasting added, back to ``shape``."""
     shape = tuple(shape)
-    if tuple(grad.shape) == shape:
+    if grad._a.shape == shape:
         return grad
+    if not shape:
+        return grad.sum()
     lead = grad.ndim - len(shape)
     dims = list(range(lead)) + [lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1]
     if dims:
@@ -206,7 +217,7 @@ def _zeros(ctx, i: int):
 def _expand_reduced(grad, shape: tuple, dim, keepdim: bool):
     """The gradient of a reduction over ``dim`` spread back over the input's shape."""
     if dim is None or len(shape) == 0:
-        return grad.reshape([1] * len(shape)).expand(shape) if len(shape) else grad
+        return grad.expand(shape) if len(shape) else grad
     dims = [dim] if isinstance(dim, int) else list(dim)
     dims = sorted(d % len(shape) for d in dims) if dims else list(range(len(shape)))
     if not keepdim:

@@ -154,11 +154,10 @@ class SavedTensor:
             self.tensor, self.array = None, tensor._a
 
     def unpack(self, owner: Node, create_graph: bool):
-        from tkern.tensor import wrap
         if self.tensor is not None:
             tensor = self.tensor
         else:
-            tensor = wrap(self.array)
+            tensor = _wrap(self.array)
             if create_graph:
                 # the output again, as part of the graph: a second derivative goes through this node
                 tensor._requires_grad = True
@@ -167,6 +166,12 @@ class SavedTensor:
         if tensor._version != self.version:
             raise RuntimeError(_modified_message(tensor, owner, self))
         return tensor
+
+
+def _wrap(array):
+    global _wrap
+    from tkern.tensor import wrap as _wrap  # (tkern.tensor imports this module: bound on first use)
+    return _wrap(array)
 
 
 def _modified_message(tensor, owner: Node, saved: SavedTensor) -> str:
