@@ -17,7 +17,7 @@ from .function import attach
 from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
 from .graph import NamedNode, SavedTensor, edge_of
-from .view_history import record_strided_view
+from . import view_history
 
 
 class OpNode(NamedNode):
@@ -119,10 +119,7 @@ def record(name, formula, saves: tuple = ()):
         def recorded(*args, **kwargs):
             if not is_grad_enabled():
                 # (checked first: formulas run their ops with grad mode off when no graph is made)
-                result = fn(*args, **kwargs)
-                if is_view and result._base is not None and args[0]._requires_grad:
-                    result._no_grad_view = True  # an in-place write through it with grad mode on must fail
-                return result
+                return fn(*args, **kwargs)
             for a in args:
                 if type(a) is _Tensor:
                     if a._requires_grad:
@@ -142,6 +139,10 @@ def record(name, formula, saves: tuple = ()):
             output = result[0] if isinstance(result, tuple) else result
             positions = _tensor_positions(args)
             tensors = [_get(args, p) for p in positions]
+            if is_view:
+                output.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
+                if output._a.dtype is not tensors[0]._a.dtype:
+                    return result  # x.view(dtype): no gradient, as in torch
             if not output._a.dtype.is_floating_point or any(output is t for t in tensors):
                 # not differentiable, or an input handed back as it is (x.to(its own dtype))
                 return result
@@ -566,6 +567,17 @@ def _select(ctx, g):
     return (_embed(ctx, g, (slice(None),) * (dim % ndim) + (index,)),)
 
 
+def _diagonal(ctx, g):
+    # written in the input's index space: an input whose elements share memory (expanded) still
+    # gets the gradient only on its diagonal
+    offset = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("offset", 0)
+    dim1 = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("dim1", 0)
+    dim2 = ctx.args[3] if len(ctx.args) > 3 else ctx.kwargs.get("dim2", 1)
+    grad = _zeros(ctx, 0)
+    grad.diagonal(offset, dim1, dim2).copy_(g)
+    return (grad,)
+
+
 def _identity(ctx, g):
     return (g,)
 
@@ -667,6 +679,7 @@ METHOD_FORMULAS = {
     "expand": ("ExpandBackward0", _expand, ()),
     "narrow": ("SliceBackward0", _narrow, ()),
     "select": ("SelectBackward0", _select, ()),
+    "diagonal": ("DiagonalBackward0", _diagonal, ()),
     "__getitem__": (lambda a, k: "IndexBackward0" if not _basic_key(a[1]) else
                     "SelectBackward0" if isinstance(a[1], int) else "SliceBackward0", _getitem, (1,)),
     "clone": ("CloneBackward0", _identity, ()),
@@ -751,8 +764,6 @@ def _pieces(name: str):
                 pieces = fn(input, *args, **kwargs)
                 for i, piece in enumerate(pieces):
                     piece._multi_output_view = f"Output {i} of {short}"
-                    if input._requires_grad:
-                        piece._no_grad_view = True  # an in-place write through it with grad mode on must fail
                 return pieces
             with no_grad():
                 pieces = fn(input, *args, **kwargs)
@@ -771,6 +782,7 @@ def _pieces(name: str):
                     start += length
                 attach((piece,), node)
                 piece._multi_output_view = f"Output {i} of {short}"
+                piece.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
             return pieces
         return recorded
     return wrap
@@ -780,7 +792,7 @@ _installed = False
 
 # methods whose result may share the input's memory
 _VIEWS = frozenset(("view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
-                    "expand", "narrow", "select", "__getitem__"))
+                    "expand", "narrow", "select", "diagonal", "__getitem__"))
 
 # Tensor methods whose arguments differ from the function's (x.where(condition, y)): they call the
 # recorded function themselves
@@ -813,6 +825,7 @@ def install() -> None:
     from tkern.nn import functional
     for fname, (name, formula, saves) in FUNCTIONAL_FORMULAS.items():
         setattr(functional, fname, record(name, formula, saves)(functional.__dict__[fname]))
+    view_history.add_at = record("IndexPutBackward0", view_history.add_at_gradient, (1,))(view_history.add_at)
     for mname, (name, formula, saves) in METHOD_FORMULAS.items():
         fn = Tensor.__dict__.get(mname)
         if fn is not None:
@@ -824,8 +837,7 @@ def install() -> None:
                 setattr(holder, op, _extremum(op)(fn))
     for mname, name in (("split", "SplitBackward0"), ("chunk", "SplitBackward0"), ("unbind", "UnbindBackward0")):
         setattr(Tensor, mname, _pieces(name)(Tensor.__dict__[mname]))
-    for mname, name in (("as_strided", "AsStridedBackward0"), ("diagonal", "DiagonalBackward0")):
-        setattr(Tensor, mname, record_strided_view(name)(Tensor.__dict__[mname]))
+    Tensor.as_strided = view_history.record_strided_view("AsStridedBackward0")(Tensor.__dict__["as_strided"])
     tensor.GRAD_OPERATORS.update({op: getattr(tkern, name) for op, name in (
         ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"), ("pow", "pow"),
         ("floor_divide", "floor_divide"), ("remainder", "remainder"))})

@@ -4,11 +4,17 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+class _GradState(threading.local):
+    # a class attribute is every thread's starting value: reading it costs ~45 ns, where
+    # getattr(local, name, default) on a thread that never set it costs ~300 ns
+    enabled = True
+
+
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set(enabled: bool) -> None:

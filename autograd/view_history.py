@@ -23,13 +23,13 @@ def geometry(tensor) -> tuple:
 
 
 def _span(geometries) -> tuple:
-    """(lowest, one past the highest) storage offset the non-empty geometries reach."""
+    """(lowest, one past the highest) storage offset the geometries reach (an empty one reaches
+    only its offset)."""
     lows, highs = [], []
     for shape, strides, offset in geometries:
-        if 0 not in shape:
-            lows.append(offset)
-            highs.append(offset + sum((n - 1) * st for n, st in zip(shape, strides)) + 1)
-    return (min(lows), max(highs)) if lows else (0, 0)
+        lows.append(offset)
+        highs.append(offset if 0 in shape else offset + sum((n - 1) * st for n, st in zip(shape, strides)) + 1)
+    return min(lows), max(highs)
 
 
 def _may_overlap(shape, strides) -> bool:
@@ -70,9 +70,9 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
     low, high = _span((input_geometry, (out_shape, out_strides, out_offset)))
     memory = tkern.zeros(high - low, dtype=grad.dtype, device=grad.device)
     if _may_overlap(out_shape, out_strides):
-        where = _element_offsets(out_shape, out_strides, out_offset - low).reshape(-1)
-        where = tkern.tensor(where, device=grad.device)._a
-        ops.setitem(memory._a, (where,), grad.detach().reshape(-1)._a, _index_array, accumulate=True)
+        where = tkern.tensor(_element_offsets(out_shape, out_strides, out_offset - low).reshape(-1),
+                             device=grad.device)
+        memory = add_at(memory, where, grad.reshape(-1))
     elif 0 not in out_shape:
         memory.as_strided(out_shape, out_strides, out_offset - low).copy_(grad)
     result = memory.as_strided(in_shape, in_strides, in_offset - low)
@@ -81,6 +81,20 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
         counts = np.bincount(holders.reshape(-1), minlength=high - low)[holders]
         result = result / tkern.tensor(counts, dtype=grad.dtype, device=grad.device)
     return result
+
+
+def add_at(memory, where, values):
+    """memory with ``values`` added at the flat positions ``where`` (repeats add up), out of place;
+    recorded by autograd.derivatives.install (IndexPutBackward0)."""
+    from tkern import ops
+    from tkern.tensor import _index_array, wrap
+    result = wrap(ops.clone(memory._a))
+    ops.setitem(result._a, (where._a,), values.to(memory.dtype)._a, _index_array, accumulate=True)
+    return result
+
+
+def add_at_gradient(ctx, g):
+    return g, None, g[ctx.input(1)]
 
 
 class StridedView(NamedNode):
@@ -147,17 +161,50 @@ def copy_slices(base, view, value) -> None:
 
 
 def rederive_views(base) -> None:
-    """Every live view of ``base`` becomes a strided view of base's current history."""
+    """Every live view of ``base`` becomes a strided view of base's current history (not those made
+    with grad mode off, nor views as another dtype, which have no history)."""
     views = base.__dict__.get("_views")
     if not views or not base._requires_grad:
         return
     for ref in views:
         view = ref()
-        if view is None or view._no_grad_view or view.dtype is not base.dtype:
+        if view is None or view._no_grad_view or view._a.dtype is not base._a.dtype:
             continue
         view._requires_grad = True
-        view.grad_fn = StridedView("AsStridedBackward0", base, view)
+        if view._multi_output_view is None:
+            view.grad_fn = StridedView("AsStridedBackward0", base, view)
+        else:
+            view.grad_fn = StaleView("AsStridedBackward0", base, view)
         view._output_nr = 0
+
+
+class StaleView(StridedView):
+    """A piece of split/chunk/unbind whose base was written in place: torch refuses to use it."""
+
+    def __init__(self, name: str, source, output):
+        super().__init__(name, source, output)
+        self.piece = output._multi_output_view
+
+    def backward(self, grads: list) -> tuple:
+        raise RuntimeError(
+            f"{self.piece} is a view and its base or another view of its base "
+            "has been modified inplace. This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
+
+
+def take_retained_grad_hook(tensor):
+    """Remove and return the retain_grad hook of a tensor about to be written in place: it moves to
+    the tensor's new history (the gradient it keeps is the new value's, as in torch)."""
+    node = tensor.grad_fn
+    if node is None or not tensor.__dict__.get("_retains_grad") or not node._output_hooks:
+        return None
+    hooks = node._output_hooks.get(tensor._output_nr) or []
+    for hook in hooks:
+        if getattr(hook, "retains_grad", False):
+            hooks.remove(hook)
+            return hook
+    return None
 
 
 def record_strided_view(name: str):
@@ -165,14 +212,11 @@ def record_strided_view(name: str):
     def wrap(fn):
         @functools.wraps(fn)
         def recorded(input, *args, **kwargs):
-            if not input._requires_grad:
+            if not (input._requires_grad and is_grad_enabled()):
                 return fn(input, *args, **kwargs)
-            if not is_grad_enabled():
-                result = fn(input, *args, **kwargs)
-                result._no_grad_view = True
-                return result
             with no_grad():
                 result = fn(input, *args, **kwargs)
+            result.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
             result._requires_grad = True
             result.grad_fn = StridedView(name, input, result)
             result._output_nr = 0

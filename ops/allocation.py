@@ -41,14 +41,17 @@ def bump_version(out: Array) -> None:
 
 
 def check_no_partial_overlap(out: Array, operands) -> None:
-    """An input may be the output itself, but not another view into the memory being written."""
+    """An input may be the output itself, but not another view into the memory being written. As in
+    torch, only views that each fill their memory range densely are compared (by range); interleaved
+    views such as x[::2] and x[1::2] are let through."""
     for x in operands:
         if type(x) is not Array or x is out or x.numel() == 0 or out.numel() == 0:
             continue
         if x.shares_memory_with(out):
-            same = x.shape == out.shape and x.strides == out.strides and x.offset == out.offset
             (lo_x, hi_x), (lo_o, hi_o) = (x.offset, x.last_offset()), (out.offset, out.last_offset())
-            if not same and lo_x <= hi_o and lo_o <= hi_x:
+            dense = hi_x - lo_x + 1 == x.numel() and hi_o - lo_o + 1 == out.numel()
+            same = lo_x == lo_o and hi_x == hi_o and x.strides == out.strides
+            if dense and not same and lo_x <= hi_o and lo_o <= hi_x:
                 raise RuntimeError(
                     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
                     "single memory location. Please clone() the tensor before performing the operation.")

@@ -1,7 +1,7 @@
 """Copies: casts, contiguous copies, copy_ with broadcasting, and fills."""
 from __future__ import annotations
 
-from .allocation import bump_version, empty
+from .allocation import bump_version, check_no_partial_overlap, empty
 from .array import Array
 from .backend import backend_for
 from .elementwise import expand_to
@@ -13,6 +13,7 @@ def copy_into(dst: Array, src: Array) -> None:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single "
             "memory location. Please clone() the tensor before performing the operation.")
+    check_no_partial_overlap(dst, (src,))
     src = expand_to(src, dst.shape) if src.shape != dst.shape else src
     bump_version(dst)
     if src.device == dst.device:

@@ -662,3 +662,152 @@ def test_view_bases_and_view_errors(device):
         y.sum().backward()
     check_error(overwrite_a_saved_operand, torch_args=(torch, torch.ones(2, 3, requires_grad=True)),
                 tkern_args=(tkern, tkern.ones(2, 3, device=device, requires_grad=True)))
+
+
+def _outcome(lib, device, program):
+    """What program(lib, device) returns (tensors, flags, names), or the class of what it raises."""
+    try:
+        return program(lib, device)
+    except RuntimeError as error:
+        return type(error)
+
+
+def _same_outcome(program, device):
+    expected, actual = _outcome(torch, "cpu", program), _outcome(tkern, device, program)
+    if isinstance(expected, type):
+        assert actual is expected, f"torch raised {expected.__name__}, tkern gave {actual}"
+        return
+    assert not isinstance(actual, type), f"tkern raised {actual.__name__}; torch gave {expected}"
+    assert len(expected) == len(actual)
+    for e, a in zip(expected, actual):
+        if isinstance(e, torch.Tensor) or e is None:
+            assert_same(e, a)
+        else:
+            assert e == a
+
+
+def _leaf(lib, device, values=(1.0, 2.0, 3.0, 4.0)):
+    return lib.tensor(values, device=device, requires_grad=True)
+
+
+def _diagonal_of_expanded(lib, device):
+    x = lib.zeros(3, device=device).expand(3, 3)
+    x.requires_grad_()
+    (x.diagonal() * lib.tensor([1.0, 10.0, 100.0], device=device)).sum().backward()
+    return [x.grad]
+
+
+def _write_over_inf_and_nan(lib, device):
+    a = _leaf(lib, device)
+    b = a * lib.tensor([float("inf"), 1.0, float("nan"), 2.0], device=device)
+    w = _leaf(lib, device, (5.0, 6.0))
+    b[::2].copy_(w)
+    c = a * lib.tensor([float("inf"), 1.0, 1.0, float("nan")], device=device)
+    c[0].fill_(3.0)
+    c[3:].zero_()
+    (b.sum() + c.sum()).backward()
+    return [b.detach(), c.detach(), a.grad, w.grad]
+
+
+def _swapdims_and_t_in_place_through_views(lib, device):
+    a = _leaf(lib, device, [float(i) for i in range(6)])
+    b = a.reshape(2, 3) * 1
+    b.swapdims(0, 1)[0].mul_(10)
+    v = b[:, :2]
+    v.t_()
+    v[0].mul_(3)
+    (b * lib.arange(6.0, device=device).reshape(2, 3)).sum().backward()
+    return [b.detach(), a.grad, tuple(v.shape)]
+
+
+def _out_into_a_view_that_requires_grad(lib, device):
+    b = _leaf(lib, device) * 1
+    lib.mul(lib.ones(2, device=device), lib.ones(2, device=device), out=b[:2])
+    return [b]
+
+
+def _retain_grad_and_hooks_on_a_written_view(lib, device):
+    a = _leaf(lib, device)
+    b = a * 1
+    v = b[:2]
+    v.retain_grad()
+    fired = []
+    v.register_hook(lambda g: fired.append(g.tolist()))
+    v.mul_(3)
+    (v * lib.tensor([1.0, 2.0], device=device)).sum().backward()
+    return [v.grad, a.grad, fired]
+
+
+def _as_strided_of_an_empty_view(lib, device):
+    a = _leaf(lib, device)
+    b = a * 1
+    v = b[:0].as_strided((2,), (1,), 1)
+    (v * lib.tensor([1.0, 2.0], device=device)).sum().backward()
+    return [a.grad]
+
+
+def _second_derivative_of_overlapping_as_strided(lib, device):
+    a = _leaf(lib, device)
+    v = a.as_strided((2, 2), (1, 1))
+    (g,) = lib.autograd.grad((v * v).sum(), a, create_graph=True)
+    g.sum().backward()
+    return [g.detach(), a.grad, g.requires_grad]
+
+
+def _no_grad_view_of_a_plain_tensor_written_with_a_gradient(lib, device):
+    x = lib.zeros(3, device=device)
+    with lib.no_grad():
+        v = x[:2]
+    v.copy_(_leaf(lib, device, (1.0, 2.0)))
+    return [x]
+
+
+def _view_of_a_no_grad_view(lib, device):
+    b = _leaf(lib, device) * 1
+    with lib.no_grad():
+        v = b[:2]
+    v[:1].mul_(2)
+    return [b]
+
+
+def _views_follow_requires_grad_of_their_base(lib, device):
+    x = lib.zeros(3, device=device)
+    v = x[:2]
+    x.requires_grad_()
+    return [v.requires_grad, v.is_leaf]
+
+
+def _write_through_a_view_of_a_leaf_made_to_require_grad(lib, device):
+    x = lib.zeros(3, device=device)
+    v = x[:2]
+    x.requires_grad_()
+    v.add_(1)
+    return [x]
+
+
+def _pieces_after_their_base_is_written(lib, device):
+    b = _leaf(lib, device) * 1
+    p, q, r, s = b.unbind()
+    b.mul_(2)
+    (p * 3).backward()
+    return [b]
+
+
+def _views_as_another_dtype_and_integer_bases(lib, device):
+    b = _leaf(lib, device) * 1
+    h = b.view(lib.int32)
+    x = lib.zeros(4, dtype=lib.int64, device=device)
+    x[:2].copy_(_leaf(lib, device, (1.0, 2.0)))
+    return [h.requires_grad, x.requires_grad, x]
+
+
+@pytest.mark.parametrize("program", [
+    _diagonal_of_expanded, _write_over_inf_and_nan, _swapdims_and_t_in_place_through_views,
+    _out_into_a_view_that_requires_grad, _retain_grad_and_hooks_on_a_written_view, _as_strided_of_an_empty_view,
+    _second_derivative_of_overlapping_as_strided, _no_grad_view_of_a_plain_tensor_written_with_a_gradient,
+    _view_of_a_no_grad_view, _views_follow_requires_grad_of_their_base,
+    _write_through_a_view_of_a_leaf_made_to_require_grad, _pieces_after_their_base_is_written,
+    _views_as_another_dtype_and_integer_bases,
+], ids=lambda f: f.__name__.strip("_"))
+def test_view_and_in_place_corner_cases_match_torch(program, device):
+    _same_outcome(program, device)

@@ -83,7 +83,8 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
 def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     if out is not None:
-        return _into(out, lambda o: ops.clamp(input._a, low, high, out=o), lambda: ops.clamp(input._a, low, high))
+        return _into(out, lambda o: ops.clamp(input._a, low, high, out=o), lambda: ops.clamp(input._a, low, high),
+                     "clamp")
     return wrap(ops.clamp(input._a, low, high))
 
 
@@ -92,7 +93,8 @@ def where(condition: Tensor, input=None, other=None, *, out: Tensor | None = Non
         return nonzero(condition, as_tuple=True)
     a, b = unwrap(input), unwrap(other)
     if out is not None:
-        return _into(out, lambda o: ops.where(condition._a, a, b, out=o), lambda: ops.where(condition._a, a, b))
+        return _into(out, lambda o: ops.where(condition._a, a, b, out=o), lambda: ops.where(condition._a, a, b),
+                     "where")
     return wrap(ops.where(condition._a, a, b))
 
 

@@ -47,6 +47,9 @@ def _view_of(source: "Tensor", array: Array) -> "Tensor":
         t._base = base
         if source._multi_output_view is not None:
             t._multi_output_view = source._multi_output_view
+        if source._no_grad_view or not _grad_enabled():
+            # (a recorded view op clears this on its output: it runs with grad mode off itself)
+            t._no_grad_view = True
         views = base.__dict__.get("_views")
         if views is None:
             views = base._views = []
@@ -76,7 +79,8 @@ _grad_enabled = is_grad_enabled
 
 def _binary(op: str, a, b, out=None) -> "Tensor":
     if out is not None:
-        return _into(out, lambda o: ops.binary(op, unwrap(a), unwrap(b), out=o), lambda: ops.binary(op, unwrap(a), unwrap(b)))
+        return _into(out, lambda o: ops.binary(op, unwrap(a), unwrap(b), out=o), lambda: ops.binary(op, unwrap(a), unwrap(b)),
+                     op)
     t = _new_tensor(Tensor)
     kind = type(b)
     t._a = _ops_binary(op, a._a if type(a) is Tensor else unwrap(a),
@@ -93,7 +97,8 @@ GRAD_OPERATORS: dict = {}
 def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
     if self._requires_grad or isinstance(other, Tensor) and other._requires_grad or self._no_grad_view:
         self._check_inplace()
-        if _grad_enabled() and op in GRAD_OPERATORS:
+        if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and _grad_enabled() \
+                and op in GRAD_OPERATORS:
             # x *= x reads the old x on both sides (keeping x itself would make a reference cycle)
             return _recorded_inplace(self, lambda old: GRAD_OPERATORS[op](old, old if other is self else other))
     a = self._a
@@ -108,26 +113,52 @@ def _recorded_inplace(self: "Tensor", compute) -> "Tensor":
     is re-derived from it."""
     from tkern.autograd import view_history
     from tkern.autograd.grad_mode import no_grad
+    if self._no_grad_view:
+        raise RuntimeError(_NO_GRAD_VIEW)
     if self._multi_output_view is not None:
         raise RuntimeError(
             f"{self._multi_output_view} is a view and is being modified inplace. This view is the output of a "
             "function that returns multiple views. Such functions do not allow the output views to be modified "
             "inplace. You should replace the inplace operation by an out-of-place one.")
-    new = compute(self.clone())
+    base = self._base
+    # through a view, the old value is read afresh from the base's history, as in torch: the view's
+    # own node (and any hook on it) is not on the path of the write
+    old = self if base is None else base.as_strided(self._a.shape, self._a.strides, self._a.offset)
+    new = compute(old.clone())
     if not dtypes.can_cast(new.dtype, self.dtype):
         raise RuntimeError(f"result type {ops.TORCH_TYPE_NAMES[new.dtype]} can't be cast to the desired output type "
                            f"{ops.TORCH_TYPE_NAMES[self.dtype]}")
     with no_grad():
         ops.copy_into(self._a, new._a)
-    if self._base is not None:
-        view_history.copy_slices(self._base, self, new)
-        return self
-    self._requires_grad = new._requires_grad
-    self.grad_fn = new.grad_fn
-    self._output_nr = new._output_nr
-    if "_views" in self.__dict__:
-        view_history.rederive_views(self)
+    if not self._a.dtype.is_floating_point:
+        return self  # an integer tensor has no gradient, whatever was written into it
+    retained = view_history.take_retained_grad_hook(self)
+    if base is not None:
+        view_history.copy_slices(base, self, new)
+    else:
+        self._requires_grad = new._requires_grad
+        self.grad_fn = new.grad_fn
+        self._output_nr = new._output_nr
+        if "_views" in self.__dict__:
+            view_history.rederive_views(self)
+    if retained is not None and self.grad_fn is not None:
+        self.grad_fn.output_hooks(self._output_nr).append(retained)  # retain_grad follows the new value
     return self
+
+
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
+    "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+    "you want the inplace to be tracked).")
+
+
+def _replaced(old: "Tensor", value) -> "Tensor":
+    """``value`` (a number, or a tensor broadcast to old's shape) in place of ``old``, recorded so
+    that old gets a zero gradient (not old * 0, which would turn inf and NaN into NaN)."""
+    import tkern
+    everywhere = tkern.ones(old._a.shape, dtype=dtypes.bool, device=old._a.device)
+    return tkern.where(everywhere, value, old)
 
 
 def _operator(op: str):
@@ -178,7 +209,7 @@ def _inplace_operator(op: str):
 
 def _unary(op: str, x: "Tensor", out=None) -> "Tensor":
     if out is not None:
-        return _into(out, lambda o: ops.unary(op, x._a, out=o), lambda: ops.unary(op, x._a))
+        return _into(out, lambda o: ops.unary(op, x._a, out=o), lambda: ops.unary(op, x._a), op)
     return wrap(ops.unary(op, x._a))
 
 
@@ -191,10 +222,13 @@ def _inplace_unary(op: str, self: "Tensor") -> "Tensor":
     return self
 
 
-def _into(out: "Tensor", write, compute) -> "Tensor":
-    """Run an op into a user's out= tensor, resizing it like torch when its shape differs."""
+def _into(out: "Tensor", write, compute, name: str = "") -> "Tensor":
+    """Run op ``name`` into a user's out= tensor, resizing it like torch when its shape differs."""
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._requires_grad and _grad_enabled():
+        raise RuntimeError(f"{name + '(): ' if name else ''}functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     try:
         write(out._a)
         return out
@@ -323,6 +357,11 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         self._requires_grad = bool(value)
+        if value and "_views" in self.__dict__:
+            for ref in self._views:  # as in torch, its views require grad too (leaves themselves)
+                view = ref()
+                if view is not None and view._a.dtype is self._a.dtype:
+                    view._requires_grad = True
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
@@ -447,12 +486,8 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def _check_inplace(self) -> None:
-        if self._no_grad_view and _grad_enabled():
-            raise RuntimeError(
-                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
-                "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
-                "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
-                "tracked) or both outside (if you want the inplace to be tracked).")
+        if self._no_grad_view and _grad_enabled() and (self._requires_grad or self._base._requires_grad):
+            raise RuntimeError(_NO_GRAD_VIEW)
         if self._requires_grad and _grad_enabled():
             if self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
@@ -642,13 +677,26 @@ class Tensor:
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> "Tensor":
         return _view_of(self, ops.transpose(self._a, dim0, dim1))
 
-    swapaxes = swapdims = transpose
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> "Tensor":
+        return self.transpose(axis0, axis1)  # (through transpose as autograd wraps it)
+
+    swapdims = swapaxes
 
     def t(self) -> "Tensor":
         return _view_of(self, ops.t(self._a))
 
     def t_(self) -> "Tensor":
-        self._a = ops.t(self._a)
+        return self._reshaped_in_place(lambda: self.t())
+
+    def _reshaped_in_place(self, view) -> "Tensor":
+        """t_, squeeze_, unsqueeze_: this tensor takes the layout (and, in a graph, the history) of
+        ``view()``, a view of itself."""
+        self._check_inplace()
+        new = view()
+        self._a = new._a
+        if new.grad_fn is not None:
+            self.grad_fn = new.grad_fn
+            self._output_nr = new._output_nr
         return self
 
     def expand(self, *sizes) -> "Tensor":
@@ -664,12 +712,10 @@ class Tensor:
         return _view_of(self, ops.unsqueeze(self._a, dim))
 
     def squeeze_(self, dim=None) -> "Tensor":
-        self._a = ops.squeeze(self._a, dim)
-        return self
+        return self._reshaped_in_place(lambda: self.squeeze(dim))
 
     def unsqueeze_(self, dim: builtins.int) -> "Tensor":
-        self._a = ops.unsqueeze(self._a, dim)
-        return self
+        return self._reshaped_in_place(lambda: self.unsqueeze(dim))
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> "Tensor":
         return _view_of(self, ops.flatten(self._a, start_dim, end_dim))
@@ -740,10 +786,10 @@ class Tensor:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
             if value._requires_grad and _grad_enabled():
-                return _recorded_inplace(self, lambda old: old * 0 + value)
+                return _recorded_inplace(self, lambda old: _replaced(old, value))
             value = value.item()
         if self._requires_grad and _grad_enabled():
-            return _recorded_inplace(self, lambda old: old * 0 + value)  # the old value gets no gradient
+            return _recorded_inplace(self, lambda old: _replaced(old, value))
         ops.fill(self._a, value)
         return self
 
@@ -752,7 +798,7 @@ class Tensor:
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
         if (self._requires_grad or src._requires_grad) and _grad_enabled():
-            return _recorded_inplace(self, lambda old: old * 0 + src.to(dtype=self.dtype, device=self.device))
+            return _recorded_inplace(self, lambda old: _replaced(old, src.to(dtype=self.dtype, device=self.device)))
         ops.copy_into(self._a, src._a)
         return self
 
