@@ -811,3 +811,18 @@ def _views_as_another_dtype_and_integer_bases(lib, device):
 ], ids=lambda f: f.__name__.strip("_"))
 def test_view_and_in_place_corner_cases_match_torch(program, device):
     _same_outcome(program, device)
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+    seen = {}
+
+    def look(name):
+        seen[name] = (torch.is_grad_enabled(), tkern.is_grad_enabled())
+
+    with torch.no_grad(), tkern.no_grad():
+        other = threading.Thread(target=look, args=("other",))
+        other.start()
+        other.join()
+        look("main")
+    assert seen == {"other": (True, True), "main": (False, False)}
