@@ -57,8 +57,6 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
     that read it, and hands them to the input's elements that hold it (shared evenly when several
     do). Written with tkern's ops, so it differentiates again under create_graph."""
     import tkern
-    from tkern import ops
-    from tkern.tensor import _index_array
 
     out_shape, out_strides, out_offset = output_geometry
     in_shape, in_strides, in_offset = input_geometry
@@ -98,8 +96,8 @@ def add_at_gradient(ctx, g):
 
 
 class StridedView(NamedNode):
-    """The node of a view known by its geometry: as_strided, diagonal, and every view re-derived
-    from its base after an in-place write."""
+    """The node of a view known by its geometry: as_strided, and every view re-derived from its
+    base after an in-place write."""
 
     def __init__(self, name: str, source, output):
         super().__init__((edge_of(source),))
