@@ -158,15 +158,18 @@ def copy_slices(base, view, value) -> None:
     rederive_views(base)
 
 
+def live_views(base) -> list:
+    """The views of ``base`` still alive (tkern.tensor._view_of registers them)."""
+    return [view for view in (ref() for ref in base.__dict__.get("_views", ())) if view is not None]
+
+
 def rederive_views(base) -> None:
     """Every live view of ``base`` becomes a strided view of base's current history (not those made
     with grad mode off, nor views as another dtype, which have no history)."""
-    views = base.__dict__.get("_views")
-    if not views or not base._requires_grad:
+    if not base._requires_grad:
         return
-    for ref in views:
-        view = ref()
-        if view is None or view._no_grad_view or view._a.dtype is not base._a.dtype:
+    for view in live_views(base):
+        if view._no_grad_view or view._a.dtype is not base._a.dtype:
             continue
         view._requires_grad = True
         if view._multi_output_view is None:

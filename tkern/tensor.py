@@ -261,7 +261,7 @@ class Tensor:
     grad_fn = None
     _output_nr = 0  # which output of grad_fn this tensor is
     _base = None  # for a view: the tensor whose memory it views (torch's Tensor._base)
-    _no_grad_view = False  # a view of a tensor requiring grad, made with grad mode off
+    _no_grad_view = False  # a view made with grad mode off (or a view of one): a recorded write through it fails
     _multi_output_view = None  # "Output i of Split" for a piece of split/chunk/unbind (and views of one)
     _a: Array
 
@@ -357,10 +357,10 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         self._requires_grad = bool(value)
-        if value and "_views" in self.__dict__:
-            for ref in self._views:  # as in torch, its views require grad too (leaves themselves)
-                view = ref()
-                if view is not None and view._a.dtype is self._a.dtype:
+        if value:
+            from tkern.autograd.view_history import live_views
+            for view in live_views(self):  # as in torch, its views require grad too (leaves themselves)
+                if view._a.dtype is self._a.dtype:
                     view._requires_grad = True
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
