@@ -89,8 +89,14 @@ def device_name(index: int | None = None) -> str:
     return "Triton interpreter (host memory)"
 
 
+_CAPABILITIES: dict = {}
+
+
 def capability(index: int | None = None) -> tuple:
-    """(major, minor) compute capability; (0, 0) under the interpreter."""
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_capability(index or 0)
-    return (0, 0)
+    """(major, minor) compute capability; (0, 0) under the interpreter. Asked once per device:
+    matmul reads it on every launch."""
+    found = _CAPABILITIES.get(index)
+    if found is None:
+        found = tuple(torch.cuda.get_device_capability(index or 0)) if torch.cuda.is_available() else (0, 0)
+        _CAPABILITIES[index] = found
+    return found

@@ -123,7 +123,44 @@ def _gathered_shape(view: Array, indices: tuple, index_shape: tuple) -> tuple:
     return index_shape + tuple(rest)
 
 
+def _basic_view(x: Array, key) -> Array | None:
+    """x[key] in one pass for the common keys, made of ints, slices and None only; None for every
+    other key (and for keys that must raise), which the general path then handles."""
+    if type(key) is not tuple:
+        key = (key,)
+    shape, strides, offset = [], [], x.offset
+    sizes, steps = x.shape, x.strides
+    ndim, dim = len(sizes), 0
+    for k in key:
+        kind = type(k)
+        if kind is slice:
+            step = k.step
+            if dim == ndim or not (step is None or type(step) is int and step > 0):
+                return None
+            start, stop, step = k.indices(sizes[dim])
+            length = (stop - start + step - 1) // step if stop > start else 0
+            offset += start * steps[dim]
+            shape.append(length)
+            strides.append(steps[dim] * step)
+            dim += 1
+        elif kind is int:
+            if dim == ndim or not -sizes[dim] <= k < sizes[dim]:
+                return None
+            offset += (k + sizes[dim] if k < 0 else k) * steps[dim]
+            dim += 1
+        elif k is None:
+            shape.append(1)
+            # the stride torch gives a new dim: the extent of the dim it stands before
+            strides.append(steps[dim] * sizes[dim] if dim < ndim else 1)
+        else:
+            return None
+    return Array(x.storage, (*shape, *sizes[dim:]), (*strides, *steps[dim:]), offset, x.dtype)
+
+
 def getitem(x: Array, key, as_array) -> Array:
+    view = _basic_view(x, key)
+    if view is not None:
+        return view
     view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, as_array))
     if not advanced:
         return view

@@ -41,7 +41,10 @@ def host(a: Array) -> np.ndarray:
     view = a.host
     if view is None:
         item = a.dtype.itemsize
-        view = np.ndarray(a.shape, a.dtype.numpy, _raw_bytes(a.storage), a.offset * item,
+        # an empty view may start past its storage's end (torch's x[5:] of 5 elements), which numpy
+        # refuses: no element is read, so any offset serves
+        offset = a.offset * item if 0 not in a.shape else 0
+        view = np.ndarray(a.shape, a.dtype.numpy, _raw_bytes(a.storage), offset,
                           tuple(s * item for s in a.strides))
         a.host = view
     return view

@@ -8,6 +8,8 @@ from .array import contiguous_strides, numel_of
 
 def normalize_dim(dim: int, ndim: int) -> int:
     """Wrap a negative dim like torch; IndexError naming the valid range otherwise."""
+    if type(dim) is int and 0 <= dim < ndim:
+        return dim
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
     bound = max(ndim, 1)

@@ -41,6 +41,12 @@ def _range_of(value: int) -> int:
     return 2 if value >= _U64_MIN else 1
 
 
+def scalar_key(value) -> object:
+    """What decides the Triton type of an unspecialised scalar argument: an int's range, or the
+    value's Python type."""
+    return _range_of(value) if type(value) is int else type(value)
+
+
 def _hooked() -> bool:
     """Whether a profiler listens to launches (Triton 3.6 keeps the hooks in HookChains, empty when
     nobody does; other releases use None)."""
@@ -62,6 +68,7 @@ class Launcher:
         self.tensor_tuples: tuple = ()  # positions holding tuples of tensors
         self.unspecialised: tuple = ()  # positions whose value goes in the key as its Triton type
         self.functions: tuple = ()  # positions holding jit functions (constexpr operations)
+        self.plans: dict = {}  # a caller's plan key -> (compiled kernel, grid, arguments after the head)
 
     def key(self, args: tuple, options: dict) -> tuple:
         # a tensor stands in the key as its dtype: the key never keeps device memory alive
@@ -73,8 +80,7 @@ class Launcher:
         for i in self.functions:
             key[i] = id(args[i])  # a JITFunction's own hash works out its source hash: ~1 us
         for i in self.unspecialised:
-            value = args[i]
-            key[i] = _range_of(value) if type(value) is int else type(value)
+            key[i] = scalar_key(args[i])
         if options:
             key.append(tuple(options.items()))
         return tuple(key)
@@ -115,6 +121,34 @@ class Launcher:
             _first_direct_launch(self.kernel, compiled, grid, args, options)
         else:
             self.kernel[grid](*args, **options)
+
+
+    # Plans: a call site whose arguments split into a head that changes from call to call (base
+    # pointers, scalar values) and a tail fixed by a key of its own (sizes, strides, offsets, options)
+    # keeps the compiled kernel with the tail, and skips building the tail and this class's key.
+
+    def launch_planned(self, plan_key, head: tuple) -> bool:
+        """Launch ``head`` + the tail kept under ``plan_key``; False (nothing launched) when there is
+        no plan. The caller's key must fix every argument outside the head, and the Triton type of
+        each scalar in it; pointers in the head are storage bases, aligned alike."""
+        plan = self.plans.get(plan_key)
+        if plan is None or _direct_launch_works is not True or _hooked():
+            return False
+        compiled, grid, tail = plan
+        launch(compiled, grid, head + tail)
+        return True
+
+    def launch_and_plan(self, plan_key, grid: tuple, head: tuple, tail: tuple) -> None:
+        """Launch as ``self(grid, *head, *tail)``, then keep a plan for ``plan_key`` once the direct
+        launch is known to work and the compiled kernel is at hand."""
+        args = head + tail
+        self(grid, *args)
+        if _direct_launch_works is True and self.tensors is not None and not triton_launch.INTERPRETING:
+            compiled = self.compiled.get(self.key(args, {}))
+            if compiled is not None:
+                if len(self.plans) >= _MAX_KEPT:
+                    self.plans.clear()
+                self.plans[plan_key] = (compiled, grid, tail)
 
 
 # whether this Triton's compiled-kernel launcher takes JITFunction.run's arguments (Triton 3.6 does);

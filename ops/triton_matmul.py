@@ -223,36 +223,44 @@ def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
 # ----- launch -----
 
 
-_LAUNCHERS = {}
-# autotuning key -> the configuration Triton's autotuner chose for it
-_CHOSEN: dict = {}
+_DOT = Launcher(_dot_kernel)
+_INT = Launcher(_int_kernel)
+# (pointer dtype, precision, M/N/K buckets, arch, NB, WIDE) -> (BLOCK_M, BLOCK_N, BLOCK_K, the kernel's
+# arguments after the operands' for K a multiple of BLOCK_K and not, launch options): the
+# configuration Triton's autotuner chose for that key, laid out for a direct launch
+_PLANS: dict = {}
 
 
-def _launch(kernel, grid, args: dict, meta: dict) -> None:
-    """The one place a matmul kernel starts (tests watch it to see the precision a launch gets)."""
+def _launch(kernel, grid, args: tuple, meta: dict) -> None:
+    """The one place a matmul kernel starts through Triton's own dispatch (tests watch it to see the
+    precision a launch gets): every interpreted launch, and the first of each autotuning key."""
     if triton_launch.INTERPRETING:
         with warnings.catch_warnings():
             # the interpreter's scalars are 1-element arrays, and `for k in range(K)` makes numpy warn
             # about their conversion to int; a compiled kernel has no such conversion
             warnings.filterwarnings("ignore", "Conversion of an array with ndim > 0", DeprecationWarning)
-            kernel[grid](**args, **meta)
+            kernel[grid](*args, **meta)
         return
-    if kernel is _dot_tuned:
-        tuning_key = (meta["M_BUCKET"], meta["N_BUCKET"], meta["K_BUCKET"], meta["ARCH"], meta["PRECISION"],
-                      args["a_ptr"].dtype, args["b_ptr"].dtype, args["c_ptr"].dtype)
-        config = _CHOSEN.get(tuning_key)
-        if config is None:
-            # tune (or look up) through Triton once; later launches of this key skip the autotuner
-            kernel[grid](**args, **meta)
-            if getattr(kernel, "best_config", None) is not None:
-                _CHOSEN[tuning_key] = kernel.best_config
-            return
-        kernel = _dot_kernel
-        meta = {**meta, **config.all_kwargs(), "EVEN_K": args["K"] % config.kwargs["BLOCK_K"] == 0}
-    launcher = _LAUNCHERS.get(kernel)
-    if launcher is None:
-        launcher = _LAUNCHERS[kernel] = Launcher(kernel)
-    launcher(grid(meta), **args, **meta)
+    if kernel is _int_kernel:
+        _INT(grid(meta), *args, **meta)
+        return
+    # tune (or look up) through Triton's autotuner once per key; later launches go straight to
+    # the chosen configuration's compiled kernel
+    kernel[grid](*args, **meta)
+    config = getattr(kernel, "best_config", None)
+    if config is None:
+        return
+    options = {k: v for k, v in config.all_kwargs().items() if k not in config.kwargs}
+    blocks = tuple(config.kwargs[name] for name in ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"))
+    tails = tuple((*(meta[name] for name in _TUNED_META), even_k, *blocks) for even_k in (True, False))
+    # keyed by the pointer's dtype (what the launch sees) and the tuning meta in _TUNED_META's order
+    _PLANS[(args[0].dtype, *(meta[name] for name in _PLAN_META))] = (*blocks[:3], *tails, options)
+
+
+# the kernel's parameters between the operands' and EVEN_K, in order
+_TUNED_META = ("M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION", "ACC", "UPCAST", "NB", "WIDE")
+# the ones that tell plans apart (ACC and UPCAST follow from the dtype)
+_PLAN_META = ("PRECISION", "M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "NB", "WIDE")
 
 
 def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> None:
@@ -264,31 +272,41 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
     if k == 0:
         backend.fill(out, 0)
         return
-    if a.dtype is dtypes.bool or a.dtype not in TL_TYPES:
-        raise NotImplementedError(f"matmul on 'cuda' does not support {a.dtype}")
-    sizes, (a_bs, b_bs, c_bs) = coalesce(batch_shape, [a.strides[:-2], b.strides[:-2], out.strides[:-2]])
+    dtype = a.dtype
+    if dtype is dtypes.bool or dtype not in TL_TYPES:
+        raise NotImplementedError(f"matmul on 'cuda' does not support {dtype}")
+    a_strides, b_strides, c_strides = a.strides, b.strides, out.strides
+    if batch_shape:
+        sizes, (a_bs, b_bs, c_bs) = coalesce(batch_shape, [a_strides[:-2], b_strides[:-2], c_strides[:-2]])
+    else:
+        sizes, a_bs, b_bs, c_bs = (1,), (0,), (0,), (0,)
     batches = out.numel() // (m * n)
-    args = dict(
-        a_ptr=pointer(a), b_ptr=pointer(b), c_ptr=pointer(out), M=m, N=n, K=k, batch_sizes=sizes,
-        a_batch_strides=a_bs, b_batch_strides=b_bs, c_batch_strides=c_bs,
-        a_offset=a.offset, b_offset=b.offset, c_offset=out.offset,
-        stride_am=a.strides[-2], stride_ak=a.strides[-1], stride_bk=b.strides[-2], stride_bn=b.strides[-1],
-        stride_cm=out.strides[-2], stride_cn=out.strides[-1],
-        NB=len(sizes), WIDE=needs_int64(out.numel(), (a, b, out)),
-    )
+    args = (pointer(a), pointer(b), pointer(out), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset, out.offset,
+            a_strides[-2], a_strides[-1], b_strides[-2], b_strides[-1], c_strides[-2], c_strides[-1])
+    wide = needs_int64(batches * m * n, (a, b, out))
     interpreting = triton_launch.INTERPRETING
 
     def grid(meta: dict) -> tuple:
         return (batches * -(-m // meta["BLOCK_M"]) * -(-n // meta["BLOCK_N"]),)
 
-    if a.dtype not in _FLOAT_TYPES:
-        _launch(_int_kernel, grid, args, _INT_META_INTERPRETER if interpreting else _INT_META)
+    if dtype not in _FLOAT_TYPES:
+        _launch(_int_kernel, grid, args, dict(NB=len(sizes), WIDE=wide,
+                                              **(_INT_META_INTERPRETER if interpreting else _INT_META)))
         return
-    capability = tuple(cuda_memory.capability(out.device.index))
-    meta = dict(M_BUCKET=_bucket(m), N_BUCKET=_bucket(n), K_BUCKET=_bucket(k),
-                ARCH=capability[0] * 10 + capability[1], PRECISION=input_precision(a.dtype, capability),
-                ACC=tl.float64 if a.dtype is dtypes.float64 else tl.float32,
-                UPCAST=interpreting and a.dtype is dtypes.bfloat16)
+    capability = cuda_memory.capability(out.device.index)
+    precision = input_precision(dtype, capability)
+    m_bucket, n_bucket, k_bucket = _bucket(m), _bucket(n), _bucket(k)
+    arch = capability[0] * 10 + capability[1]
+    if not interpreting:
+        plan = _PLANS.get((args[0].dtype, precision, m_bucket, n_bucket, k_bucket, arch, len(sizes), wide))
+        if plan is not None:
+            block_m, block_n, block_k, even_tail, odd_tail, options = plan
+            _DOT.launch_bound((batches * -(-m // block_m) * -(-n // block_n),),
+                              args + (even_tail if k % block_k == 0 else odd_tail), options)
+            return
+    meta = dict(M_BUCKET=m_bucket, N_BUCKET=n_bucket, K_BUCKET=k_bucket, ARCH=arch, PRECISION=precision,
+                ACC=tl.float64 if dtype is dtypes.float64 else tl.float32,
+                UPCAST=interpreting and dtype is dtypes.bfloat16, NB=len(sizes), WIDE=wide)
     if interpreting:
         # the interpreter would time every configuration in Python: one small one instead
         _launch(_dot_heuristic, grid, args, {**meta, **_INTERPRETER_META})

@@ -67,19 +67,23 @@ def permute(x: Array, dims) -> Array:
 
 
 def transpose(x: Array, dim0: int, dim1: int) -> Array:
-    if x.ndim == 0:
-        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+    ndim = len(x.shape)
+    d0, d1 = normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
+    if ndim == 0:
         return x.view_as(x.shape, x.strides, x.offset)
-    order = list(range(x.ndim))
-    d0, d1 = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
-    order[d0], order[d1] = order[d1], order[d0]
-    return permute(x, order)
+    shape, strides = list(x.shape), list(x.strides)
+    shape[d0], shape[d1] = shape[d1], shape[d0]
+    strides[d0], strides[d1] = strides[d1], strides[d0]
+    return x.view_as(tuple(shape), tuple(strides), x.offset)
 
 
 def t(x: Array) -> Array:
-    if x.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x.view_as(x.shape, x.strides, x.offset)
+    shape, strides = x.shape, x.strides
+    if len(shape) == 2:
+        return x.view_as((shape[1], shape[0]), (strides[1], strides[0]), x.offset)
+    if len(shape) > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {len(shape)}D")
+    return x.view_as(shape, strides, x.offset)
 
 
 def expand(x: Array, shape) -> Array:
@@ -144,8 +148,8 @@ def slice_dim(x: Array, dim: int, start: int, stop: int, step: int) -> Array:
     length = max(0, (stop - start + step - 1) // step)
     shape = x.shape[:dim] + (length,) + x.shape[dim + 1:]
     strides = x.strides[:dim] + (x.strides[dim] * step,) + x.strides[dim + 1:]
-    offset = x.offset + start * x.strides[dim] if length else x.offset
-    return x.view_as(shape, strides, offset)
+    # torch moves the offset to start even when nothing is left (x[5:] of 5 elements: offset 5)
+    return x.view_as(shape, strides, x.offset + start * x.strides[dim])
 
 
 def select(x: Array, dim: int, index: int) -> Array:

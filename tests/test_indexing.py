@@ -19,6 +19,52 @@ def test_getitem(key, device):
     assert_same(t[key], k[key])
 
 
+def _random_basic_key(rng, ndim: int):
+    """Ints (some out of range), slices (some empty or past the end), None and Ellipsis."""
+    items = []
+    for _ in range(int(rng.integers(0, ndim + 3))):
+        r = rng.random()
+        if r < 0.15:
+            items.append(None)
+        elif r < 0.2:
+            items.append(Ellipsis)
+        elif r < 0.5:
+            items.append(int(rng.integers(-5, 6)))
+        else:
+            pick = lambda *choices: choices[int(rng.integers(len(choices)))]
+            items.append(slice(pick(None, -6, -1, 0, 1, 2, 7), pick(None, -2, 0, 1, 3, 9), pick(None, 1, 2, 3)))
+    return items[0] if len(items) == 1 and rng.random() < 0.3 else tuple(items)
+
+
+def test_basic_keys_view_like_torch(device):
+    """Random keys of ints, slices, None and Ellipsis on transposed and offset views: the same shape,
+    strides and storage offset as torch (an empty slice still moves the offset), the same values, or
+    the same error."""
+    rng = np.random.default_rng(0)
+    for trial in range(300 if device == "cpu" else 60):
+        shape = tuple(int(n) for n in rng.integers(0, 5, size=int(rng.integers(0, 4))))
+        count = int(np.prod(shape))
+        t_base, k_base = make_pair(random_array((2 * count + 2,), seed=trial), device)
+        t, k = t_base[1:1 + count].view(shape), k_base[1:1 + count].view(shape)
+        if len(shape) >= 2 and rng.random() < 0.5:
+            t, k = t.transpose(0, -1), k.transpose(0, -1)
+        key = _random_basic_key(rng, len(shape))
+        try:
+            expected = t[key]
+        except (IndexError, ValueError, TypeError) as error:
+            with pytest.raises(type(error)):
+                k[key]
+            continue
+        got = k[key]
+        assert (got.stride(), got.storage_offset()) == (expected.stride(), expected.storage_offset()), key
+        assert_same(expected, got)
+    t, k = make_pair(random_array((5,)), device)
+    for key in [slice(5, None), slice(3, 1), slice(None, None, 2)]:
+        for tail in [slice(3, None), (Ellipsis, slice(3, None))]:  # the one-pass path and the general one
+            assert k[key][tail].storage_offset() == t[key][tail].storage_offset()
+            assert_same(t[key][tail] + 1, k[key][tail] + 1)
+
+
 @pytest.mark.parametrize("mask_shape", [(4,), (4, 5), (4, 5, 6)])
 def test_boolean_mask(mask_shape, device):
     values = random_array((4, 5, 6))

@@ -5,7 +5,8 @@ A child process swaps in the compile-only H100 driver of bench/ (no GPU needed),
 arguments cross every specialisation boundary Triton has: ints equal to 1, multiples of 16 and not,
 past int32; unspecialised scalars of each type and range; tensor dtypes; launch options. Each op runs
 twice, so the second run takes the fast path, where the check asks Triton's dispatch for the same
-arguments and compares.
+arguments and compares. Plans (a call site's own key for everything but pointers and scalar values)
+are checked the same way: every call whose key has a plan must bring the plan's arguments.
 """
 import os
 import pathlib
@@ -44,6 +45,32 @@ def checking_launch(self, grid, args, options):
 
 
 triton_dispatch.Launcher.launch_bound = checking_launch
+original_plan = triton_dispatch.Launcher.launch_and_plan
+planned = 0
+
+
+def skipping_plans(self, plan_key, head):
+    return False  # every launch takes the slow path, so checking_plan sees what a plan would replace
+
+
+def checking_plan(self, plan_key, grid, head, tail):
+    """A plan serves every later call with its key: that call's own grid and arguments must be the
+    plan's, and the plan's kernel Triton's choice for them."""
+    global checked, mismatched, planned
+    plan = self.plans.get(plan_key)
+    original_plan(self, plan_key, grid, head, tail)
+    if plan is not None:
+        checked += 1
+        planned += 1
+        compiled, plan_grid, plan_tail = plan
+        if (plan_grid, plan_tail) != (grid, tail) or compiled is not self.kernel.run(*head, *tail, grid=grid,
+                                                                                       warmup=True):
+            mismatched += 1
+            print("plan mismatch:", self.kernel.fn.__name__, plan_key, file=sys.stderr)
+
+
+triton_dispatch.Launcher.launch_planned = skipping_plans
+triton_dispatch.Launcher.launch_and_plan = checking_plan
 
 base = tkern.ones(4 * 2 ** 10 + 40, device="cuda")
 views = [base[:1], base[:16], base[:17], base[:1000], base[1:17], base[16:32], base[17:1017], base[::2][:100],
@@ -101,6 +128,7 @@ with warnings.catch_warnings(record=True) as caught:
         base + base
 assert triton_dispatch._direct_launch_works is False
 assert [str(w.message) for w in caught if "launcher changed" in str(w.message)], caught
+assert planned > 100, planned
 print(checked, mismatched)
 '''
 
