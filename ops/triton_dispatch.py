@@ -138,13 +138,13 @@ class Launcher:
         launch(compiled, grid, head + tail)
         return True
 
-    def launch_and_plan(self, plan_key, grid: tuple, head: tuple, tail: tuple) -> None:
-        """Launch as ``self(grid, *head, *tail)``, then keep a plan for ``plan_key`` once the direct
-        launch is known to work and the compiled kernel is at hand."""
+    def launch_and_plan(self, plan_key, grid: tuple, head: tuple, tail: tuple, **options) -> None:
+        """Launch as ``self(grid, *head, *tail, **options)``, then keep a plan for ``plan_key`` once
+        the direct launch is known to work and the compiled kernel is at hand."""
         args = head + tail
-        self(grid, *args)
+        self(grid, *args, **options)
         if _direct_launch_works is True and self.tensors is not None and not triton_launch.INTERPRETING:
-            compiled = self.compiled.get(self.key(args, {}))
+            compiled = self.compiled.get(self.key(args, options))
             if compiled is not None:
                 if len(self.plans) >= _MAX_KEPT:
                     self.plans.clear()

@@ -326,6 +326,7 @@ class _Layout:
         k_step = _step(k_x_strides[-1]) if M > 1 else None
         r_step = _step(r_strides[-1]) if R > 1 else None
         self.inner = k_step is None or (r_step is not None and r_step <= k_step)
+        self._partials: dict = {}
 
     @classmethod
     def of(cls, shape: tuple, strides: tuple, kept: list, reduced: list, out_strides: list) -> "_Layout":
@@ -342,9 +343,13 @@ class _Layout:
 
     def partials(self, n_split: int) -> "_Layout":
         """Stage 2 of a split: the (M, n_split) contiguous partials reduced along their rows, written
-        through this layout's outputs."""
-        strides = _partials_strides(self.k_sizes, n_split)
-        return _Layout(self.M, n_split, self.k_sizes, strides, self.k_out_strides, (n_split,), (1,))
+        through this layout's outputs (one object per n_split, so its launches keep their plans)."""
+        stage2 = self._partials.get(n_split)
+        if stage2 is None:
+            strides = _partials_strides(self.k_sizes, n_split)
+            stage2 = self._partials[n_split] = _Layout(self.M, n_split, self.k_sizes, strides, self.k_out_strides,
+                                                       (n_split,), (1,))
+        return stage2
 
 
 def _step(stride: int) -> float:
@@ -387,6 +392,13 @@ def _wide(layout: _Layout, arrays: tuple, block_m: int, block_r: int, n_split: i
 def _launch_reduce(op: str, out: Array, out_strides: tuple, split_stride: int, x: Array, layout: _Layout,
                    compute: dtypes.dtype, block_m: int, block_r: int, n_split: int, iters: int,
                    num_warps: int) -> None:
+    # the plan key holds the layout itself: one object per cached schedule, kept alive by the key,
+    # and standing for x's sizes and strides over the kept and reduced dims
+    plan_key = (op, compute, out.dtype, out.offset, out_strides, split_stride, x.dtype, x.offset, layout, block_m,
+                block_r, n_split, iters, num_warps)
+    head = (pointer(out), pointer(x))
+    if _launch_reduce_kernel.launch_planned(plan_key, head):
+        return
     if op in ("all", "any"):
         tl_compute = tl.int8
     elif op in ("max", "min"):
@@ -396,11 +408,11 @@ def _launch_reduce(op: str, out: Array, out_strides: tuple, split_stride: int, x
     identity = _extreme(tl_compute, op == "min") if op in ("max", "min") else _IDENTITIES[op]
     k_sizes = layout.k_sizes
     grid = (_cdiv(layout.M, block_m), n_split)
-    _launch_reduce_kernel(
-        grid, pointer(out), pointer(x), layout.M, layout.R, iters, x.offset, out.offset, split_stride,
+    _launch_reduce_kernel.launch_and_plan(plan_key, grid, head, (
+        layout.M, layout.R, iters, x.offset, out.offset, split_stride,
         k_sizes, layout.k_x_strides, out_strides, layout.r_sizes, layout.r_strides,
         op, tl_compute, identity, len(k_sizes), len(layout.r_sizes), layout.inner,
-        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, _INTERPRET, num_warps=num_warps)
+        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, _INTERPRET), num_warps=num_warps)
 
 
 def reduce(backend, op: str, x: Array, dims: tuple, keepdim: bool, compute: dtypes.dtype,

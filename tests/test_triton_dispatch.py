@@ -53,18 +53,18 @@ def skipping_plans(self, plan_key, head):
     return False  # every launch takes the slow path, so checking_plan sees what a plan would replace
 
 
-def checking_plan(self, plan_key, grid, head, tail):
+def checking_plan(self, plan_key, grid, head, tail, **options):
     """A plan serves every later call with its key: that call's own grid and arguments must be the
     plan's, and the plan's kernel Triton's choice for them."""
     global checked, mismatched, planned
     plan = self.plans.get(plan_key)
-    original_plan(self, plan_key, grid, head, tail)
+    original_plan(self, plan_key, grid, head, tail, **options)
     if plan is not None:
         checked += 1
         planned += 1
         compiled, plan_grid, plan_tail = plan
-        if (plan_grid, plan_tail) != (grid, tail) or compiled is not self.kernel.run(*head, *tail, grid=grid,
-                                                                                       warmup=True):
+        if (plan_grid, plan_tail) != (grid, tail) or compiled is not self.kernel.run(
+                *head, *tail, grid=grid, warmup=True, **options):
             mismatched += 1
             print("plan mismatch:", self.kernel.fn.__name__, plan_key, file=sys.stderr)
 
