@@ -32,6 +32,12 @@ class Backend:
     def fill(self, out: Array, value) -> None:
         raise NotImplementedError
 
+    def sequence(self, out: Array, start, step, end, split: int, compute) -> None:
+        """Fill the contiguous 1-d ``out`` (n elements) with start + step * i for i < split and
+        end - step * (n - 1 - i) from split on (arange: split = n; linspace counts from both ends
+        like torch), computed in ``compute`` (float64 or int64) and cast to out's dtype."""
+        raise NotImplementedError
+
     def copy(self, out: Array, src: Array) -> None:
         """Strided copy with dtype conversion; src has out's shape."""
         raise NotImplementedError

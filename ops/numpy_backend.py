@@ -239,6 +239,13 @@ class NumpyBackend(Backend):
     def fill(self, out, value):
         host(out)[...] = value
 
+    def sequence(self, out, start, step, end, split, compute):
+        ct = compute.numpy
+        index = np.arange(out.shape[0], dtype=ct)
+        values = np.where(index < split, ct.type(start) + ct.type(step) * index,
+                          ct.type(end) - ct.type(step) * (out.shape[0] - 1 - index))
+        np.copyto(host(out), values, casting="unsafe")
+
     def copy(self, out, src):
         np.copyto(host(out), host(src), casting="unsafe")
 

@@ -46,6 +46,9 @@ class TritonBackend(Backend):
     def fill(self, out, value):
         elementwise.run_fill(out, value)
 
+    def sequence(self, out, start, step, end, split, compute):
+        elementwise.run_sequence(out, start, step, end, split, compute_type(compute))
+
     def copy(self, out, src):
         if src.dtype is out.dtype and src.shape == out.shape and src.is_contiguous() and out.is_contiguous() \
                 and src.strides == out.strides:

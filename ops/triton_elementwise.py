@@ -110,6 +110,23 @@ def fill_kernel(out_ptr, value, n, sizes, out_strides, out_offset, KIND: tl.cons
              mask=mask)
 
 
+@triton.jit(do_not_specialize=["start", "step", "end", "split"])
+def sequence_kernel(out_ptr, start, step, end, split, n, out_offset, KIND: tl.constexpr, COMPUTE: tl.constexpr,
+                    WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    # arange and linspace: values counted from start before split and back from end after it
+    idx = block_indices(WIDE, BLOCK)
+    mask = idx < n
+    first = _operand(out_ptr, start, 0, idx, mask, n, 1, KIND, 1, COMPUTE)
+    stride = _operand(out_ptr, step, 0, idx, mask, n, 1, KIND, 1, COMPUTE)
+    last = _operand(out_ptr, end, 0, idx, mask, n, 1, KIND, 1, COMPUTE)
+    forward = first + stride * idx.to(COMPUTE)
+    backward = last - stride * (n - 1 - idx).to(COMPUTE)
+    value = tl.where(idx < split, forward, backward)
+    if out_ptr.dtype.element_ty == tl.float16 or out_ptr.dtype.element_ty == tl.bfloat16:
+        value = value.to(tl.float32)  # the interpreter has no direct float64/int64 -> bfloat16
+    tl.store(out_ptr + out_offset + idx, value.to(out_ptr.dtype.element_ty), mask=mask)
+
+
 # ----- unary operations -----
 
 
@@ -666,6 +683,20 @@ def run_fill(out: Array, value) -> None:
     block = block_for(n)
     _launch_fill.launch_and_plan(plan_key, grid_for(n, block), head, (
         n, sizes, out_strides, out.offset, kind, compute, len(sizes), needs_int64(n, (out,)), block))
+
+
+_launch_sequence = Launcher(sequence_kernel)
+
+
+def run_sequence(out: Array, start, step, end, split: int, compute) -> None:
+    n = out.shape[0]
+    if n == 0:
+        return
+    # (bounds are Python numbers; float64 ones travel as their bits)
+    arguments = [scalar_argument(v, compute) for v in (start, step, end)]
+    block = block_for(n)
+    _launch_sequence(grid_for(n, block), pointer(out), *(value for value, _ in arguments), split, n, out.offset,
+                     arguments[0][1], compute, needs_int64(n, (out,)), block)
 
 
 def binary_op(op: str, compute: dtypes.dtype, b=None):

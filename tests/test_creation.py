@@ -103,9 +103,38 @@ def test_arange(args, kwargs, device):
     assert_same(torch.arange(*args, **kw_t), tkern.arange(*args, **kw_k, device=device))
 
 
+@pytest.mark.parametrize("args", [(0, 2100), (-3, 3), (-5, 5, 3), (1.5, 7.25, 1.3), (0.5, 100, 3.7), (-2.5, 3, 1.5),
+                                  (2 ** 40, 2 ** 40 + 5), (1.5, 7.25, 0.3)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "float32", "float64", "float16"])
+def test_arange_every_dtype(args, dtype, device):
+    """Integer types truncate start and step first (int64 counts from the truncated bounds too),
+    narrow types wrap; longer than one GPU block."""
+    if dtype == "int64" and args == (1.5, 7.25, 0.3):
+        check_error(lambda: torch.arange(*args, dtype=torch.int64), lambda: tkern.arange(*args, dtype=tkern.int64))
+        return
+    expected = torch.arange(*args, dtype=getattr(torch, dtype))
+    # float arange differs by an ulp between torch's own CPU (vector width) and CUDA kernels
+    assert_same(expected, tkern.arange(*args, dtype=getattr(tkern, dtype), device=device), atol=0,
+                rtol=1e-3 if dtype == "float16" else 1e-6)
+
+
 def test_arange_errors():
     check_error(lambda: torch.arange(0, 5, 0), lambda: tkern.arange(0, 5, 0))
     check_error(lambda: torch.arange(5, 0, 1), lambda: tkern.arange(5, 0, 1))
+    check_error(lambda: torch.arange(5, dtype=torch.bool), lambda: tkern.arange(5, dtype=tkern.bool))
+
+
+def test_ranges_are_computed_on_the_device(device, monkeypatch):
+    """arange, linspace and eye run the device's own kernels: nothing is uploaded from the host."""
+    from tkern.ops import cuda_memory
+
+    def no_upload(*args):
+        raise AssertionError("values were computed on the host and uploaded")
+
+    monkeypatch.setattr(cuda_memory, "to_device", no_upload)
+    assert_same(torch.arange(3, 40, 3), tkern.arange(3, 40, 3, device=device))
+    assert_same(torch.linspace(-1, 2, 9), tkern.linspace(-1, 2, 9, device=device))
+    assert_same(torch.eye(3, 4), tkern.eye(3, 4, device=device))
 
 
 @pytest.mark.parametrize("start,end,steps", [(-math.pi, math.pi, 2000), (0, 1, 5), (3, -2, 7), (0, 1, 1), (0, 1, 0)])
@@ -113,18 +142,23 @@ def test_linspace(start, end, steps, device):
     assert_same(torch.linspace(start, end, steps), tkern.linspace(start, end, steps, device=device), atol=1e-6)
     assert_same(torch.linspace(start, end, steps, dtype=torch.float64),
                 tkern.linspace(start, end, steps, dtype=tkern.float64, device=device))
+    # integer types: the bounds are truncated first, each value truncated from float64
+    for dtype in ["int64", "int32", "uint8"] if start >= 0 and end >= 0 else ["int64", "int16"]:
+        assert_same(torch.linspace(start, end, steps, dtype=getattr(torch, dtype)),
+                    tkern.linspace(start, end, steps, dtype=getattr(tkern, dtype), device=device))
 
 
-def test_linspace_matches_torch_bit_for_bit_on_the_seed_grid():
+def test_linspace_matches_torch_bit_for_bit_on_the_seed_grid(device):
     t = torch.linspace(-math.pi, math.pi, 2000)
-    k = tkern.linspace(-math.pi, math.pi, 2000)
-    assert np.array_equal(t.numpy(), k.numpy())
+    k = tkern.linspace(-math.pi, math.pi, 2000, device=device)
+    assert np.array_equal(t.numpy(), k.cpu().numpy())
 
 
-@pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (0,)])
+@pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (0,), (1,), (3, 0), (40, 37)])
 def test_eye(args, device):
     assert_same(torch.eye(*args), tkern.eye(*args, device=device))
     assert_same(torch.eye(*args, dtype=torch.int64), tkern.eye(*args, dtype=tkern.int64, device=device))
+    assert_same(torch.eye(*args, dtype=torch.bool), tkern.eye(*args, dtype=tkern.bool, device=device))
 
 
 def test_random_shapes_ranges_and_seeding(device):

@@ -200,17 +200,31 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    count = math.ceil((end - start) / step)
-    if dtype.is_floating_point or builtins.any(isinstance(b, builtins.float) for b in bounds):
-        values = np.arange(count, dtype=np.float64) * step + start
+    if dtype is dtypes.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if dtype.is_floating_point:
+        count = math.ceil((end - start) / step)
+        return _sequence(count, float(start), float(step), 0.0, count, dtypes.float64, dtype, device, requires_grad)
+    # integer types take start and step truncated to integers (torch's int64 accumulation); int64
+    # counts its length from the truncated bounds as well, the narrower types from the given ones
+    first, stride = int(start), int(step)
+    if dtype is dtypes.int64:
+        if stride == 0:
+            raise ValueError("step must be nonzero")
+        count = -((first - int(end)) // stride)
+    elif all(isinstance(b, int) for b in bounds):
+        count = -((start - end) // step)
     else:
-        values = np.arange(count, dtype=np.int64) * step + start
-    return _from_host(values, dtype, device, requires_grad)
+        count = math.ceil((end - start) / step)
+    return _sequence(count, first, stride, 0, count, dtypes.int64, dtype, device, requires_grad)
 
 
-def _from_host(values: np.ndarray, dtype, device, requires_grad: bool) -> Tensor:
+def _sequence(count: int, start, step, end, split: int, compute, dtype, device, requires_grad: bool) -> Tensor:
+    """A new 1-d tensor filled by the backend's sequence primitive (on the device itself)."""
     target = as_device(device)
-    return _finish(backend_for(target).from_numpy(values.astype(dtype.numpy), target), requires_grad)
+    array = ops.empty((count,), dtype, target)
+    backend_for(target).sequence(array, start, step, end, split, compute)
+    return _finish(array, requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
@@ -219,26 +233,31 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dtypes.get_default_dtype()
-    work = np.dtype(np.float32) if dtype in (dtypes.float32, dtypes.float16, dtypes.bfloat16) else np.dtype(np.float64)
-    index = np.arange(steps, dtype=np.float64)
-    if steps == 1:
-        values = np.array([start], dtype=np.float64)
-    else:
-        # the step is rounded to the working precision, then each value is one fused multiply-add
-        # (torch's kernel): exact in float64 for float32 operands, rounded once on the cast below
-        lo, hi = work.type(start), work.type(end)
-        step = np.float64((hi - lo) / work.type(steps - 1))
-        values = np.where(index < steps // 2, np.float64(lo) + step * index,
-                          np.float64(hi) - step * (steps - 1 - index))
-    return _from_host(values, dtype, device, requires_grad)
+    if not dtype.is_floating_point:
+        # torch casts the bounds to the integer type first, then steps between them in float64
+        start, end = int(start), int(end)
+    if steps <= 1:
+        return _sequence(steps, float(start), 0.0, float(start), steps, dtypes.float64, dtype, device, requires_grad)
+    # the step is rounded to the working precision, then each value is one multiply-add in float64
+    # (torch's kernel): exact for float32 operands, rounded once on the cast to dtype
+    work = np.float32 if dtype in (dtypes.float32, dtypes.float16, dtypes.bfloat16) else np.float64
+    lo, hi = work(start), work(end)
+    step = float((hi - lo) / work(steps - 1))
+    return _sequence(steps, float(lo), step, float(hi), steps // 2, dtypes.float64, dtype, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
         out=None) -> Tensor:
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
-    values = np.eye(n, n if m is None else m)
-    return _from_host(values, dtype or dtypes.get_default_dtype(), device, requires_grad)
+    m = n if m is None else m
+    target = as_device(device)
+    array = ops.empty((n, m), dtype or dtypes.get_default_dtype(), target)
+    backend = backend_for(target)
+    backend.fill(array, 0)
+    if n and m:
+        backend.fill(ops.Array(array.storage, (min(n, m),), (m + 1,), 0, array.dtype), 1)
+    return _finish(array, requires_grad)
 
 
 def _random(kind: str, size, generator, dtype, device, requires_grad, low=None, high=None) -> Tensor:
