@@ -77,19 +77,37 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
         result = d if d.is_floating_point else dtypes.get_default_dtype()
     elif op in BOOL_RESULT_UNARY:
         result = dtypes.bool
+    elif d is dtypes.bool and op in _BOOL_UNARY:
+        _refuse_bool(op)
+        # sign keeps bool values as they are; square promotes them to int64 (bool ** 2)
+        result = dtypes.int64 if op == "square" else d
     else:
-        if d is dtypes.bool and op in ("neg", "relu", "sign", "abs"):
-            if op == "neg":
-                raise RuntimeError(
-                    "Negation, the `-` operator, on a bool tensor is not supported. "
-                    "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-            if op != "abs":
-                raise RuntimeError(f"\"{op}\" not implemented for 'Bool'")
         result = d
     compute = result if op not in BOOL_RESULT_UNARY else d
     if out is not None:
         _check_out(out, x.shape, result, (x,))
-    return backend_for(x.device).unary(op, x, compute, result, out)
+    backend = backend_for(x.device)
+    if op == "sign" and d is dtypes.bool:
+        target = out if out is not None else backend.empty(x.shape, d, x.device)
+        backend.copy(target, x)
+        return target
+    return backend.unary(op, x, compute, result, out)
+
+
+# unary ops that treat bool inputs apart: the name of torch's kernel that refuses them, or None
+_BOOL_UNARY = {"neg": None, "relu": None, "abs": "abs_cpu", "floor": "floor_vml_cpu", "ceil": "ceil_vml_cpu",
+               "trunc": "trunc_vml_cpu", "round": "round_vml_cpu", "sign": None, "square": None}
+
+
+def _refuse_bool(op: str) -> None:
+    if op == "neg":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if op == "relu":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if _BOOL_UNARY[op] is not None:
+        raise NotImplementedError(f"\"{_BOOL_UNARY[op]}\" not implemented for 'Bool'")
 
 
 def binary_result(op: str, a, b) -> tuple:
@@ -106,7 +124,7 @@ def binary_result(op: str, a, b) -> tuple:
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
             "mask, use the `~` or `logical_not()` operator instead.")
-    if op == "div" and not promoted.is_floating_point:
+    if (op == "div" or op == "atan2") and not promoted.is_floating_point:
         promoted = dtypes.get_default_dtype()
     elif promoted is dtypes.bool and op in ("floor_divide", "remainder", "pow", "maximum", "minimum"):
         if op in ("maximum", "minimum") or op == "pow" and type(b) is bool:

@@ -117,14 +117,23 @@ def _power(base, exponent, out):
 
 
 def _relu(x, out):
-    return np.maximum(x, 0, out=out)
+    return np.maximum(0, x, out=out)  # (x on a tie: torch keeps -0.0)
+
+
+
+def _sign(x, out):
+    np.sign(x, out=out)
+    if out.dtype.kind == "f":
+        # torch's sign is (0 < x) - (x < 0): 0 for NaN, which numpy keeps
+        np.copyto(out, 0, where=np.isnan(out))
+    return out
 
 
 _UNARY = {
     "neg": np.negative, "abs": np.absolute, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
     "logical_not": np.logical_not, "square": np.square, "reciprocal": np.reciprocal,
-    "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint, "sign": np.sign,
+    "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint, "sign": _sign,
     "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "bitwise_not": np.invert,
 }
 
@@ -381,13 +390,14 @@ class NumpyBackend(Backend):
             value = np.where(host(a), _operand(b, ct), _operand(c, ct))
         elif op == "clamp":
             hx, lo, hi = _operand(a, ct), _operand(b, ct), _operand(c, ct)
-            # torch propagates NaN from the input and from either bound
+            # torch propagates NaN from the input and from either bound, and keeps the input on a
+            # tie (clamp(-0.0, min=0.0) is -0.0): numpy's maximum gives its second operand on one
             if lo is None:
-                value = np.minimum(hx, hi)
+                value = np.minimum(hi, hx)
             elif hi is None:
-                value = np.maximum(hx, lo)
+                value = np.maximum(lo, hx)
             else:
-                value = np.minimum(np.maximum(hx, lo), hi)
+                value = np.minimum(hi, np.maximum(lo, hx))
         else:
             raise NotImplementedError(op)
         if out is None:

@@ -90,7 +90,7 @@ class TritonBackend(Backend):
         if out is None:
             out = self.empty(shape, compute, a.device)
         if op == "clamp" and (b is None or c is None):
-            bound_op = elementwise.minimum_op if b is None else elementwise.maximum_op
+            bound_op = elementwise.clamp_max_op if b is None else elementwise.clamp_min_op
             elementwise.run_binary(bound_op, out, a, c if b is None else b, compute_type(compute))
         else:
             elementwise.run_ternary(elementwise.TERNARY_OPS[op], out, a, b, c, compute_type(compute))

@@ -137,7 +137,11 @@ def _identity(x):
 
 @triton.jit
 def _neg(x):
-    return -x
+    if x.dtype.is_floating():
+        result = x * -1.0  # Triton's -x is 0 - x, which gives +0.0 for +0.0
+    else:
+        result = -x
+    return result
 
 
 @triton.jit
@@ -258,8 +262,8 @@ def _round(x):
 @triton.jit
 def _sign(x):
     if x.dtype.is_floating():
-        s = tl.where(x > 0, 1.0, tl.where(x < 0, -1.0, 0.0)).to(x.dtype)
-        result = tl.where(x != x, x, s)
+        # (0 < x) - (x < 0) like torch: 0 for NaN
+        result = tl.where(x > 0, 1.0, tl.where(x < 0, -1.0, 0.0)).to(x.dtype)
     else:
         result = tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(x.dtype)
     return result
@@ -425,6 +429,7 @@ def _cube_by_pow(a, b):
 
 @triton.jit
 def _maximum(a, b):
+    # NaN from either side; b on a tie (max(-0.0, 0.0) is 0.0), as torch's vectorised kernels give
     if a.dtype.is_floating():
         result = tl.where((a > b) | (a != a), a, b)
     else:
@@ -438,6 +443,25 @@ def _minimum(a, b):
         result = tl.where((a < b) | (a != a), a, b)
     else:
         result = tl.where(a < b, a, b)
+    return result
+
+
+@triton.jit
+def _clamp_min(x, low):
+    # NaN from either side; x on a tie (clamp(-0.0, min=0.0) is -0.0), like torch
+    if x.dtype.is_floating():
+        result = tl.where((x < low) | (low != low), low, x)
+    else:
+        result = tl.where(x < low, low, x)
+    return result
+
+
+@triton.jit
+def _clamp_max(x, high):
+    if x.dtype.is_floating():
+        result = tl.where((x > high) | (high != high), high, x)
+    else:
+        result = tl.where(x > high, high, x)
     return result
 
 
@@ -521,13 +545,22 @@ def _atan(x):
 
 @triton.jit
 def _atan2(a, b):
+    # the angle of (|x|, |y|) from the smaller over the larger (inf/inf counts as 1, 0/0 as 0), then
+    # reflected by the signs: x's sign bit picks the left half-plane and y's the lower one, so
+    # signed zeros and infinities land where C's atan2 (and torch) put them
     y = a.to(tl.float64)
     x = b.to(tl.float64)
     pi = 3.141592653589793
-    base = _atan(y / x)
-    r = tl.where(x > 0, base, tl.where(y >= 0, base + pi, base - pi))
-    r = tl.where(x == 0, tl.where(y > 0, pi / 2, tl.where(y < 0, -pi / 2, tl.where(x.to(tl.int64, bitcast=True) < 0, tl.where(y.to(tl.int64, bitcast=True) < 0, -pi, pi), y))), r)
-    return r.to(a.dtype)
+    ax = tl.abs(x)
+    ay = tl.abs(y)
+    larger = tl.maximum(ax, ay)
+    ratio = tl.minimum(ax, ay) / larger
+    ratio = tl.where(larger == 0, 0.0, tl.where((ax == ay) & (larger == float("inf")), 1.0, ratio))
+    angle = _atan(ratio)
+    angle = tl.where(ay > ax, pi / 2 - angle, angle)
+    angle = tl.where(x.to(tl.int64, bitcast=True) < 0, pi - angle, angle)
+    angle = tl.where(y.to(tl.int64, bitcast=True) < 0, angle * -1.0, angle)  # (-angle is 0 - angle: +0.0)
+    return tl.where((x != x) | (y != y), x + y, angle).to(a.dtype)
 
 
 BINARY_OPS = {
@@ -552,7 +585,7 @@ def _where(condition, a, b):
 @triton.jit
 def _clamp(x, low, high):
     # NaN from the input or either bound propagates, like torch
-    return _minimum(_maximum(x, low), high)
+    return _clamp_max(_clamp_min(x, low), high)
 
 
 TERNARY_OPS = {"where": _where, "clamp": _clamp}
@@ -710,4 +743,5 @@ def binary_op(op: str, compute: dtypes.dtype, b=None):
 
 copy_op = _identity
 maximum_op = _maximum
-minimum_op = _minimum
+clamp_min_op = _clamp_min
+clamp_max_op = _clamp_max

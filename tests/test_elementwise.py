@@ -125,6 +125,57 @@ def test_bool_arithmetic_errors(device):
     assert_same(t * t, k * k)
 
 
+@pytest.mark.parametrize("name", ["neg", "relu", "sign", "abs", "square", "floor", "ceil", "trunc", "round",
+                                  "reciprocal", "exp"])
+def test_unary_on_bool_like_torch(name, device):
+    """sign keeps bool, square promotes to int64, float functions to float32; the rest are refused
+    with torch's exception class."""
+    t, k = make_pair(np.array([True, False, True]), device)
+    try:
+        expected = getattr(torch, name)(t)
+    except Exception:
+        check_error(lambda: getattr(torch, name)(t), lambda: getattr(tkern, name)(k))
+        return
+    assert_same(expected, getattr(tkern, name)(k))
+
+
+_SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, -3.0, float("inf"), float("-inf"), float("nan"), 1e-30, -1e30]
+
+
+def _same_bits(expected: torch.Tensor, actual: tkern.Tensor, rtol: float = 0.0) -> None:
+    """Values within rtol, NaN where torch has NaN, and elsewhere the same sign bit (signed zeros
+    included)."""
+    e, a = expected.numpy(), actual.cpu().numpy()
+    assert e.dtype == a.dtype and e.shape == a.shape
+    assert np.array_equal(np.isnan(e), np.isnan(a))
+    numbers = ~np.isnan(e)  # (a NaN's sign bit means nothing)
+    assert np.array_equal(np.signbit(e[numbers]), np.signbit(a[numbers])), (e, a)
+    np.testing.assert_allclose(a[numbers], e[numbers], rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64])
+def test_signed_zeros_nan_and_infinities(dtype, device):
+    t, k = make_pair(np.array(_SPECIAL), device, dtype)
+    for name in ["neg", "sign", "abs", "relu", "floor", "trunc", "round"]:
+        _same_bits(getattr(torch, name)(t), getattr(tkern, name)(k))
+    ys, xs = (np.array(v) for v in zip(*[(y, x) for y in _SPECIAL for x in _SPECIAL]))
+    (ty, tx), (ky, kx) = zip(make_pair(ys, device, dtype), make_pair(xs, device, dtype))
+    _same_bits(torch.atan2(ty, tx), tkern.atan2(ky, kx), rtol=1e-6)
+    # NaN from either side; on a tie (-0.0 against 0.0) maximum and minimum give the second operand
+    # (torch's vectorised kernels; its scalar loop gives the first) and clamp with number bounds the
+    # input (with tensor bounds torch gives the bound: not followed)
+    for name in ["maximum", "minimum"]:
+        _same_bits(getattr(torch, name)(ty, tx), getattr(tkern, name)(ky, kx))
+    # (bounds of +0.0 only: Triton's interpreter turns a -0.0 Python float argument into +0.0)
+    for low, high in [(0.0, None), (None, 0.0), (-1.0, 0.0), (0.0, 2.5)]:
+        _same_bits(torch.clamp(ty, min=low, max=high), tkern.clamp(ky, min=low, max=high))
+
+
+def test_atan2_promotes_integers_to_float(device):
+    check_op([(4,), (4,)], torch.atan2, tkern.atan2, device=device, dtypes=[tkern.int64, tkern.int32], low=-5, high=5)
+    check_op([(4,), (4,)], torch.atan2, tkern.atan2, device=device, dtypes=[tkern.bool, tkern.int64], low=0, high=3)
+
+
 @pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
 def test_logical(name, device):
     check_op([(3, 4), (4,)], getattr(torch, name), getattr(tkern, name), device=device, dtypes=[tkern.bool, tkern.float32])
