@@ -15,7 +15,7 @@ from .reduction import reduce_to_scalar
 from .shapes import broadcast_shapes
 from .views import select, slice_dim, unsqueeze
 
-_INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.int16, dtypes.int8, dtypes.uint8, dtypes.bool)
+_INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.uint8, dtypes.bool)
 
 
 def _is_int(k) -> bool:
@@ -34,8 +34,12 @@ def _normalize_key(key, ndim: int, as_array) -> list:
         if isinstance(k, Array):
             if k.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            if not k.shape and k.dtype is not dtypes.bool and k.dtype is not dtypes.uint8:
+            if not k.shape:
+                # a 0-d index is a number; a 0-d mask is True or False (a new dim of size 1 or 0)
+                mask = k.dtype is dtypes.bool or k.dtype is dtypes.uint8
                 k = backend_for(k.device).to_numpy(k).item()
+                if mask:
+                    k = bool(k)
         elif not (k is None or k is Ellipsis or isinstance(k, (slice, bool)) or _is_int(k)):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -91,6 +93,41 @@ def test_getitem_errors(device):
         check_error(lambda x: x[key], lambda x: x[key], (t,), (k,))
     check_error(lambda x: x[torch.tensor([1.0])], lambda x: x[tkern.tensor([1.0], device=device)], (t,), (k,))
     check_error(lambda x: x[torch.tensor([True, False])], lambda x: x[tkern.tensor([True, False], device=device)], (t,), (k,))
+
+
+def test_zero_dim_masks_and_index_dtypes(device):
+    """A 0-d bool mask adds a dim of size 1 (True) or 0 (False), in reads and writes; only int64,
+    int32, uint8 and bool tensors index."""
+    t, k = make_pair(random_array((3, 4)), device)
+    for value in [False, True]:
+        assert_same(t[torch.tensor(value)], k[tkern.tensor(value, device=device)])
+        assert_same(t[torch.tensor(value), 1:], k[tkern.tensor(value, device=device), 1:])
+        t2, k2 = t.clone(), k.clone()
+        t2[torch.tensor(value)] = 5.0
+        k2[tkern.tensor(value, device=device)] = 5.0
+        assert_same(t2, k2)
+    for dtype in [tkern.int16, tkern.int8]:
+        check_error(lambda x: x[torch.tensor([1], dtype=TORCH_DTYPES[dtype])],
+                    lambda x: x[tkern.tensor([1], dtype=dtype, device=device)], (t,), (k,))
+
+
+@pytest.mark.parametrize("key", [[[0, 1], [1, 0]], [0, slice(None)], [None, 0], [[0, 2]], [0, 1], [2]],
+                         ids=repr)
+def test_list_keys_read_as_torch_reads_them(key, device):
+    """A list holding sequences, slices or None is a tuple of indices (torch warns that this will
+    change); a flat list of ints is an integer index."""
+    t, k = make_pair(random_array((3, 4)), device)
+    with warnings.catch_warnings(record=True) as torch_warned:
+        warnings.simplefilter("always")
+        expected = t[key]
+    with warnings.catch_warnings(record=True) as tkern_warned:
+        warnings.simplefilter("always")
+        actual = k[key]
+    assert_same(expected, actual)
+    # (Triton's interpreter adds numpy DeprecationWarnings of its own)
+    ours = [w for w in tkern_warned if w.category is UserWarning]
+    assert len(ours) == len([w for w in torch_warned if w.category is UserWarning])
+    assert all(w.filename == __file__ for w in ours)
 
 
 SET_KEYS = [0, (1, 2), (slice(None), 0), (Ellipsis, -1), (slice(1, None, 2),), ([0, 2],), ([0, 2], [1, 3]),

@@ -888,9 +888,18 @@ def _index_key(key):
         return key._a
     if isinstance(key, tuple):
         return tuple(k._a if isinstance(k, Tensor) else k for k in key)
-    if isinstance(key, list) and any(isinstance(k, Tensor) for k in key):
+    if isinstance(key, list) and len(key) < 32 and any(
+            isinstance(k, (Tensor, list, tuple, slice)) or k is None or k is Ellipsis for k in key):
+        # torch still reads such a list as a tuple of indices, and says it will stop
+        warnings.warn(_SEQUENCE_AS_TUPLE, UserWarning, stacklevel=4)
         return tuple(k._a if isinstance(k, Tensor) else k for k in key)
     return key
+
+
+_SEQUENCE_AS_TUPLE = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; "
+    "use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, "
+    "x[torch.tensor(seq)], which will result either in an error or a different result")
 
 
 _LEGACY_TYPE_NAMES = {
