@@ -5,7 +5,7 @@ from functools import reduce
 
 from tkern.dtypes import promote_types
 
-from .allocation import empty
+from .allocation import TORCH_TYPE_NAMES, empty
 from .array import Array
 from .backend import backend_for
 from .elementwise import common_device
@@ -13,9 +13,16 @@ from .shapes import normalize_dim
 from .views import slice_dim, unsqueeze
 
 
-def cat(arrays: list, dim: int = 0) -> Array:
+def cat(arrays: list, dim: int = 0, out_dtype=None) -> Array:
+    """The arrays joined along dim; ``out_dtype``: the dtype of an out= target, checked first."""
     if not arrays:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, a in enumerate(arrays):
+        if not a.shape:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    if out_dtype is not None and reduce(promote_types, (a.dtype for a in arrays)).category > out_dtype.category:
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                        f"{TORCH_TYPE_NAMES[out_dtype]}")
     # torch skips 1-D empty inputs when placing the others
     placed = [a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)] or arrays[:1]
     reference = placed[0]

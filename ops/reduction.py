@@ -64,16 +64,20 @@ def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> A
     launch = _REDUCE_PLANS.get(key)
     if launch is None:
         launch = _REDUCE_PLANS[key] = _plan_reduce(op, x, dtype)
-    if dims is None:
+    every_dim = dims is None or op != "all" and op != "any" and _every_dim_if_empty(dims) is None
+    if every_dim:
         dims = _ALL_DIMS[len(x.shape)]
     else:
-        if op != "all" and op != "any":
-            dims = _every_dim_if_empty(dims)
-        dims = _ALL_DIMS[len(x.shape)] if dims is None else normalize_dims(dims, x.ndim) if x.shape else ()
+        dims = normalize_dims(dims, x.ndim) if x.shape else ()
     if op == "max" or op == "min":
+        # (amax and amin come this way; max() and min() check first, under their own names)
+        if every_dim and x.shape and x.numel() == 0:
+            raise RuntimeError(
+                f"a{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument.")
         for d in dims:
             if x.shape[d] == 0:
-                raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+                raise IndexError(f"a{op}(): Expected reduction dim {d} to have non-zero size.")
     return launch(x, dims, keepdim)
 
 
@@ -148,6 +152,8 @@ def max_min_with_indices(op: str, x: Array, dim: int, keepdim: bool = False) -> 
 
 def arg_reduce(op: str, x: Array, dim=None, keepdim: bool = False) -> Array:
     name = "argmax" if op == "max" else "argmin"
+    if x.dtype is dtypes.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if x.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")

@@ -176,6 +176,25 @@ def test_random_shapes_ranges_and_seeding(device):
     assert tkern.randn((), device=device).shape == ()
 
 
+def test_cuda_seeding_functions(device):
+    """tkern.cuda.manual_seed(_all) reseed the GPU generator and leave the CPU one alone; without
+    'cuda' they do nothing, as in torch."""
+    tkern.manual_seed(11)
+    first_cpu, second_cpu = tkern.rand(5).tolist(), tkern.rand(5).tolist()
+    tkern.manual_seed(11)
+    first_gpu = tkern.rand(5, device=device).tolist()
+    for reseed in (tkern.cuda.manual_seed, tkern.cuda.manual_seed_all):
+        tkern.manual_seed(11)
+        assert tkern.rand(5).tolist() == first_cpu
+        reseed(11)
+        assert tkern.rand(5).tolist() == second_cpu
+        if device == "cuda":
+            tkern.rand(5, device=device)
+            reseed(11)
+            assert tkern.rand(5, device=device).tolist() == first_gpu
+            assert tkern.cuda.initial_seed() == 11
+
+
 FLOAT_DTYPES = [tkern.float16, tkern.bfloat16, tkern.float32, tkern.float64]
 
 
@@ -262,6 +281,17 @@ def test_randint_every_dtype(dtype, device):
 def test_random_errors():
     check_error(lambda: torch.rand(2, dtype=torch.int64), lambda: tkern.rand(2, dtype=tkern.int64))
     check_error(lambda: torch.randint(5, 5, (2,)), lambda: tkern.randint(5, 5, (2,)))
+    # bounds the integer type cannot hold are refused, not wrapped
+    for low, high, dtype in [(-5, 5, "uint8"), (0, 300, "uint8"), (0, 2 ** 33, "int32"), (-129, 0, "int8"),
+                             (0, 3, "bool"), (-2 ** 15 - 1, 0, "int16")]:
+        error = check_error(lambda: torch.randint(low, high, (2,), dtype=getattr(torch, dtype)),
+                            lambda: tkern.randint(low, high, (2,), dtype=getattr(tkern, dtype)))
+        with pytest.raises(RuntimeError, match=str(error).split(" for ")[0]):
+            torch.randint(low, high, (2,), dtype=getattr(torch, dtype))
+        check_error(lambda: torch.randint_like(torch.ones(2, dtype=getattr(torch, dtype)), low, high),
+                    lambda: tkern.randint_like(tkern.ones(2, dtype=getattr(tkern, dtype)), low, high))
+    assert tkern.randint(0, 256, (9,), dtype=tkern.uint8).dtype is tkern.uint8
+    assert set(tkern.randint(0, 2, (64,), dtype=tkern.bool).tolist()) == {False, True}
 
 
 def test_like_functions(device):

@@ -229,6 +229,19 @@ def test_out_argument(device):
 def test_add_sub_alpha(device):
     check_op([(3,), (3,)], lambda a, b: torch.add(a, b, alpha=2), lambda a, b: tkern.add(a, b, alpha=2), device=device)
     check_op([(3,), (3,)], lambda a, b: a.sub(b, alpha=0.5), device=device)
+    check_op([(3,), (3,)], lambda a, b: a.add(b, alpha=0.5), device=device, dtypes=[tkern.float32, tkern.int64])
+    check_op([(3,), (3,)], lambda a, b: a.add(b, alpha=3), device=device, dtypes=[tkern.int32, tkern.int32])
+    check_op([(4,), (4,)], lambda a, b: a.add(b, alpha=2), device=device, dtype=tkern.bool, low=0, high=2)
+    check_op([(4,), (4,)], lambda a, b: a.add(b, alpha=0), device=device, dtype=tkern.bool, low=0, high=2)
+    # a float alpha needs a float result, a bool alpha a bool one
+    ti, ki = make_pair(np.array([1, 2]), device)
+    tf, kf = make_pair(np.array([1.0, 2.0]), device)
+    for t_fn, k_fn in [(lambda: torch.add(ti, ti, alpha=1.5), lambda: tkern.add(ki, ki, alpha=1.5)),
+                       (lambda: torch.add(ti, ti, alpha=1.0), lambda: tkern.add(ki, ki, alpha=1.0)),
+                       (lambda: torch.sub(ti, 2, alpha=0.5), lambda: tkern.sub(ki, 2, alpha=0.5)),
+                       (lambda: ti.clone().add_(ti, alpha=0.5), lambda: ki.clone().add_(ki, alpha=0.5)),
+                       (lambda: torch.add(tf, tf, alpha=True), lambda: tkern.add(kf, kf, alpha=True))]:
+        check_error(t_fn, k_fn)
 
 
 def test_broadcast_errors(device):

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import torch
 
 import tkern
-from helpers import check_error, check_op, make_pair, random_array
+from helpers import assert_same, check_error, check_op, make_pair, random_array
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
@@ -36,3 +37,10 @@ def test_join_errors(device):
     check_error(lambda x: torch.cat(x, 2), lambda x: tkern.cat(x, 2), ([a_t],), ([a_k],))
     check_error(torch.stack, tkern.stack, ([a_t, b_t],), ([a_k, b_k],))
     check_error(torch.stack, tkern.stack, ([],), ([],))
+    s_t, s_k = make_pair(np.array(1.5, dtype=np.float32), device)
+    check_error(torch.cat, tkern.cat, ([s_t, s_t],), ([s_k, s_k],))
+    check_error(torch.cat, tkern.cat, ([c_t, s_t],), ([c_k, s_k],))
+    check_error(lambda x: torch.cat(x, out=torch.empty(4, dtype=torch.int64)),
+                lambda x: tkern.cat(x, out=tkern.empty(4, dtype=tkern.int64, device=device)), ([c_t, c_t],), ([c_k, c_k],))
+    t_out, k_out = torch.empty(4, dtype=torch.float64), tkern.empty(4, dtype=tkern.float64, device=device)
+    assert_same(torch.cat([c_t, c_t], out=t_out), tkern.cat([c_k, c_k], out=k_out))

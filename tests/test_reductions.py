@@ -91,14 +91,20 @@ def test_empty_and_scalar_reductions(device):
     s_t, s_k = make_pair(np.array(2.5, dtype=np.float32), device)
     assert_same((s_t.sum(), s_t.max(), s_t.argmax(), s_t.max(0), s_t.sum(0), s_t.mean(-1)),
                 (s_k.sum(), s_k.max(), s_k.argmax(), s_k.max(0), s_k.sum(0), s_k.mean(-1)))
-    for fn in [lambda x: x.max(), lambda x: x.max(0), lambda x: x.argmax(), lambda x: x.sum(2)]:
-        check_error(fn, fn, (t,), (k,))
+    for fn in [lambda x: x.max(), lambda x: x.max(0), lambda x: x.argmax(), lambda x: x.sum(2), lambda x: x.amax(),
+               lambda x: x.amin(()), lambda x: x.amax(0), lambda x: x.min()]:
+        error = check_error(fn, fn, (t,), (k,))
+        with pytest.raises(type(error), match=str(error).split("(")[0]):  # amax's own name, as torch
+            fn(t)
 
 
 def test_reduction_errors(device):
     t, k = make_pair(np.array([1, 2, 3]), device)
     for fn in [lambda x: x.mean(), lambda x: x.sum(1), lambda x: x.sum((0, 0)), lambda x: x.var()]:
         check_error(fn, fn, (t,), (k,))
+    b_t, b_k = make_pair(np.array([True, False]), device)
+    for fn in [lambda x: x.argmax(), lambda x: x.argmin(0)]:
+        check_error(fn, fn, (b_t,), (b_k,))
 
 
 @pytest.mark.parametrize("view", [lambda x: x.t(), lambda x: x[::2], lambda x: x[:, 1:].expand(3, 4, 5)])

@@ -291,9 +291,27 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     if high is None or size is None:
         raise TypeError("randint() missing required arguments: 'high' and 'size'")
+    dtype = dtype or dtypes.int64
+    _check_integer_range(low, high, dtype)
+    return _random("integers", (size,), generator, dtype, device, requires_grad, low, high)
+
+
+# the integer types' C names in torch's messages, and their ranges
+_C_NAMES = {dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short",
+            dtypes.int32: "int"}
+
+
+def _check_integer_range(low, high, dtype) -> None:
+    """torch's checks on randint bounds: from < to, and both ends representable in dtype."""
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _random("integers", (size,), generator, dtype or dtypes.int64, device, requires_grad, low, high)
+    name = _C_NAMES.get(dtype)
+    if name is not None:
+        info = (0, 1) if dtype is dtypes.bool else (int(np.iinfo(dtype.numpy).min), int(np.iinfo(dtype.numpy).max))
+        if not info[0] <= low <= info[1]:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if not info[0] <= high - 1 <= info[1]:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
 
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
@@ -312,6 +330,7 @@ def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None, requ
     if high is None:
         low, high = 0, low
     shape, dtype, device = _like(input, dtype, device)
+    _check_integer_range(low, high, dtype)
     return _random("integers", (shape,), None, dtype, device, requires_grad, low, high)
 
 

@@ -65,3 +65,27 @@ def get_device_name(device=None) -> str:
     from .device import as_device
     index = as_device(device if device is not None else "cuda").index
     return cuda_memory.device_name(index)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the current GPU's default generator; silently nothing where 'cuda' is unavailable, as
+    in torch."""
+    if is_available():
+        from .random import default_generator
+        default_generator("cuda").manual_seed(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed every GPU's default generator."""
+    if is_available():
+        from .device import device
+        from .random import default_generator
+        for index in range(device_count()):
+            default_generator(device("cuda", index)).manual_seed(seed)
+
+
+def initial_seed() -> int:
+    """The seed of the current GPU's default generator."""
+    check_available()
+    from .random import default_generator
+    return default_generator("cuda").initial_seed()

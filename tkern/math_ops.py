@@ -47,9 +47,18 @@ for _name in _BINARY_NAMES:
     _namespace[_name] = _make_binary(_name)
 
 
-def _scaled(other, alpha):
+def _scaled(input, other, alpha):
+    if type(alpha) is not int:
+        # torch's checks on a float or bool alpha against the operands' result type
+        result = result_type(input, other)
+        if isinstance(alpha, float) and not result.is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        if isinstance(alpha, bool) and result is not dtypes.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if alpha == 1:
         return other
+    if isinstance(other, Tensor) and other.dtype is dtypes.bool and result_type(input, other) is dtypes.bool:
+        alpha = bool(alpha)  # bool results stay bool: alpha scales in bool arithmetic
     if isinstance(other, Tensor) and not other._requires_grad:
         return wrap(ops.binary("mul", other._a, alpha))
     return other * alpha
@@ -57,11 +66,11 @@ def _scaled(other, alpha):
 
 def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other: ``tkern.add(tkern.ones(2), 1)``."""
-    return _binary("add", input, _scaled(other, alpha), out)
+    return _binary("add", input, _scaled(input, other, alpha), out)
 
 
 def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
-    return _binary("sub", input, _scaled(other, alpha), out)
+    return _binary("sub", input, _scaled(input, other, alpha), out)
 
 
 def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
@@ -220,7 +229,7 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join tensors along an existing dim: ``tkern.cat([a, b], dim=1)``."""
-    return _result(wrap(ops.cat([t._a for t in tensors], dim)), out)
+    return _result(wrap(ops.cat([t._a for t in tensors], dim, None if out is None else out.dtype)), out)
 
 
 concat = concatenate = cat
@@ -258,11 +267,11 @@ def _inplace_binary_method(op: str):
 
 
 def _add_(self: Tensor, other, *, alpha=1) -> Tensor:
-    return _inplace_binary("add", self, _scaled(other, alpha))
+    return _inplace_binary("add", self, _scaled(self, other, alpha))
 
 
 def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
-    return _inplace_binary("sub", self, _scaled(other, alpha))
+    return _inplace_binary("sub", self, _scaled(self, other, alpha))
 
 
 def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
