@@ -10,9 +10,11 @@ from functools import lru_cache
 
 import triton
 import triton.language as tl
+from triton.language.extra import libdevice
 
 from tkern import dtypes
 
+from . import triton_launch
 from .array import Array
 from .triton_dispatch import Launcher, scalar_key
 from .triton_launch import (block_for, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
@@ -398,9 +400,10 @@ def _float_pow(a, b):
     integral = tl.floor(e) == e
     odd = integral & (tl.abs(e) < 9007199254740992.0) & ((e - 2.0 * tl.floor(e * 0.5)) != 0.0)
     negative_zero = w.to(tl.int64, bitcast=True) < 0
-    r = tl.where(w < 0, tl.where(integral, tl.where(odd, -magnitude, magnitude), float("nan")), magnitude)
+    # (negation as * -1.0: Triton's -x is 0 - x, which loses the sign of a zero)
+    r = tl.where(w < 0, tl.where(integral, tl.where(odd, magnitude * -1.0, magnitude), float("nan")), magnitude)
     at_zero = tl.where(e > 0, 0.0, float("inf"))
-    at_zero = tl.where(odd & negative_zero, -at_zero, at_zero)
+    at_zero = tl.where(odd & negative_zero, at_zero * -1.0, at_zero)
     r = tl.where(w == 0, at_zero, r)
     r = tl.where((tl.abs(w) == 1) & (tl.abs(e) == float("inf")), 1.0, r)
     r = tl.where(e != e, float("nan"), r)
@@ -412,6 +415,18 @@ def _float_pow(a, b):
 def _pow(a, b):
     if a.dtype.is_floating():
         result = _float_pow(a, b)
+    else:
+        result = _integer_pow(a, b)
+    return result
+
+
+@triton.jit
+def _pow_on_gpu(a, b):
+    # libdevice's pow (C's, within an ulp or so) as torch's CUDA kernel computes it; _float_pow's
+    # exp2(b * log2|a|) loses log2(|result|) ulps, and the interpreter, which has no libdevice, is
+    # left with it
+    if a.dtype.is_floating():
+        result = libdevice.pow(a, b)
     else:
         result = _integer_pow(a, b)
     return result
@@ -738,6 +753,8 @@ def binary_op(op: str, compute: dtypes.dtype, b=None):
         return _BOOL_BINARY_OPS[op]
     if op == "pow" and type(b) is not Array and not isinstance(b, bool) and b in (2, 3):
         return _square_by_pow if b == 2 else _cube_by_pow
+    if op == "pow" and not triton_launch.INTERPRETING:
+        return _pow_on_gpu
     return BINARY_OPS[op]
 
 

@@ -42,6 +42,7 @@ class CompileOnly(TritonBackend):
 
 backend = CompileOnly()
 cuda = device("cuda", 0)
+triton_launch.INTERPRETING = False  # GPU block sizes, autotuned matmul and libdevice, as on the machine
 
 
 def make(shape, dtype):
@@ -75,6 +76,8 @@ def families():
                 backend.binary("atan2", x, x, x.shape, dtype, dtype)
                 backend.binary("pow", x, 2.5, x.shape, dtype, dtype)
             backend.ternary("where", make(x.shape, BOOL), x, 0, x.shape, dtype)
+            backend.sequence(make((17,), dtype), 0, 3, 0, 17, I64)
+            backend.sequence(make((17,), dtype), 0.5, 0.25, 3.0, 8, F64)
             backend.ternary("clamp", x, 0, 5, x.shape, dtype)
             for op in ("sum", "prod", "max", "min", "all", "any"):
                 accumulate = dtypes.float32 if dtype in (F16, BF16) else dtype if dtype.is_floating_point else I64
