@@ -463,21 +463,14 @@ def _minimum(a, b):
 
 @triton.jit
 def _clamp_min(x, low):
-    # NaN from either side; x on a tie (clamp(-0.0, min=0.0) is -0.0), like torch
-    if x.dtype.is_floating():
-        result = tl.where((x < low) | (low != low), low, x)
-    else:
-        result = tl.where(x < low, low, x)
-    return result
+    # NaN from either side; x on a tie (clamp(-0.0, min=0.0) is -0.0), like torch: maximum with the
+    # operands swapped
+    return _maximum(low, x)
 
 
 @triton.jit
 def _clamp_max(x, high):
-    if x.dtype.is_floating():
-        result = tl.where((x > high) | (high != high), high, x)
-    else:
-        result = tl.where(x > high, high, x)
-    return result
+    return _minimum(high, x)
 
 
 @triton.jit
