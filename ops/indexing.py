@@ -32,7 +32,8 @@ def _normalize_key(key, ndim: int, as_array) -> list:
         if isinstance(k, (list, tuple)) or (type(k).__module__ == "numpy" and hasattr(k, "ndim") and k.ndim):
             k = as_array(k)
         if isinstance(k, Array):
-            if k.dtype not in _INDEX_DTYPES:
+            # (a 0-d tensor of any integer type is a number; only float ones are refused)
+            if k.dtype not in _INDEX_DTYPES and (k.shape or k.dtype.is_floating_point):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if not k.shape:
                 # a 0-d index is a number; a 0-d mask is True or False (a new dim of size 1 or 0)
@@ -61,10 +62,17 @@ def _apply_basic(x: Array, items: list):
     """Apply ints, slices and None as views; return the view and [(dim in view, index Array)]."""
     view, dim, advanced = x, 0, []
     for k in items:
-        if k is None or isinstance(k, bool):
+        if k is None:
             view = unsqueeze(view, dim)
-            if k is False:
-                view = slice_dim(view, dim, 0, 0, 1)
+            dim += 1
+        elif isinstance(k, bool):
+            # torch: a new dim of size 1, indexed by [0] (True) or [] (False) like an integer tensor,
+            # so it broadcasts with the key's other tensor indices (and the result is a copy)
+            view = unsqueeze(view, dim)
+            index = empty((1,) if k else (0,), dtypes.int64, x.device)
+            if k:
+                backend_for(x.device).fill(index, 0)
+            advanced.append((dim, index))
             dim += 1
         elif isinstance(k, slice):
             start, stop, step = k.start, k.stop, k.step
@@ -102,7 +110,11 @@ def _add_mask(view: Array, dim: int, mask: Array, advanced: list) -> int:
 def _checked_indices(view: Array, advanced: list) -> tuple:
     """One entry per dim of view: None, or an int64 Array broadcast to the common index shape with
     negative entries wrapped; IndexError for anything out of bounds."""
-    shape = broadcast_shapes(*(idx.shape for _, idx in advanced))
+    try:
+        shape = broadcast_shapes(*(idx.shape for _, idx in advanced))
+    except RuntimeError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(idx.shape)) for _, idx in advanced)) from None
     indices = [None] * view.ndim
     for dim, idx in advanced:
         size = view.shape[dim]
@@ -138,8 +150,9 @@ def _basic_view(x: Array, key) -> Array | None:
     for k in key:
         kind = type(k)
         if kind is slice:
-            step = k.step
-            if dim == ndim or not (step is None or type(step) is int and step > 0):
+            start, stop, step = k.start, k.stop, k.step
+            if dim == ndim or not (step is None or type(step) is int and step > 0) or not (
+                    start is None or type(start) is int) or not (stop is None or type(stop) is int):
                 return None
             start, stop, step = k.indices(sizes[dim])
             length = (stop - start + step - 1) // step if stop > start else 0

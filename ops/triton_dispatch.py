@@ -47,7 +47,7 @@ def scalar_key(value) -> object:
     return _range_of(value) if type(value) is int else type(value)
 
 
-def _hooked() -> bool:
+def hooked() -> bool:
     """Whether a profiler listens to launches (Triton 3.6 keeps the hooks in HookChains, empty when
     nobody does; other releases use None)."""
     for hook in (knobs.runtime.launch_enter_hook, knobs.runtime.launch_exit_hook):
@@ -88,7 +88,7 @@ class Launcher:
     def __call__(self, grid: tuple, *args, **kwargs) -> None:
         """Keyword arguments that are not parameters (num_warps, num_stages) are launch options, as
         with ``kernel[grid]``."""
-        if triton_launch.INTERPRETING or _hooked():
+        if triton_launch.INTERPRETING or hooked():
             # the interpreter has no compiled kernels; a profiler's hook wants Triton's metadata
             self.kernel[grid](*args, **kwargs)
             return
@@ -132,7 +132,7 @@ class Launcher:
         no plan. The caller's key must fix every argument outside the head, and the Triton type of
         each scalar in it; pointers in the head are storage bases, aligned alike."""
         plan = self.plans.get(plan_key)
-        if plan is None or _direct_launch_works is not True or _hooked():
+        if plan is None or _direct_launch_works is not True or hooked():
             return False
         compiled, grid, tail = plan
         launch(compiled, grid, head + tail)

@@ -124,7 +124,7 @@ def sequence_kernel(out_ptr, start, step, end, split, n, out_offset, KIND: tl.co
     forward = first + stride * idx.to(COMPUTE)
     backward = last - stride * (n - 1 - idx).to(COMPUTE)
     value = tl.where(idx < split, forward, backward)
-    if out_ptr.dtype.element_ty == tl.float16 or out_ptr.dtype.element_ty == tl.bfloat16:
+    if out_ptr.dtype.element_ty == tl.bfloat16:
         value = value.to(tl.float32)  # the interpreter has no direct float64/int64 -> bfloat16
     tl.store(out_ptr + out_offset + idx, value.to(out_ptr.dtype.element_ty), mask=mask)
 
@@ -405,6 +405,9 @@ def _float_pow(a, b):
     at_zero = tl.where(e > 0, 0.0, float("inf"))
     at_zero = tl.where(odd & negative_zero, at_zero * -1.0, at_zero)
     r = tl.where(w == 0, at_zero, r)
+    # (-inf) ** e: +-0 for e < 0, +-inf above, negative for odd integers, as C's pow
+    at_minus_inf = tl.where(e < 0, 0.0, float("inf"))
+    r = tl.where(w == float("-inf"), tl.where(odd, at_minus_inf * -1.0, at_minus_inf), r)
     r = tl.where((tl.abs(w) == 1) & (tl.abs(e) == float("inf")), 1.0, r)
     r = tl.where(e != e, float("nan"), r)
     r = tl.where((e == 0) | (w == 1), 1.0, r)

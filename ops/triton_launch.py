@@ -97,6 +97,8 @@ def scalar_argument(value, compute):
         return struct.unpack("<q", struct.pack("<d", float(value)))[0], 2
     if compute.is_floating() and not isinstance(value, bool):
         return float(value), 1
+    if compute.primitive_bitwidth == 1:
+        return int(bool(value)), 1  # into bool: nonzero is True (0.5 too)
     if isinstance(value, float):
         # only an int compute type gets here with a float: torch truncates
         return int(value), 1

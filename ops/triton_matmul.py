@@ -19,7 +19,7 @@ from tkern import backends, dtypes
 from . import cuda_memory, triton_launch
 from .array import Array
 from .triton_elementwise import strided_offsets
-from .triton_dispatch import Launcher
+from .triton_dispatch import Launcher, hooked
 from .triton_launch import TL_TYPES, coalesce, needs_int64, pointer
 
 _FLOAT_TYPES = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
@@ -297,7 +297,7 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
     precision = input_precision(dtype, capability)
     m_bucket, n_bucket, k_bucket = _bucket(m), _bucket(n), _bucket(k)
     arch = capability[0] * 10 + capability[1]
-    if not interpreting:
+    if not interpreting and not hooked():
         plan = _PLANS.get((args[0].dtype, precision, m_bucket, n_bucket, k_bucket, arch, len(sizes), wide))
         if plan is not None:
             block_m, block_n, block_k, even_tail, odd_tail, options = plan

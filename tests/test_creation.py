@@ -89,6 +89,7 @@ def test_filled_dtypes_and_full(device):
     assert_same(torch.full((2, 2), 7), tkern.full((2, 2), 7, device=device))
     assert_same(torch.full((2,), 1.5), tkern.full((2,), 1.5, device=device))
     assert_same(torch.full((2,), True), tkern.full((2,), True, device=device))
+    assert_same(torch.full((2,), 0.5, dtype=torch.bool), tkern.full((2,), 0.5, dtype=tkern.bool, device=device))
     assert_same(torch.full((3,), 2, dtype=torch.float64), tkern.full((3,), 2, dtype=tkern.float64, device=device))
     check_error(lambda: torch.zeros(-1), lambda: tkern.zeros(-1))
 
@@ -146,6 +147,17 @@ def test_linspace(start, end, steps, device):
     for dtype in ["int64", "int32", "uint8"] if start >= 0 and end >= 0 else ["int64", "int16"]:
         assert_same(torch.linspace(start, end, steps, dtype=getattr(torch, dtype)),
                     tkern.linspace(start, end, steps, dtype=getattr(tkern, dtype), device=device))
+
+
+def test_linspace_integer_bounds_like_torch(device):
+    """Bounds convert to the integer type as torch's Scalar does: a negative into uint8 wraps where its
+    magnitude fits, anything else out of range is refused; bool is refused."""
+    assert_same(torch.linspace(-5, 5, 3, dtype=torch.uint8), tkern.linspace(-5, 5, 3, dtype=tkern.uint8, device=device))
+    assert_same(torch.linspace(-3.7, 9.2, 5, dtype=torch.int32),
+                tkern.linspace(-3.7, 9.2, 5, dtype=tkern.int32, device=device))
+    for start, end, dtype in [(0, 255, "int8"), (-300, 5, "uint8"), (0, 300, "uint8"), (0, 1, "bool")]:
+        check_error(lambda: torch.linspace(start, end, 3, dtype=getattr(torch, dtype)),
+                    lambda: tkern.linspace(start, end, 3, dtype=getattr(tkern, dtype), device=device))
 
 
 def test_linspace_matches_torch_bit_for_bit_on_the_seed_grid(device):
@@ -283,7 +295,8 @@ def test_random_errors():
     check_error(lambda: torch.randint(5, 5, (2,)), lambda: tkern.randint(5, 5, (2,)))
     # bounds the integer type cannot hold are refused, not wrapped
     for low, high, dtype in [(-5, 5, "uint8"), (0, 300, "uint8"), (0, 2 ** 33, "int32"), (-129, 0, "int8"),
-                             (0, 3, "bool"), (-2 ** 15 - 1, 0, "int16")]:
+                             (0, 3, "bool"), (-2 ** 15 - 1, 0, "int16"), (0, 2 ** 15 + 1, "int16"),
+                             (0, 2 ** 31, "float16")]:
         error = check_error(lambda: torch.randint(low, high, (2,), dtype=getattr(torch, dtype)),
                             lambda: tkern.randint(low, high, (2,), dtype=getattr(tkern, dtype)))
         with pytest.raises(RuntimeError, match=str(error).split(" for ")[0]):

@@ -169,6 +169,11 @@ def test_signed_zeros_nan_and_infinities(dtype, device):
     # (bounds of +0.0 only: Triton's interpreter turns a -0.0 Python float argument into +0.0)
     for low, high in [(0.0, None), (None, 0.0), (-1.0, 0.0), (0.0, 2.5)]:
         _same_bits(torch.clamp(ty, min=low, max=high), tkern.clamp(ky, min=low, max=high))
+    # C's pow at signed zeros, infinities, NaN and negative bases (odd, even and fractional exponents)
+    exponents = np.array([2.5, -2.5, 3.0, -3.0, 2.0, 0.0, 0.5, float("inf"), float("-inf"), float("nan")])
+    bases = np.repeat(np.array(_SPECIAL), len(exponents))
+    (tb, te), (kb, ke) = zip(make_pair(bases, device, dtype), make_pair(np.tile(exponents, len(_SPECIAL)), device, dtype))
+    _same_bits(torch.pow(tb, te), tkern.pow(kb, ke), rtol=1e-6)
 
 
 def test_atan2_promotes_integers_to_float(device):
@@ -242,6 +247,14 @@ def test_add_sub_alpha(device):
                        (lambda: ti.clone().add_(ti, alpha=0.5), lambda: ki.clone().add_(ki, alpha=0.5)),
                        (lambda: torch.add(tf, tf, alpha=True), lambda: tkern.add(kf, kf, alpha=True))]:
         check_error(t_fn, k_fn)
+    # alpha scales other in the result's dtype: bool stays bool, uint8 stays uint8 (and wraps)
+    tb, kb = make_pair(np.array([True, False]), device)
+    tu, ku = make_pair(np.array([3, 250], dtype=np.uint8), device)
+    assert_same(torch.add(tb, True, alpha=2), tkern.add(kb, True, alpha=2))
+    assert_same(torch.add(tu, tb, alpha=2), tkern.add(ku, kb, alpha=2))
+    assert_same(torch.add(tu, 10, alpha=30), tkern.add(ku, 10, alpha=30))
+    check_error(lambda: torch.sub(ti, tb, alpha=2), lambda: tkern.sub(ki, kb, alpha=2))
+    check_error(lambda: torch.sub(tf, True, alpha=2), lambda: tkern.sub(kf, True, alpha=2))
 
 
 def test_broadcast_errors(device):

@@ -109,6 +109,17 @@ def test_zero_dim_masks_and_index_dtypes(device):
     for dtype in [tkern.int16, tkern.int8]:
         check_error(lambda x: x[torch.tensor([1], dtype=TORCH_DTYPES[dtype])],
                     lambda x: x[tkern.tensor([1], dtype=dtype, device=device)], (t,), (k,))
+        # a 0-d tensor of any integer type is a number
+        assert_same(t[torch.tensor(1, dtype=TORCH_DTYPES[dtype])], k[tkern.tensor(1, dtype=dtype, device=device)])
+    check_error(lambda x: x[torch.tensor(1.0)], lambda x: x[tkern.tensor(1.0, device=device)], (t,), (k,))
+    # a bool is an index tensor [0] or [] on a new dim: it broadcasts with the key's other tensor indices
+    for key in [(True, [0, 1]), (True, True), (0, True), (slice(None), True, 1), (True, slice(None), [1, 2]),
+                (torch.tensor(True), [0, 2])]:
+        k_key = tuple(tkern.tensor(i.item(), device=device) if isinstance(i, torch.Tensor) else i for i in key)
+        assert_same(t[key], k[k_key])
+    check_error(lambda x: x[False, [0, 1]], lambda x: x[False, [0, 1]], (t,), (k,))
+    check_error(lambda x: x[[0, 1], [0, 1, 2]], lambda x: x[[0, 1], [0, 1, 2]], (t,), (k,))
+    check_error(lambda x: x[1.0:, 1:, ::2], lambda x: x[1.0:, 1:, ::2], (t,), (k,))
 
 
 @pytest.mark.parametrize("key", [[[0, 1], [1, 0]], [0, slice(None)], [None, 0], [[0, 2]], [0, 1], [2]],

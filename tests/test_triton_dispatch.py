@@ -112,6 +112,25 @@ for _ in range(2):
         backend.scatter(base._a, (index,), values, False)
         backend.scatter(base._a, (index,), values, True)
 
+# with a profiler's launch hook installed, every launch (plans and matmul's included) goes through
+# Triton's dispatch, which calls the hook
+from triton import knobs
+
+direct_launches = []
+triton_dispatch.launch = lambda compiled, grid, args: direct_launches.append(compiled)
+knobs.runtime.launch_enter_hook = lambda metadata: None
+for _ in range(3):
+    m = tkern.ones((17, 33), device="cuda")
+    m @ m.t()
+    m + m
+    m.sum(0)
+assert direct_launches == [], [getattr(c, "name", c) for c in direct_launches]
+knobs.runtime.launch_enter_hook = None
+for _ in range(2):
+    m @ m.t()
+    m + m
+assert len(direct_launches) >= 2, len(direct_launches)  # (direct again once the hook is gone)
+
 # a Triton whose compiled-kernel launcher takes other arguments: one warning, then Triton's dispatch
 import warnings
 

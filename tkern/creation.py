@@ -233,9 +233,11 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = dtype or dtypes.get_default_dtype()
+    if dtype is dtypes.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if not dtype.is_floating_point:
         # torch casts the bounds to the integer type first, then steps between them in float64
-        start, end = int(start), int(end)
+        start, end = _integer_bound(start, dtype), _integer_bound(end, dtype)
     if steps <= 1:
         return _sequence(steps, float(start), 0.0, float(start), steps, dtypes.float64, dtype, device, requires_grad)
     # the step is rounded to the working precision, then each value is one multiply-add in float64
@@ -244,6 +246,18 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     lo, hi = work(start), work(end)
     step = float((hi - lo) / work(steps - 1))
     return _sequence(steps, float(lo), step, float(hi), steps // 2, dtypes.float64, dtype, device, requires_grad)
+
+
+def _integer_bound(value, dtype) -> int:
+    """value as torch's Scalar.to<T>() gives it: truncated, refused when it overflows the type, a
+    negative value into an unsigned type wrapped (-5 -> 251) where its magnitude fits."""
+    value = int(value)
+    info = np.iinfo(dtype.numpy)
+    if info.min <= value <= info.max:
+        return value
+    if info.min == 0 and value < 0 and -value <= info.max:
+        return value % (int(info.max) + 1)
+    raise RuntimeError(f"value cannot be converted to type {dtype.numpy.name}_t without overflow")
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
@@ -297,8 +311,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 # the integer types' C names in torch's messages, and their ranges
-_C_NAMES = {dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short",
-            dtypes.int32: "int"}
+_C_NAMES = {dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char",
+            dtypes.int16: "short int", dtypes.int32: "int", dtypes.float16: "c10::Half"}
 
 
 def _check_integer_range(low, high, dtype) -> None:
@@ -307,7 +321,12 @@ def _check_integer_range(low, high, dtype) -> None:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     name = _C_NAMES.get(dtype)
     if name is not None:
-        info = (0, 1) if dtype is dtypes.bool else (int(np.iinfo(dtype.numpy).min), int(np.iinfo(dtype.numpy).max))
+        if dtype is dtypes.bool:
+            info = (0, 1)
+        elif dtype is dtypes.float16:
+            info = (-65504, 65504)
+        else:
+            info = (int(np.iinfo(dtype.numpy).min), int(np.iinfo(dtype.numpy).max))
         if not info[0] <= low <= info[1]:
             raise RuntimeError(f"from is out of bounds for {name}")
         if not info[0] <= high - 1 <= info[1]:

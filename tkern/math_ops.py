@@ -47,20 +47,28 @@ for _name in _BINARY_NAMES:
     _namespace[_name] = _make_binary(_name)
 
 
-def _scaled(input, other, alpha):
-    if type(alpha) is not int:
-        # torch's checks on a float or bool alpha against the operands' result type
-        result = result_type(input, other)
-        if isinstance(alpha, float) and not result.is_floating_point:
-            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-        if isinstance(alpha, bool) and result is not dtypes.bool:
-            raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if alpha == 1:
+def _scaled(input, other, alpha, subtracting: bool = False):
+    """alpha * other, computed in the dtype of input (+/-) other, after torch's checks on alpha."""
+    if type(alpha) is int and alpha == 1:
         return other
-    if isinstance(other, Tensor) and other.dtype is dtypes.bool and result_type(input, other) is dtypes.bool:
-        alpha = bool(alpha)  # bool results stay bool: alpha scales in bool arithmetic
-    if isinstance(other, Tensor) and not other._requires_grad:
-        return wrap(ops.binary("mul", other._a, alpha))
+    result = result_type(input, other)
+    if isinstance(alpha, float) and not result.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, bool) and result is not dtypes.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if alpha == 1 or subtracting and (other is True or other is False or
+                                      isinstance(other, Tensor) and other.dtype is dtypes.bool):
+        return other  # (subtracting a bool raises torch's error in the op itself)
+    if result is dtypes.bool:
+        # bool results stay bool: alpha scales in bool arithmetic
+        alpha = bool(alpha)
+        if not isinstance(other, Tensor):
+            return bool(other) and alpha
+    if isinstance(other, Tensor):
+        if other.dtype is not result:
+            other = other.to(result)  # (a bool other times 2 must not turn int64 under a uint8 input)
+        if not other._requires_grad:
+            return wrap(ops.binary("mul", other._a, alpha))
     return other * alpha
 
 
@@ -70,7 +78,7 @@ def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
 
 
 def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
-    return _binary("sub", input, _scaled(input, other, alpha), out)
+    return _binary("sub", input, _scaled(input, other, alpha, True), out)
 
 
 def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
@@ -271,7 +279,7 @@ def _add_(self: Tensor, other, *, alpha=1) -> Tensor:
 
 
 def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
-    return _inplace_binary("sub", self, _scaled(self, other, alpha))
+    return _inplace_binary("sub", self, _scaled(self, other, alpha, True))
 
 
 def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
