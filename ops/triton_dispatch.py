@@ -122,7 +122,6 @@ class Launcher:
         else:
             self.kernel[grid](*args, **options)
 
-
     # Plans: a call site whose arguments split into a head that changes from call to call (base
     # pointers, scalar values) and a tail fixed by a key of its own (sizes, strides, offsets, options)
     # keeps the compiled kernel with the tail, and skips building the tail and this class's key.

@@ -232,8 +232,8 @@ _PLANS: dict = {}
 
 
 def _launch(kernel, grid, args: tuple, meta: dict) -> None:
-    """The one place a matmul kernel starts through Triton's own dispatch (tests watch it to see the
-    precision a launch gets): every interpreted launch, and the first of each autotuning key."""
+    """Where a matmul launch starts unless a plan serves it (tests watch it to see the precision a
+    launch gets): every interpreted launch, every integer one, and the first of each autotuning key."""
     if triton_launch.INTERPRETING:
         with warnings.catch_warnings():
             # the interpreter's scalars are 1-element arrays, and `for k in range(K)` makes numpy warn
