@@ -400,14 +400,13 @@ def _float_pow(a, b):
     integral = tl.floor(e) == e
     odd = integral & (tl.abs(e) < 9007199254740992.0) & ((e - 2.0 * tl.floor(e * 0.5)) != 0.0)
     negative_zero = w.to(tl.int64, bitcast=True) < 0
-    # (negation as * -1.0: Triton's -x is 0 - x, which loses the sign of a zero)
-    r = tl.where(w < 0, tl.where(integral, tl.where(odd, magnitude * -1.0, magnitude), float("nan")), magnitude)
+    r = tl.where(w < 0, tl.where(integral, tl.where(odd, _neg(magnitude), magnitude), float("nan")), magnitude)
     at_zero = tl.where(e > 0, 0.0, float("inf"))
-    at_zero = tl.where(odd & negative_zero, at_zero * -1.0, at_zero)
+    at_zero = tl.where(odd & negative_zero, _neg(at_zero), at_zero)
     r = tl.where(w == 0, at_zero, r)
     # (-inf) ** e: +-0 for e < 0, +-inf above, negative for odd integers, as C's pow
     at_minus_inf = tl.where(e < 0, 0.0, float("inf"))
-    r = tl.where(w == float("-inf"), tl.where(odd, at_minus_inf * -1.0, at_minus_inf), r)
+    r = tl.where(w == float("-inf"), tl.where(odd, _neg(at_minus_inf), at_minus_inf), r)
     r = tl.where((tl.abs(w) == 1) & (tl.abs(e) == float("inf")), 1.0, r)
     r = tl.where(e != e, float("nan"), r)
     r = tl.where((e == 0) | (w == 1), 1.0, r)
@@ -570,7 +569,7 @@ def _atan2(a, b):
     angle = _atan(ratio)
     angle = tl.where(ay > ax, pi / 2 - angle, angle)
     angle = tl.where(x.to(tl.int64, bitcast=True) < 0, pi - angle, angle)
-    angle = tl.where(y.to(tl.int64, bitcast=True) < 0, angle * -1.0, angle)  # (-angle is 0 - angle: +0.0)
+    angle = tl.where(y.to(tl.int64, bitcast=True) < 0, _neg(angle), angle)
     return tl.where((x != x) | (y != y), x + y, angle).to(a.dtype)
 
 
