@@ -14,8 +14,13 @@ compiled: list = []
 
 
 class CompileOnlyH100:
+    device = 0
+
     def get_current_device(self):
-        return 0
+        return self.device
+
+    def set_current_device(self, index):
+        self.device = index
 
     def get_current_stream(self, device=None):
         return 0

@@ -39,7 +39,8 @@ class Backend:
         raise NotImplementedError
 
     def copy(self, out: Array, src: Array) -> None:
-        """Strided copy with dtype conversion; src has out's shape."""
+        """Strided copy with dtype conversion; src has out's shape and device, or is on another
+        device of the same type when both are contiguous with one dtype (a plain transfer)."""
         raise NotImplementedError
 
     def unary(self, op: str, x: Array, compute, result, out: Array | None = None) -> Array:

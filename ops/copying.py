@@ -19,6 +19,16 @@ def copy_into(dst: Array, src: Array) -> None:
     if src.device == dst.device:
         backend_for(dst.device).copy(dst, src)
         return
+    if src.device.type == dst.device.type:
+        # another GPU: a kernel reads only its own GPU's memory, so the bytes cross densely in src's
+        # dtype, and any layout or dtype change happens on either side of the crossing
+        dense = contiguous(src)
+        direct = dense.dtype is dst.dtype and dst.is_contiguous()
+        moved = dst if direct else empty(dense.shape, dense.dtype, dst.device)
+        backend_for(dst.device).copy(moved, dense)
+        if not direct:
+            backend_for(dst.device).copy(dst, moved)
+        return
     host_values = backend_for(src.device).to_numpy(src)
     staged = backend_for(dst.device).from_numpy(host_values, dst.device)
     backend_for(dst.device).copy(dst, staged)

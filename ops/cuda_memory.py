@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from tkern import dtypes
-from tkern.cuda import _gpu_count, _interpreting
+from tkern import cuda
 
 TORCH_DTYPES = {
     dtypes.bool: torch.bool, dtypes.uint8: torch.uint8, dtypes.int8: torch.int8, dtypes.int16: torch.int16,
@@ -27,18 +27,19 @@ _ALIGN = 16
 _DEVICES: dict = {}
 
 
-def _torch_device(index: int | None) -> torch.device:
+def _torch_device(index: int) -> torch.device:
     device = _DEVICES.get(index)
     if device is None:
-        if _interpreting() and _gpu_count() == 0:
+        cuda.check_ordinal(index)
+        if cuda._interpreting() and cuda._gpu_count() == 0:
             device = torch.device("cpu")
         else:
-            device = torch.device("cuda", index or 0)
+            device = torch.device("cuda", index)
         _DEVICES[index] = device
     return device
 
 
-def allocate(nbytes: int, dtype, index: int | None) -> torch.Tensor:
+def allocate(nbytes: int, dtype, index: int) -> torch.Tensor:
     """A new uninitialised buffer of at least ``nbytes`` on GPU ``index``, typed as ``dtype`` (the type
     kernels will most often see it as; any other is one ``typed`` view away). Its address is aligned
     to 512 bytes by torch's caching allocator (64 by its CPU one, under the interpreter): kernels
@@ -78,9 +79,9 @@ def copy_bytes(dst: torch.Tensor, dst_start: int, src: torch.Tensor, src_start: 
         _bytes(dst)[dst_start:dst_start + nbytes].copy_(_bytes(src)[src_start:src_start + nbytes])
 
 
-def synchronize() -> None:
+def synchronize(index: int) -> None:
     if torch.cuda.is_available():
-        torch.cuda.synchronize()
+        torch.cuda.synchronize(index)
 
 
 def device_name(index: int | None = None) -> str:

@@ -15,10 +15,13 @@ from . import (cuda_memory, triton_elementwise as elementwise, triton_indexing, 
                triton_random, triton_reduction)
 from .array import Array, contiguous_strides, numel_of
 from .backend import Backend
+from .triton_dispatch import use_device
 from .triton_launch import compute_type
 
 
 class TritonBackend(Backend):
+    """Every method that launches a kernel first makes its operands' GPU current (``use_device``)."""
+
     def empty(self, shape, dtype, device):
         nbytes = numel_of(shape) * dtype.itemsize
         buffer = cuda_memory.allocate(nbytes, dtype, device.index)
@@ -44,9 +47,11 @@ class TritonBackend(Backend):
         return raw.view(src.dtype.numpy).reshape(src.shape)
 
     def fill(self, out, value):
+        use_device(out.device.index)
         elementwise.run_fill(out, value)
 
     def sequence(self, out, start, step, end, split, compute):
+        use_device(out.device.index)
         elementwise.run_sequence(out, start, step, end, split, compute_type(compute))
 
     def copy(self, out, src):
@@ -56,17 +61,20 @@ class TritonBackend(Backend):
             cuda_memory.copy_bytes(out.storage.data, out.offset * item, src.storage.data, src.offset * item,
                                    src.numel() * item)
             return
+        use_device(out.device.index)
         elementwise.run_unary(elementwise.copy_op, out, src, compute_type(out.dtype))
 
     def unary(self, op, x, compute, result, out=None):
         if out is None:
             out = self.empty(x.shape, result, x.device)
+        use_device(out.device.index)
         elementwise.run_unary(elementwise.UNARY_OPS[op], out, x, compute_type(compute))
         return out
 
     def binary(self, op, a, b, shape, compute, result, out=None):
         if out is None:
             out = self.empty(shape, result, (a if type(a) is Array else b).device)
+        use_device(out.device.index)
         elementwise.run_binary(elementwise.binary_op(op, compute, b), out, a, b, compute_type(compute))
         return out
 
@@ -82,6 +90,7 @@ class TritonBackend(Backend):
         def launch(a, b, shape, out):
             if out is None:
                 out = empty(shape, result, (a if type(a) is Array else b).device)
+            use_device(out.device.index)
             run_binary(operation, out, a, b, tl_compute)
             return out
         return launch
@@ -89,6 +98,7 @@ class TritonBackend(Backend):
     def ternary(self, op, a, b, c, shape, compute, out=None):
         if out is None:
             out = self.empty(shape, compute, a.device)
+        use_device(out.device.index)
         if op == "clamp" and (b is None or c is None):
             bound_op = elementwise.clamp_max_op if b is None else elementwise.clamp_min_op
             elementwise.run_binary(bound_op, out, a, c if b is None else b, compute_type(compute))
@@ -97,25 +107,33 @@ class TritonBackend(Backend):
         return out
 
     def reduce(self, op, x, dims, keepdim, compute, result):
+        use_device(x.device.index)
         return triton_reduction.reduce(self, op, x, dims, keepdim, compute, result)
 
     def arg_reduce(self, op, values, indices, x, dim):
+        use_device(x.device.index)
         triton_reduction.arg_reduce(self, op, values, indices, x, dim)
 
     def matmul(self, out, a, b, compute):
+        use_device(out.device.index)
         triton_matmul.matmul(self, out, a, b, compute)
 
     def gather(self, out, x, indices):
+        use_device(out.device.index)
         triton_indexing.gather(self, out, x, indices)
 
     def scatter(self, x, indices, values, accumulate):
+        use_device(x.device.index)
         triton_indexing.scatter(self, x, indices, values, accumulate)
 
     def nonzero(self, x):
+        use_device(x.device.index)
         return triton_indexing.nonzero(self, x)
 
     def random(self, kind, out, generator, low=None, high=None):
+        use_device(out.device.index)
         triton_random.random(self, kind, out, generator, low, high)
 
     def optimizer_step(self, rule, params, grads, states, cache):
+        use_device(params[0].device.index)
         triton_optim.optimizer_step(self, rule, params, grads, states, cache)

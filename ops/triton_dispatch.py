@@ -13,6 +13,10 @@ float), and tensors by dtype. Alignment of tensors is left out on purpose: tkern
 base pointers, which the caching allocator aligns to 512 bytes (``tests/test_triton_dispatch.py``
 checks the key against Triton's own choice of kernel).
 
+A compiled kernel belongs to one GPU's context, so each Launcher keeps its kernels and plans per GPU,
+and ``use_device`` (called by the backend before every operation, like torch's device guard) makes
+the operands' GPU current and swaps in that GPU's.
+
 The direct call mirrors JITFunction.run of Triton 3.6. Should a later release change the launcher's
 arguments, the first direct launch raises TypeError, tkern warns once and goes back to Triton's
 dispatch for the rest of the process.
@@ -56,6 +60,26 @@ def hooked() -> bool:
     return False
 
 
+# the GPU launches go to, as tkern last made it current (None before the first operation)
+_current_device: int | None = None
+_LAUNCHERS: list = []
+
+
+def use_device(index: int) -> None:
+    """Make GPU ``index`` the one the following launches go to."""
+    if index != _current_device:
+        _switch_device(index)
+
+
+def _switch_device(index: int) -> None:
+    global _current_device
+    if not triton_launch.INTERPRETING:  # (the interpreter has one device, and no driver to tell)
+        triton.runtime.driver.active.set_current_device(index)
+    _current_device = index
+    for launcher in _LAUNCHERS:
+        launcher.compiled, launcher.plans = launcher.per_device.setdefault(index, ({}, {}))
+
+
 class Launcher:
     """``Launcher(kernel)(grid, *args, **kwargs)`` does what ``kernel[grid](*args, **kwargs)`` does.
     Hot call sites pass every argument, constexprs included, positionally in the kernel's parameter
@@ -63,12 +87,16 @@ class Launcher:
 
     def __init__(self, kernel):
         self.kernel = kernel
+        # GPU index -> (compiled, plans) of that GPU; the current GPU's two are also attributes
+        self.per_device: dict = {}
         self.compiled: dict = {}
         self.tensors: tuple | None = None  # positions holding tensors, found on the first call
         self.tensor_tuples: tuple = ()  # positions holding tuples of tensors
         self.unspecialised: tuple = ()  # positions whose value goes in the key as its Triton type
         self.functions: tuple = ()  # positions holding jit functions (constexpr operations)
         self.plans: dict = {}  # a caller's plan key -> (compiled kernel, grid, arguments after the head)
+        self.per_device[_current_device] = (self.compiled, self.plans)
+        _LAUNCHERS.append(self)
 
     def key(self, args: tuple, options: dict) -> tuple:
         # a tensor stands in the key as its dtype: the key never keeps device memory alive
@@ -171,7 +199,6 @@ def _first_direct_launch(kernel, compiled, grid: tuple, args: tuple, options: di
 def launch(compiled, grid: tuple, args: tuple) -> None:
     """The compiled kernel's own launcher, as JITFunction.run calls it (the compile-only stand-in
     driver of bench/ replaces this)."""
-    driver = triton.runtime.driver.active
-    stream = driver.get_current_stream(driver.get_current_device())
+    stream = triton.runtime.driver.active.get_current_stream(_current_device)
     compiled.run(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream,
                  compiled.function, compiled.packed_metadata, None, None, None, *args)

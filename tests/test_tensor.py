@@ -57,6 +57,68 @@ def test_cuda_without_gpu_or_interpreter_says_why():
     assert (state, count) in (("unavailable", "0"), ("available", str(tkern.cuda._gpu_count())))
 
 
+_CURRENT_DEVICE_PROBE = """
+import tkern
+from tkern import cuda
+
+
+def raises(error, message, call):
+    try:
+        call()
+    except error as caught:
+        assert message in str(caught), caught
+    else:
+        raise AssertionError("no error")
+
+
+assert cuda.device_count() == 1 and cuda.current_device() == 0
+assert tkern.ones(2, device="cuda").device == tkern.device("cuda", 0)
+for make in (lambda: tkern.ones(2, device="cuda:1"), lambda: tkern.ones(2).to("cuda:1"), lambda: cuda.set_device(1),
+             lambda: cuda.synchronize("cuda:1")):
+    raises(RuntimeError, "CUDA error: invalid device ordinal", make)
+raises(ValueError, "Expected a cuda device, but got: cpu", lambda: cuda.set_device("cpu"))
+for bare in (None, "cuda", tkern.device("cuda")):
+    raises(ValueError, f"Expected a torch.device with a specified index or an integer, but got:{bare}",
+           lambda: cuda.set_device(bare))
+cuda.set_device(-1)  # a negative index does nothing, as in torch
+cuda.synchronize()
+cuda.synchronize("cuda")
+assert cuda.current_device() == 0
+
+# two GPUs: bare 'cuda' follows the current one
+cuda.device_count = lambda: 2
+cuda.set_device("cuda:1")
+assert cuda.current_device() == 1
+x = tkern.arange(4.0, device="cuda")
+assert x.device == tkern.device("cuda", 1) and (x + x).device == x.device and x.sum().item() == 6
+with cuda.device(0):
+    assert cuda.current_device() == 0 and tkern.zeros(1, device="cuda").device == tkern.device("cuda", 0)
+    assert tkern.zeros(1).cuda().device == tkern.device("cuda", 0)
+    raises(RuntimeError, "Expected all tensors to be on the same device", lambda: x + tkern.ones(4, device="cuda"))
+assert cuda.current_device() == 1 and tkern.zeros(1).cuda().device == tkern.device("cuda", 1)
+m = tkern.arange(12, device="cuda:0").view(3, 4)
+for moved in (m.to("cuda:1"), m.t().to("cuda:1"), m.t().to("cuda:1", tkern.float16), m[:, 1::2].cuda()):
+    assert moved.device == tkern.device("cuda", 1) and moved.is_contiguous()
+assert m.t().to("cuda:1").tolist() == m.t().tolist() and m[:, 1::2].cuda().tolist() == [[1, 3], [5, 7], [9, 11]]
+assert m.t().to("cuda:1", tkern.float16).tolist() == m.t().float().tolist()
+into = tkern.zeros(4, 3, device="cuda:1").t()
+into.copy_(m)
+assert into.tolist() == m.tolist()
+for same in (None, "cuda", -1):
+    with cuda.device(same):
+        assert cuda.current_device() == 1
+with cuda.device(cuda.device(0)):
+    assert cuda.current_device() == 0
+print("ok")
+"""
+
+
+def test_current_gpu_decides_what_bare_cuda_means():
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    out = subprocess.run([sys.executable, "-c", _CURRENT_DEVICE_PROBE], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and out.stdout.split() == ["ok"], out.stderr[-3000:]
+
+
 def test_requires_grad_flags():
     k = tkern.ones(2, requires_grad=True)
     assert k.requires_grad and k.is_leaf

@@ -160,3 +160,72 @@ def test_launcher_key_agrees_with_triton_dispatch():
     checked, mismatched = map(int, out.stdout.split()[-2:])
     assert mismatched == 0, out.stderr[-4000:]
     assert checked > 200
+
+
+_TWO_GPUS = r'''
+import sys
+
+sys.path.insert(0, BENCH)
+import compile_only_driver
+compile_only_driver.install()
+
+import triton
+from triton.runtime import jit
+
+import tkern
+from tkern.ops import triton_dispatch, triton_launch
+
+triton_launch.INTERPRETING = False
+tkern.cuda.device_count = lambda: 2
+driver = triton.runtime.driver.active
+made_on = {}  # id of a compiled kernel -> the GPU whose context Triton built it for
+events = []  # (how, the GPU current at the launch, the GPU its kernel was built for)
+run = jit.JITFunction.run
+
+
+def recording_run(self, *args, **kwargs):
+    kernel = run(self, *args, **kwargs)
+    made_on[id(kernel)] = (driver.get_current_device(), kernel)
+    events.append(("dispatch", driver.get_current_device(), driver.get_current_device()))
+    return kernel
+
+
+def recording_launch(compiled, grid, args):
+    events.append(("direct", driver.get_current_device(), made_on[id(compiled)][0]))
+
+
+jit.JITFunction.run = recording_run
+triton_dispatch.launch = recording_launch
+ops = [lambda x: x + x, lambda x: x * 2.5, lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.argmax(),
+       lambda x: x.t() @ x, lambda x: x.t().contiguous(), lambda x: x.clamp(0, 1), lambda x: x.long() @ x.long(),
+       lambda x: tkern.rand(5, device=x.device), lambda x: x.fill_(1.5)]
+directs = 0
+for _ in range(3):
+    for index in (0, 1, 1, 0):
+        x = tkern.ones((6, 6), device=f"cuda:{index}")
+        for op in ops:
+            del events[:]
+            op(x)
+            assert events, "no launch"
+            for how, current, built_for in events:
+                assert current == built_for == index, (how, current, built_for, index)
+                directs += how == "direct"
+assert directs > 50, directs
+
+# across GPUs: a dense copy on the source's GPU, the bytes cross, the layout changes on the target's
+for _ in range(2):
+    x = tkern.ones((6, 6), device="cuda:0")
+    del events[:]
+    x.t().to("cuda:1", tkern.float16)
+    assert [e[1:] for e in events] == [(0, 0), (1, 1)], events
+print("ok")
+'''
+
+
+def test_launches_go_to_the_operands_gpu_with_kernels_built_for_it():
+    """Two stand-in GPUs: every launch, direct or through Triton's dispatch, happens while the
+    operands' GPU is current, with a kernel built in that GPU's context."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    script = f"BENCH = {str(ROOT / 'bench')!r}\n" + textwrap.dedent(_TWO_GPUS)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=1500)
+    assert out.returncode == 0 and out.stdout.split() == ["ok"], out.stderr[-4000:]

@@ -46,6 +46,69 @@ def device_count() -> int:
     return max(_gpu_count(), 1)
 
 
+# the GPU that a bare 'cuda' means: torch's current device, which set_device and `with device(i)` move
+_current = 0
+
+
+def check_ordinal(index: int) -> None:
+    """RuntimeError, as torch's, for a GPU index this machine does not have."""
+    if index >= device_count():
+        raise RuntimeError("CUDA error: invalid device ordinal")
+
+
+def _index_of(value, optional: bool = False) -> int:
+    """torch.cuda's device argument (an int, 'cuda:1', a device, a tkern.cuda.device) as an index.
+    With ``optional``, None and a bare 'cuda' mean the current GPU; without, they are refused."""
+    from .device import device as device_type
+    if isinstance(value, int):
+        return value
+    if isinstance(value, device):
+        return value.index
+    if isinstance(value, str):
+        value = device_type(value)
+    if isinstance(value, device_type):
+        if value.type != "cuda":
+            raise ValueError(f"Expected a cuda device, but got: {value}")
+        if value.index is not None:
+            return value.index
+    if not optional:
+        raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{value}")
+    return _current
+
+
+def current_device() -> int:
+    check_available()
+    return _current
+
+
+def set_device(device) -> None:
+    """Make ``device`` the GPU that a bare 'cuda' means; a negative index does nothing, as in torch."""
+    global _current
+    index = _index_of(device)
+    if index < 0:
+        return
+    check_available()
+    check_ordinal(index)
+    _current = index
+
+
+class device:
+    """``with tkern.cuda.device(1):`` makes GPU 1 the current one inside the block (a negative
+    index does nothing)."""
+
+    def __init__(self, device) -> None:
+        self.index = _index_of(device, optional=True)
+        self.previous = -1
+
+    def __enter__(self) -> None:
+        self.previous = _current
+        set_device(self.index)
+
+    def __exit__(self, *exc) -> bool:
+        set_device(self.previous)
+        return False
+
+
 def check_available() -> None:
     reason = unavailable_reason()
     if reason is not None:
@@ -53,10 +116,13 @@ def check_available() -> None:
 
 
 def synchronize(device=None) -> None:
-    """Wait for every kernel launched on the GPU (a no-op under the interpreter)."""
+    """Wait for every kernel launched on the GPU ``device`` (the current one by default; a no-op
+    under the interpreter)."""
     check_available()
+    index = _index_of(device, optional=True)
+    check_ordinal(index)
     from tkern.ops import cuda_memory
-    cuda_memory.synchronize()
+    cuda_memory.synchronize(_current if index < 0 else index)
 
 
 def get_device_name(device=None) -> str:
@@ -78,10 +144,10 @@ def manual_seed(seed: int) -> None:
 def manual_seed_all(seed: int) -> None:
     """Seed every GPU's default generator."""
     if is_available():
-        from .device import device
+        from .device import device as device_type
         from .random import default_generator
         for index in range(device_count()):
-            default_generator(device("cuda", index)).manual_seed(seed)
+            default_generator(device_type("cuda", index)).manual_seed(seed)
 
 
 def initial_seed() -> int:

@@ -1,6 +1,8 @@
 """tkern.device: where a tensor's memory lives."""
 from __future__ import annotations
 
+from . import cuda as _cuda
+
 
 class device:
     """A device like torch.device: ``device('cpu')``, ``device('cuda')``, ``device('cuda', 1)``."""
@@ -48,14 +50,14 @@ CPU = device("cpu")
 
 
 def as_device(value: "str | device | int | None") -> device:
-    """Normalise a user's device argument; bare 'cuda' means the current GPU, index 0."""
+    """Normalise a user's device argument; bare 'cuda' means the current GPU (tkern.cuda.set_device)."""
     if value is None:
         return CPU
     if isinstance(value, int):
         return device("cuda", value)
     d = value if isinstance(value, device) else device(value)
     if d.type == "cuda" and d.index is None:
-        return device("cuda", 0)
+        return device("cuda", _cuda._current)
     if d.type == "cpu" and d.index is not None:
         return CPU
     return d
