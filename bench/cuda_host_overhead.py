@@ -30,8 +30,10 @@ def main() -> None:
     from tkern.ops import triton_launch
     triton_launch.INTERPRETING = False  # GPU block sizes, as on the real machine
     x, y = tkern.ones(1000, device="cuda"), tkern.ones(1000, device="cuda")
+    m = tkern.ones((30, 40), device="cuda")
     cases = {"x + y": lambda: x + y, "x * 2.0": lambda: x * 2.0, "x.sum()": lambda: x.sum(),
-             "x[::2] + y[1::2]": lambda: x[::2] + y[1::2], "x.t() @ x (1000x1)": lambda: x[:, None].t() @ x[:, None]}
+             "x[::2] + y[1::2]": lambda: x[::2] + y[1::2], "x.t() @ x (1000x1)": lambda: x[:, None].t() @ x[:, None],
+             "x.argmax()": lambda: x.argmax(), "m.max(1) (30x40)": lambda: m.max(1)}
     results = {}
     for name, fn in cases.items():
         for _ in range(20):

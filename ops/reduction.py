@@ -146,8 +146,15 @@ def max_min_with_indices(op: str, x: Array, dim: int, keepdim: bool = False) -> 
         backend_for(x.device).arg_reduce(op, values, indices, x, d if x.ndim else None)
         if not x.ndim:
             backend_for(x.device).copy(values, x)
-    dims = (d,) if x.ndim else ()
-    return ValuesIndices(_finish(values, dims, keepdim), _finish(indices, dims, keepdim))
+    if keepdim or not x.ndim:
+        return ValuesIndices(values, indices)
+    shape = kept[:d] + kept[d + 1:]
+    return ValuesIndices(values.view_as(shape, _without(values.strides, d), 0),
+                         indices.view_as(shape, _without(indices.strides, d), 0))
+
+
+def _without(strides: tuple, d: int) -> tuple:
+    return strides[:d] + strides[d + 1:]
 
 
 def arg_reduce(op: str, x: Array, dim=None, keepdim: bool = False) -> Array:

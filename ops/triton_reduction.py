@@ -459,19 +459,25 @@ def _schedule(shape: tuple, strides: tuple, dims: tuple, keepdim: bool, target: 
 def _launch_arg(op: str, indices: Array, values: Array | None, x: Array, partial_indices: Array | None,
                 layout: _Layout, k_index_strides: tuple, k_value_strides: tuple, split_stride: int,
                 block_m: int, block_r: int, n_split: int, iters: int, num_warps: int) -> None:
+    # as in _launch_reduce, the layout object stands for x's sizes and strides in the plan key
+    plan_key = (op, x.dtype, x.offset, indices.offset, values.offset if values is not None else None,
+                partial_indices is None, layout, k_index_strides, k_value_strides, split_stride, block_m, block_r,
+                n_split, iters, num_warps)
+    head = (pointer(indices), pointer(values if values is not None else indices), pointer(x),
+            pointer(partial_indices if partial_indices is not None else indices))
+    if _launch_arg_reduce_kernel.launch_planned(plan_key, head):
+        return
     tl_compute = _arg_compute(x.dtype)
     wide = _wide(layout, (x, indices, values), block_m, block_r, n_split, iters)
     # stage-2 indices come from int64 partials
     index_type = tl.int64 if wide or partial_indices is not None else tl.int32
     grid = (_cdiv(layout.M, block_m), n_split)
-    _launch_arg_reduce_kernel(
-        grid, pointer(indices), pointer(values if values is not None else indices), pointer(x),
-        pointer(partial_indices if partial_indices is not None else indices), layout.M, layout.R, iters,
-        x.offset, indices.offset, values.offset if values is not None else 0, split_stride,
+    _launch_arg_reduce_kernel.launch_and_plan(plan_key, grid, head, (
+        layout.M, layout.R, iters, x.offset, indices.offset, values.offset if values is not None else 0, split_stride,
         layout.k_sizes, layout.k_x_strides, k_index_strides, k_value_strides, layout.r_sizes, layout.r_strides,
         op == "max", tl_compute, _extreme(tl_compute, op == "min"), index_type,
         _INT64_MAX if index_type is tl.int64 else _INT32_MAX, values is not None, partial_indices is not None,
-        len(layout.k_sizes), len(layout.r_sizes), layout.inner, wide, block_m, block_r, num_warps=num_warps)
+        len(layout.k_sizes), len(layout.r_sizes), layout.inner, wide, block_m, block_r), num_warps=num_warps)
 
 
 def arg_reduce(backend, op: str, values: Array | None, indices: Array, x: Array, dim: int | None) -> None:
@@ -479,17 +485,10 @@ def arg_reduce(backend, op: str, values: Array | None, indices: Array, x: Array,
     of x along ``dim`` (keepdim layout), or over flattened x when dim is None."""
     if x.numel() == 0:
         return
-    if dim is None:
-        kept, reduced = [], list(range(x.ndim))
-        out_strides = [(), ()]
-    else:
-        kept, reduced = [d for d in range(x.ndim) if d != dim], [dim]
-        out_strides = [tuple(indices.strides[d] for d in kept),
-                       tuple((values if values is not None else indices).strides[d] for d in kept)]
-    # the reduced dims stay in x's order: an index is the row-major position over them
-    layout = _Layout.of(x.shape, x.strides, kept, reduced, out_strides)
+    layout, schedule = _arg_schedule(x.shape, x.strides, dim, indices.strides,
+                                     (values if values is not None else indices).strides, _target_programs())
     k_index_strides, k_value_strides = layout.k_out_strides
-    block_m, block_r, n_split, iters, num_warps = plan(layout.M, layout.R, layout.inner)
+    block_m, block_r, n_split, iters, num_warps = schedule
     if n_split == 1:
         _launch_arg(op, indices, values, x, None, layout, k_index_strides, k_value_strides, 0,
                     block_m, block_r, 1, iters, num_warps)
@@ -503,3 +502,18 @@ def arg_reduce(backend, op: str, values: Array | None, indices: Array, x: Array,
     block_m, block_r, _, iters, num_warps = plan(stage2.M, stage2.R, stage2.inner, target=1)
     _launch_arg(op, indices, values, partial_values, partial_indices, stage2, k_index_strides, k_value_strides,
                 0, block_m, block_r, 1, iters, num_warps)
+
+
+@lru_cache(maxsize=1024)
+def _arg_schedule(shape: tuple, strides: tuple, dim: int | None, index_strides: tuple, value_strides: tuple,
+                  target: int) -> tuple:
+    """(layout, plan) of an arg-reduction, worked out once per layout like ``_schedule``'s."""
+    if dim is None:
+        kept, reduced = [], list(range(len(shape)))
+        out_strides = [(), ()]
+    else:
+        kept, reduced = [d for d in range(len(shape)) if d != dim], [dim]
+        out_strides = [tuple(index_strides[d] for d in kept), tuple(value_strides[d] for d in kept)]
+    # the reduced dims stay in x's order: an index is the row-major position over them
+    layout = _Layout.of(shape, strides, kept, reduced, out_strides)
+    return layout, plan(layout.M, layout.R, layout.inner, target)

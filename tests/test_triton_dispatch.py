@@ -93,6 +93,8 @@ for _ in range(2):
         (v > 0).sum()
         v.to(tkern.float16) * 0.5
         v.argmax()
+        v.max(0)
+        v.min(-1)
         v.clamp(0, 1)
         tkern.where(v > 0, v, 0.5)
     for shape in ((1, 1), (17, 33), (64, 32)):
