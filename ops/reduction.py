@@ -118,8 +118,8 @@ def var(x: Array, dims=None, correction: float = 1, keepdim: bool = False, take_
     count = 1
     for d in dims_n:
         count *= x.shape[d]
-    compute = _accumulator(x.dtype)
-    centre = mean(_cast(x, compute), dims_n, True)
+    # float16/bfloat16 are read in place and promoted to float32 by the subtraction, never copied first
+    centre = mean(x, dims_n, True, dtype=_accumulator(x.dtype))
     deviation = binary("sub", x, centre)
     squares = binary("mul", deviation, deviation)
     total = reduce("sum", squares, dims_n, keepdim)

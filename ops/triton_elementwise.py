@@ -301,7 +301,9 @@ def _isfinite(x):
 
 @triton.jit
 def _bitwise_not(x):
-    return ~x
+    # ~x makes a -1 of x's type, which the interpreter refuses for uint8; all ones as 0 - 1 wraps
+    # instead (the compiler folds it to the same constant)
+    return x ^ ((x ^ x) - 1)
 
 
 UNARY_OPS = {

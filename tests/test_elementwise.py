@@ -264,17 +264,73 @@ def test_broadcast_errors(device):
     check_error(lambda: a_t + "x", lambda: a_k + "x")
 
 
-@pytest.mark.parametrize("view", ["transposed", "stepped", "expanded", "offset"])
+VIEWS = {
+    "transposed": lambda x: x.t(),
+    "stepped": lambda x: x[::2, 1::3],
+    "expanded": lambda x: x[:1].expand(5, 6),
+    "offset": lambda x: x[2:, 3:],
+}
+ALL_DTYPES = [tkern.bool, tkern.uint8, tkern.int8, tkern.int16, tkern.int32, tkern.int64, tkern.float16,
+              tkern.bfloat16, tkern.float32, tkern.float64]
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
 def test_elementwise_on_views(view, device):
-    views = {
-        "transposed": lambda x: x.t(),
-        "stepped": lambda x: x[::2, 1::3],
-        "expanded": lambda x: x[:1].expand(5, 6),
-        "offset": lambda x: x[2:, 3:],
-    }
-    fn = views[view]
+    fn = VIEWS[view]
     check_op([(5, 6), (5, 6)], lambda a, b: torch.sin(fn(a)) * fn(b) + 1, lambda a, b: tkern.sin(fn(a)) * fn(b) + 1,
              device=device)
+
+
+def _quarters_pair(shape, dtype, device, seed):
+    """torch and tkern tensors of the same values; floats are multiples of 1/4, exact in every float
+    type, so the inputs do not depend on how a cast rounds."""
+    values = random_array(shape, dtype, seed, low=-4, high=4)
+    if dtype.is_floating_point:
+        values = (np.round(values.astype(np.float32) * 4) / 4).astype(np.float32)
+    return make_pair(values, device, dtype)
+
+
+def _every_dtype_ops(lib, a, b, dtype):
+    results = [a == b, a < b, a >= b, lib.maximum(a, b), lib.minimum(a, b), lib.where(a > b, a, b), a * b,
+               a.to(lib.float32), a.to(lib.int16), a.to(lib.bool), a.to(lib.float16)]
+    if dtype is not tkern.bool:
+        results += [a + b, a - b, a + 1, 2 * a, a.clamp(0, 3), b.clamp(min=1), a.abs(), a ** 2]
+    if dtype.is_floating_point:
+        results += [a / b, -a, a.exp(), lib.sigmoid(b), a.floor(), (a * 1.5).round()]
+    elif dtype is not tkern.bool:
+        results += [a & b, a | b, ~a, a // (b.abs() + 1), a % (b.abs() + 1)]
+        if dtype is not tkern.uint8:
+            results += [-a]
+    return results
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: d.name)
+def test_every_dtype_on_views(dtype, view, device):
+    fn = VIEWS[view]
+    ta, ka = _quarters_pair((5, 6), dtype, device, 0)
+    tb, kb = _quarters_pair((5, 6), dtype, device, 1)
+    # half types: one rounding of each result (1 ulp where the interpreter truncates to bfloat16)
+    tolerance = dict(atol=2e-2, rtol=1e-2) if dtype in (tkern.float16, tkern.bfloat16) else dict(atol=1e-6, rtol=1e-6)
+    assert_same(_every_dtype_ops(torch, fn(ta), fn(tb), dtype), _every_dtype_ops(tkern, fn(ka), fn(kb), dtype),
+                **tolerance)
+
+
+@pytest.mark.parametrize("dtype", [tkern.int8, tkern.float32, tkern.float16], ids=lambda d: d.name)
+def test_many_programs_per_launch(dtype, device, monkeypatch):
+    """16 elements a program, so every launch has several programs and a partial last one (the
+    interpreter would otherwise fit these sizes into one program)."""
+    if device == "cuda":
+        from tkern.ops import triton_elementwise
+        monkeypatch.setattr(triton_elementwise, "block_for", lambda n: 16)
+    ta, ka = _quarters_pair((9, 11), dtype, device, 0)
+    tb, kb = _quarters_pair((11,), dtype, device, 1)
+
+    def run(lib, a, b):
+        return [a + b, a.t() * 2, a[::2, 1::3] - b[1::3], lib.where(a > 0, a, b), a.clamp(-1, 1), -a,
+                a.to(lib.int64), a.t().contiguous(), lib.full((37,), 3, dtype=a.dtype, device=a.device)]
+
+    assert_same(run(torch, ta, tb), run(tkern, ka, kb), atol=1e-2, rtol=1e-2)
 
 
 @pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64])
@@ -321,3 +377,27 @@ def test_ieee_special_values_raise_no_numpy_warnings():
         "else:\n"
         "    raise SystemExit('numpy stopped warning outside tkern')\n")
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
+
+
+def test_views_are_read_in_place(device, monkeypatch):
+    """No operand view is made contiguous (or converted) first: the backend's copy never runs for
+    elementwise, where, clamp, reductions (var/std of float16 included), arg-reductions, matmul or
+    indexing on transposed, stepped, expanded and offset views."""
+    from tkern.ops.backend import backend_for
+    backend = backend_for(tkern.device(device))
+    x = tkern.tensor(random_array((6, 8)), device=device)
+    half = x.to(tkern.float16)
+    index = tkern.tensor([2, 0, 2], device=device)
+    operands = (x._a.storage, half._a.storage)
+    copies = []
+    copy = backend.copy
+    # (a result computed in float32 and then cast to float16 is a copy too, but not of an operand)
+    monkeypatch.setattr(backend, "copy", lambda out, src: (
+        copies.append(src.shape) if any(src.storage is s for s in operands) else None, copy(out, src)))
+    for view in (x.t(), x[::2, 1::3], x[:1].expand(6, 8), x[2:, 3:], half.t()[1:, ::2]):
+        (view * 2 + view).exp()
+        tkern.where(view > 0, view, 1.5).clamp(-1, 1)
+        view.sum(0), view.var(1), view.std(), view.amax(), view.argmax(0), view.max(1), view.mean()
+        view @ view.t()
+        view[index], view[view > 0]
+    assert copies == []

@@ -2,6 +2,7 @@
 import ast
 import pathlib
 
+import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import tkern
@@ -12,24 +13,34 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # from host memory) may ask of torch: allocate, copy bytes, and view or re-type memory
 ALLOWED = {
     "aten.empty.memory_format", "aten.empty_strided.default", "aten.new_empty.default", "aten.view.dtype",
-    "aten.slice.Tensor", "aten.copy_.default", "aten._to_copy.default", "aten.set_.source_Storage_storage_offset",
-    "aten.set_.source_Storage", "aten.lift_fresh.default", "aten.detach.default", "aten.alias.default",
-    "aten.as_strided.default", "aten.view.default",
+    "aten.slice.Tensor", "aten.copy_.default", "aten.set_.source_Storage_storage_offset",
+    "aten.set_.source_Storage", "aten.lift_fresh.default", "aten.detach.default",
 }
 
 
+def _is_byte_run(t) -> bool:
+    return t.dtype == torch.uint8 and t.dim() == 1 and t.stride() == (1,)
+
+
 class _Recorder(TorchDispatchMode):
+    """Records every torch operator; a copy_ must move plain bytes (a cast or a strided copy by torch
+    would be torch computing a tkern result)."""
+
     def __init__(self):
         super().__init__()
         self.called = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.called.append(str(func))
+        name = str(func)
+        if name == "aten.copy_.default" and not (
+                _is_byte_run(args[0]) and _is_byte_run(args[1]) and args[0].numel() == args[1].numel()):
+            name += f" of {args[1].dtype} {tuple(args[1].stride())} into {args[0].dtype} {tuple(args[0].stride())}"
+        self.called.append(name)
         return func(*args, **(kwargs or {}))
 
 
 def _workload(device):
-    """A bit of everything: creation, views, elementwise, reductions, matmul, indexing, random."""
+    """A bit of everything: creation, views, casts, elementwise, reductions, matmul, indexing, random."""
     tkern.manual_seed(0)
     x = tkern.randn(5, 7, device=device)
     y = tkern.arange(35, device=device, dtype=tkern.float32).reshape(7, 5).t()
@@ -38,8 +49,15 @@ def _workload(device):
     m = x[x > 0]
     x[1:3, ::2] = 4.0
     x[tkern.tensor([0, 4], device=device)] += 1
+    x[:, 1] = tkern.arange(5, device=device)  # int64 values cast into a float32 column
+    x.index_put_((tkern.tensor([1, 1], device=device),), tkern.ones(7, device=device), accumulate=True)
     parts = tkern.cat([z, w.flatten(), m]).clamp(-2, 2)
-    values = parts.max(), x.argmax(1), x.std(), tkern.where(x > 1, x, y), x.to(tkern.float16).float()
+    half = x.t().to(tkern.float16)
+    ints = tkern.randint(-3, 9, (4, 6), device=device)
+    values = (parts.max(), x.argmax(1), x.std(), x.t().var(0), tkern.where(x > 1, x, y), half.float(),
+              half @ half.t(), x.to(tkern.bfloat16).t() @ y.to(tkern.bfloat16), x.double().t().prod(1),
+              (x > 0).all(1), (x > 3).any(), ints ** 2, ints.t().contiguous(), (ints > 0).nonzero(),
+              tkern.stack([ints, ints]).max(0).values, tkern.rand_like(x).sum())
     return [v.cpu().tolist() for v in values] + [parts.cpu().tolist()]
 
 
