@@ -259,6 +259,21 @@ def test_random_calls_draw_fresh_numbers(device):
     assert tkern.rand(6, generator=g, device=device).tolist() == a
 
 
+def test_int64_offsets_path_draws_the_same_numbers(device, monkeypatch):
+    # outputs of 2**31 elements are too big to test: the wide-index kernel must draw what the narrow one does
+    def draws():
+        tkern.manual_seed(11)
+        return [tkern.rand(37, device=device).tolist(), tkern.randn(5, 3, device=device, dtype=tkern.float64).tolist(),
+                tkern.randint(-9, 2 ** 40, (21,), device=device).tolist(),
+                tkern.randint(0, 7, (3, 5), device=device, dtype=tkern.int8).tolist()]
+
+    narrow = draws()
+    if device == "cuda":
+        from tkern.ops import triton_random
+        monkeypatch.setattr(triton_random, "needs_int64", lambda *args: True)
+    assert draws() == narrow
+
+
 @pytest.mark.parametrize("low,high", [(0, 2), (3, 7), (-10, -4), (-2 ** 31, 2 ** 31), (0, 2 ** 32), (-5, 2 ** 33),
                                       (-2 ** 62, 2 ** 62), (-2 ** 63, 2 ** 63 - 1), (2 ** 62, 2 ** 62 + 3)])
 def test_randint_ranges(low, high, device):
