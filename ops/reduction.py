@@ -10,7 +10,6 @@ from .array import Array
 from .backend import backend_for
 from .elementwise import binary
 from .shapes import normalize_dim, normalize_dims
-from .views import squeeze
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -26,10 +25,6 @@ def _accumulator(d: dtypes.dtype) -> dtypes.dtype:
 
 def _kept_shape(shape: tuple, dims: tuple) -> tuple:
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
-
-
-def _finish(out: Array, dims: tuple, keepdim: bool) -> Array:
-    return out if keepdim else squeeze(out, dims) if dims else out
 
 
 def _every_dim_if_empty(dims):
