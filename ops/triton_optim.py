@@ -61,17 +61,27 @@ def _pointers(table, row, n_params, i, offsets, DTYPE: tl.constexpr):
     return tl.load(table + row * n_params + i).to(tl.pointer_type(DTYPE)) + offsets
 
 
-@triton.jit(do_not_specialize=["n_params", "lr", "weight_decay", "momentum", "dampening_complement"])
-def sgd_kernel(table, grad_table, n_params, lr, weight_decay, momentum, dampening_complement,
-               DTYPE: tl.constexpr, COMPUTE: tl.constexpr, STATES: tl.constexpr, MAXIMIZE: tl.constexpr,
-               WEIGHT_DECAY: tl.constexpr, NESTEROV: tl.constexpr, FIRST: tl.constexpr, BLOCK: tl.constexpr):
-    """torch's single-tensor SGD; STATES is 1 with momentum (the buffer's addresses fill row 2)."""
+@triton.jit
+def _parameter_and_gradient(table, grad_table, n_params, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
+                            STATES: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr):
+    """Where this program works, the parameter's pointers, and its values and (negated when
+    maximizing) gradient in the compute type: how every update starts."""
     i, offsets, mask = _block(table, n_params, STATES, BLOCK)
     param_ptrs = _pointers(table, 1, n_params, i, offsets, DTYPE)
     p = tl.load(param_ptrs, mask=mask).to(COMPUTE)
     g = tl.load(_pointers(grad_table, 0, n_params, i, offsets, DTYPE), mask=mask).to(COMPUTE)
     if MAXIMIZE:
         g = -g
+    return i, offsets, mask, param_ptrs, p, g
+
+
+@triton.jit(do_not_specialize=["n_params", "lr", "weight_decay", "momentum", "dampening_complement"])
+def sgd_kernel(table, grad_table, n_params, lr, weight_decay, momentum, dampening_complement,
+               DTYPE: tl.constexpr, COMPUTE: tl.constexpr, STATES: tl.constexpr, MAXIMIZE: tl.constexpr,
+               WEIGHT_DECAY: tl.constexpr, NESTEROV: tl.constexpr, FIRST: tl.constexpr, BLOCK: tl.constexpr):
+    """torch's single-tensor SGD; STATES is 1 with momentum (the buffer's addresses fill row 2)."""
+    i, offsets, mask, param_ptrs, p, g = _parameter_and_gradient(table, grad_table, n_params, DTYPE, COMPUTE,
+                                                                 STATES, MAXIMIZE, BLOCK)
     if WEIGHT_DECAY:
         g = g + _value(weight_decay, COMPUTE) * p
     if STATES == 1:
@@ -98,12 +108,8 @@ def adam_kernel(table, grad_table, n_params, weight_decay, decay_factor, beta1_c
                 FIRST: tl.constexpr, BLOCK: tl.constexpr):
     """torch's single-tensor Adam (AdamW when DECOUPLED); rows 2, 3 (and 4 with amsgrad, STATES 3) hold
     the addresses of exp_avg, exp_avg_sq (and max_exp_avg_sq)."""
-    i, offsets, mask = _block(table, n_params, STATES, BLOCK)
-    param_ptrs = _pointers(table, 1, n_params, i, offsets, DTYPE)
-    p = tl.load(param_ptrs, mask=mask).to(COMPUTE)
-    g = tl.load(_pointers(grad_table, 0, n_params, i, offsets, DTYPE), mask=mask).to(COMPUTE)
-    if MAXIMIZE:
-        g = -g
+    i, offsets, mask, param_ptrs, p, g = _parameter_and_gradient(table, grad_table, n_params, DTYPE, COMPUTE,
+                                                                 STATES, MAXIMIZE, BLOCK)
     if WEIGHT_DECAY:
         if DECOUPLED:
             p = p * _value(decay_factor, COMPUTE)
