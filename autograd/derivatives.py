@@ -722,6 +722,52 @@ FUNCTIONAL_FORMULAS = {
 }
 
 
+def _poly_mse_loss(ctx, g):
+    """The gradients the fused forward computed, scaled by g; under create_graph they are computed
+    again from the saved inputs with differentiable operations, so that they have gradients too."""
+    if not ctx.create_graph:
+        return tuple(None if grad is None else grad * g for grad in ctx.kwargs["_gradients"])
+    from tkern import arange, stack
+    from tkern.fused import poly_value
+    x, y, coeffs = ctx.input(0), ctx.input(1), ctx.input(2)
+    degree = coeffs.shape[0] - 1
+    scaled = (poly_value(x, coeffs) - y) * (g * (2.0 / x.shape[0] if ctx.args[3] == "mean" else 2.0))
+    grad_x = None
+    if _needs(ctx, 0):
+        powers = arange(1, degree + 1, dtype=coeffs.dtype, device=coeffs.device)
+        grad_x = scaled * (poly_value(x, coeffs[1:] * powers) if degree else 0.0 * x)
+    term, sums = scaled, []
+    for k in range(degree + 1):
+        sums.append(term.sum())
+        if k < degree:
+            term = term * x
+    return grad_x, (-scaled if _needs(ctx, 1) else None), stack(sums)
+
+
+def _record_poly_mse_loss(fn):
+    """poly_mse_loss as one node: the forward asks the fused pass for exactly the gradients the
+    inputs that require grad need, and keeps them on the node."""
+    from tkern import fused
+
+    @functools.wraps(fn)
+    def recorded(x, y, coeffs, reduction="sum"):
+        tensors = (x, y, coeffs)
+        if reduction == "none" or not is_grad_enabled() or not any(
+                isinstance(t, _Tensor) and t._requires_grad for t in tensors):
+            return fn(x, y, coeffs, reduction)
+        loss, grad, grad_x, grad_y = fused.loss_and_gradients(
+            x, y, coeffs, reduction, getattr(x, "_requires_grad", False), getattr(y, "_requires_grad", False),
+            "poly_mse_loss")
+        positions = [(0, None), (1, None), (2, None)]
+        meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
+        saved = {i: SavedTensor(t) for i, t in enumerate(tensors)}
+        node = OpNode("PolyMseLossBackward0", tuple(edge_of(t) for t in tensors), _poly_mse_loss,
+                      (None, None, None, reduction), {"_gradients": (grad_x, grad_y, grad)}, saved, meta, positions)
+        attach((loss,), node)
+        return loss
+    return recorded
+
+
 def _basic_key(key) -> bool:
     keys = key if isinstance(key, tuple) else (key,)
     return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
@@ -825,6 +871,7 @@ def install() -> None:
     from tkern.nn import functional
     for fname, (name, formula, saves) in FUNCTIONAL_FORMULAS.items():
         setattr(functional, fname, record(name, formula, saves)(functional.__dict__[fname]))
+    functional.poly_mse_loss = _record_poly_mse_loss(functional.poly_mse_loss)
     view_history.add_at = record("IndexPutBackward0", view_history.add_at_gradient, (1,))(view_history.add_at)
     for mname, (name, formula, saves) in METHOD_FORMULAS.items():
         fn = Tensor.__dict__.get(mname)

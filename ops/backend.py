@@ -108,6 +108,22 @@ class Backend:
         ``cache`` is kept by the caller between steps of the same param group."""
         raise NotImplementedError
 
+    def poly_loss_grad(self, x: Array, y: Array, coeffs: Array, scale: float, loss: Array, grad: Array,
+                       dx: Array | None, dy: Array | None) -> None:
+        """One pass over the points (x, y) (1-d, any strides) for the polynomial with coefficients
+        ``coeffs`` (c0 first): with r = p(x) - y by Horner's rule, the 0-d ``loss`` gets scale * sum r**2
+        and ``grad`` (contiguous, coeffs' length) 2 scale * sum r x**k; when given, ``dx`` and ``dy``
+        (contiguous, N each) get each point's own gradients 2 scale r p'(x) and -2 scale r. Accumulates
+        in float32, or float64 when loss is float64; the same bits on every run."""
+        raise NotImplementedError
+
+    def poly_fit(self, x: Array, y: Array, coeffs: Array, lr: float, steps: int, scale: float, out: Array,
+                 losses: Array) -> None:
+        """``steps`` steps of c -= lr * grad(c) from ``coeffs`` for the loss of poly_loss_grad: the final
+        coefficients into ``out`` (contiguous) and the loss before each step into ``losses`` (contiguous,
+        ``steps`` long), computed in float64 without reading the data more than once."""
+        raise NotImplementedError
+
 
 BACKENDS: dict = {}
 

@@ -11,6 +11,7 @@ from tkern import dtypes
 from tkern.device import CPU
 from tkern.storage import Storage
 
+from . import numpy_polynomial
 from .array import Array
 from .backend import Backend
 from .optimizer_step import AdamStep
@@ -523,6 +524,17 @@ class NumpyBackend(Backend):
                 for h, v in zip(stored, values):
                     if v is not h:
                         np.copyto(h, v, casting="unsafe")
+
+    def poly_loss_grad(self, x, y, coeffs, scale, loss, grad, dx, dy):
+        acc = np.dtype(np.float64) if loss.dtype is dtypes.float64 else np.dtype(np.float32)
+        numpy_polynomial.loss_grad(host(x), host(y), host(coeffs), scale, acc, host(loss), host(grad),
+                                   None if dx is None else host(dx), None if dy is None else host(dy))
+
+    def poly_fit(self, x, y, coeffs, lr, steps, scale, out, losses):
+        sums, target, energy = numpy_polynomial.moments(host(x), host(y), coeffs.shape[0] - 1)
+        final, values = numpy_polynomial.descend(sums, target, energy, host(coeffs), lr, steps, scale)
+        np.copyto(host(out), final, casting="unsafe")
+        np.copyto(host(losses), values, casting="unsafe")
 
     @staticmethod
     def _sgd_update(rule, p, g, *buffers):

@@ -12,7 +12,7 @@ from tkern import dtypes
 from tkern.storage import Storage
 
 from . import (cuda_memory, triton_elementwise as elementwise, triton_indexing, triton_matmul, triton_optim,
-               triton_random, triton_reduction)
+               triton_polynomial, triton_random, triton_reduction)
 from .array import Array, contiguous_strides, numel_of
 from .backend import Backend
 from .triton_dispatch import use_device
@@ -137,3 +137,11 @@ class TritonBackend(Backend):
     def optimizer_step(self, rule, params, grads, states, cache):
         use_device(params[0].device.index)
         triton_optim.optimizer_step(self, rule, params, grads, states, cache)
+
+    def poly_loss_grad(self, x, y, coeffs, scale, loss, grad, dx, dy):
+        use_device(x.device.index)
+        triton_polynomial.loss_grad(self, x, y, coeffs, scale, loss, grad, dx, dy)
+
+    def poly_fit(self, x, y, coeffs, lr, steps, scale, out, losses):
+        use_device(x.device.index)
+        triton_polynomial.fit(self, x, y, coeffs, lr, steps, scale, out, losses)

@@ -112,6 +112,28 @@ def scalar_argument(value, compute):
     return (value - 2 ** 64 if value >= 2 ** 63 else value), 1
 
 
+_SM_COUNTS: dict = {}
+
+
+def sm_count() -> int:
+    """Streaming multiprocessors of the current GPU (an H100's 132 where no driver can tell)."""
+    device = triton.runtime.driver.active.get_current_device() if not INTERPRETING else 0
+    count = _SM_COUNTS.get(device)
+    if count is None:
+        try:
+            count = triton.runtime.driver.active.utils.get_device_properties(device)["multiprocessor_count"]
+        except Exception:  # the interpreter, or the compile-only driver of bench/
+            count = 132
+        _SM_COUNTS[device] = count
+    return count
+
+
+@triton.jit
+def scalar_from_bits(bits, COMPUTE: tl.constexpr):
+    """A float64 scalar argument passed as its bits (``scalar_argument`` kind 2), in the compute type."""
+    return tl.cast(tl.cast(bits, tl.int64), tl.float64, bitcast=True).to(COMPUTE)
+
+
 def block_for(n: int) -> int:
     """Elements per program: BLOCK on a GPU; under the interpreter, where every program is a Python
     loop iteration, as few programs as the sizes allow."""

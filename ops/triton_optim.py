@@ -33,17 +33,11 @@ from .array import contiguous_strides
 from .optimizer_step import AdamStep
 from .triton_dispatch import Launcher
 from .triton_elementwise import BINARY_OPS, UNARY_OPS, maximum_op
-from .triton_launch import TL_TYPES, block_for, compute_type, pointer, scalar_argument
+from .triton_launch import TL_TYPES, block_for, compute_type, pointer, scalar_argument, scalar_from_bits
 
 _sqrt = UNARY_OPS["sqrt"]
 _divide = BINARY_OPS["div"]
 _maximum = maximum_op
-
-
-@triton.jit
-def _value(bits, COMPUTE: tl.constexpr):
-    """A float64 scalar argument passed as its bits, in the compute type."""
-    return tl.cast(tl.cast(bits, tl.int64), tl.float64, bitcast=True).to(COMPUTE)
 
 
 @triton.jit
@@ -83,20 +77,21 @@ def sgd_kernel(table, grad_table, n_params, lr, weight_decay, momentum, dampenin
     i, offsets, mask, param_ptrs, p, g = _parameter_and_gradient(table, grad_table, n_params, DTYPE, COMPUTE,
                                                                  STATES, MAXIMIZE, BLOCK)
     if WEIGHT_DECAY:
-        g = g + _value(weight_decay, COMPUTE) * p
+        g = g + scalar_from_bits(weight_decay, COMPUTE) * p
     if STATES == 1:
-        m = _value(momentum, COMPUTE)
+        m = scalar_from_bits(momentum, COMPUTE)
         buffer_ptrs = _pointers(table, 2, n_params, i, offsets, DTYPE)
         if FIRST:
             buffer = g
         else:
-            buffer = tl.load(buffer_ptrs, mask=mask).to(COMPUTE) * m + _value(dampening_complement, COMPUTE) * g
+            dampened = scalar_from_bits(dampening_complement, COMPUTE) * g
+            buffer = tl.load(buffer_ptrs, mask=mask).to(COMPUTE) * m + dampened
         tl.store(buffer_ptrs, buffer.to(DTYPE), mask=mask)
         if NESTEROV:
             g = g + m * buffer
         else:
             g = buffer
-    tl.store(param_ptrs, (p - _value(lr, COMPUTE) * g).to(DTYPE), mask=mask)
+    tl.store(param_ptrs, (p - scalar_from_bits(lr, COMPUTE) * g).to(DTYPE), mask=mask)
 
 
 @triton.jit(do_not_specialize=["n_params", "weight_decay", "decay_factor", "beta1_complement", "beta2",
@@ -112,9 +107,9 @@ def adam_kernel(table, grad_table, n_params, weight_decay, decay_factor, beta1_c
                                                                  STATES, MAXIMIZE, BLOCK)
     if WEIGHT_DECAY:
         if DECOUPLED:
-            p = p * _value(decay_factor, COMPUTE)
+            p = p * scalar_from_bits(decay_factor, COMPUTE)
         else:
-            g = g + _value(weight_decay, COMPUTE) * p
+            g = g + scalar_from_bits(weight_decay, COMPUTE) * p
     avg_ptrs = _pointers(table, 2, n_params, i, offsets, DTYPE)
     avg_sq_ptrs = _pointers(table, 3, n_params, i, offsets, DTYPE)
     if FIRST:
@@ -125,12 +120,12 @@ def adam_kernel(table, grad_table, n_params, weight_decay, decay_factor, beta1_c
         avg = tl.load(avg_ptrs, mask=mask).to(COMPUTE)
         avg_sq = tl.load(avg_sq_ptrs, mask=mask).to(COMPUTE)
     # torch's lerp: from the start for a weight under 0.5, from the end otherwise
-    weight = _value(beta1_complement, COMPUTE)
+    weight = scalar_from_bits(beta1_complement, COMPUTE)
     if LERP_FROM_END:
         avg = g - (g - avg) * (1.0 - weight)
     else:
         avg = avg + weight * (g - avg)
-    avg_sq = avg_sq * _value(beta2, COMPUTE) + _value(beta2_complement, COMPUTE) * g * g
+    avg_sq = avg_sq * scalar_from_bits(beta2, COMPUTE) + scalar_from_bits(beta2_complement, COMPUTE) * g * g
     tl.store(avg_ptrs, avg.to(DTYPE), mask=mask)
     tl.store(avg_sq_ptrs, avg_sq.to(DTYPE), mask=mask)
     second = avg_sq
@@ -139,8 +134,8 @@ def adam_kernel(table, grad_table, n_params, weight_decay, decay_factor, beta1_c
         if not FIRST:
             second = _maximum(tl.load(max_ptrs, mask=mask).to(COMPUTE), avg_sq)
         tl.store(max_ptrs, second.to(DTYPE), mask=mask)
-    denom = _divide(_sqrt(second), _value(bias_correction2_sqrt, COMPUTE)) + _value(eps, COMPUTE)
-    p = p + _divide(-_value(step_size, COMPUTE) * avg, denom)
+    denom = _divide(_sqrt(second), scalar_from_bits(bias_correction2_sqrt, COMPUTE)) + scalar_from_bits(eps, COMPUTE)
+    p = p + _divide(-scalar_from_bits(step_size, COMPUTE) * avg, denom)
     tl.store(param_ptrs, p.to(DTYPE), mask=mask)
 
 

@@ -23,7 +23,7 @@ from tkern.cuda import _interpreting
 
 from .array import Array, contiguous_strides
 from .triton_dispatch import Launcher
-from .triton_launch import coalesce, compute_type, needs_int64, pointer
+from .triton_launch import coalesce, compute_type, needs_int64, pointer, sm_count
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
 
@@ -46,12 +46,7 @@ _INT32_MAX = 2 ** 31 - 1
 def _target_programs() -> int:
     global TARGET_PROGRAMS
     if TARGET_PROGRAMS is None:
-        try:
-            device = triton.runtime.driver.active.get_current_device()
-            sms = triton.runtime.driver.active.utils.get_device_properties(device)["multiprocessor_count"]
-        except Exception:  # no driver to ask: an H100's count
-            sms = 132
-        TARGET_PROGRAMS = 4 * sms
+        TARGET_PROGRAMS = 4 * sm_count()
     return TARGET_PROGRAMS
 
 

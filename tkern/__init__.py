@@ -23,7 +23,7 @@ from .reshaping import (as_strided, chunk, diagonal, flatten, narrow, permute, r
 from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from . import autograd, nn, optim
+from . import autograd, fused, nn, optim
 from .autograd import derivatives as _derivatives
 
 _derivatives.install()

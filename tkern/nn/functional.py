@@ -4,15 +4,18 @@ Every function is a composition of differentiable Tensor operations (elementwise
 matmul, views), so autograd differentiates it without a backward of its own; target classes are picked
 with a one-hot mask, never with integer indexing. softmax, log_softmax and mse_loss (unweighted) are
 given nodes of their own by autograd/derivatives.py (FUNCTIONAL_FORMULAS): one node each, with
-torch's names, where the composition would record several."""
+torch's names, where the composition would record several; so is poly_mse_loss, whose fused forward
+computes its gradients."""
 from __future__ import annotations
 
 import warnings
 
 from tkern.ops import TORCH_TYPE_NAMES
+from tkern.ops.polynomial import check_points
 
 from .. import dtypes
 from ..creation import arange
+from ..fused import checked_arrays, loss_and_gradients, poly_value
 from ..tensor import Tensor
 from ._reduction import resolve
 
@@ -118,6 +121,25 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 def _squared_error(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     difference = input - target
     return _reduced(difference * difference, reduction)
+
+
+def poly_mse_loss(x: Tensor, y: Tensor, coeffs: Tensor, reduction: str = "sum") -> Tensor:
+    """Squared error of the polynomial with coefficients ``coeffs`` (c0 first) at the points (x, y):
+    sum (or mean, or each) of (p(x) - y)**2, the loss of ``tkern.fused.poly_loss_grad``.
+
+    With 'sum' or 'mean' one fused pass computes the loss and, when autograd records it (node
+    ``PolyMseLossBackward0``), the gradients of coeffs and of x and y where they require grad, so
+    backward only scales them; 'none' is composed of elementwise operations.
+
+    >>> x = tkern.tensor([0.0, 1.0, 2.0])
+    >>> F.poly_mse_loss(x, 1 + 2 * x, tkern.tensor([1.0, 1.0]))
+    tensor(5.)
+    """
+    if reduction == "none":
+        check_points("poly_mse_loss", *checked_arrays("poly_mse_loss", x, y, coeffs))
+        residual = poly_value(x, coeffs) - y
+        return residual * residual
+    return loss_and_gradients(x, y, coeffs, reduction, False, False, "poly_mse_loss")[0]
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
