@@ -3,7 +3,8 @@
 # the GPU benchmarks, then the 'cuda' half of the test suite. Logs and results land in $OUT
 # (default: ./gpu_out).
 #   bash bench/gpu_session.sh
-# Benchmarks go first: their numbers are what no other machine can give. The tests then run one
+# Benchmarks go first: their numbers are what no other machine can give (poly_fit.py writes its JSON
+# row by row, so a timeout keeps what it measured). The tests then run one
 # process per test file, eight at a time, so that Triton's compilations (seconds per new
 # specialisation on a fresh machine) share the 16 cores; each file's log survives a timeout.
 # The 'cpu' half is left out: CI runs it on every submission.
@@ -17,6 +18,10 @@ mkdir -p "$OUT"
     git rev-parse --short HEAD
 } > "$OUT/environment.txt" 2>&1
 python3 -m pip install --no-deps --no-build-isolation -e . > "$OUT/install.log" 2>&1
+# the fused kernels' speed comparison first: its targets are what tkern is for (its own timeout covers
+# torch.compile's first compilation)
+timeout 150 python3 bench/poly_fit.py --json "$OUT/poly_fit.json" --png "$OUT/poly_fit.png" > "$OUT/poly_fit.log" 2>&1
+tail -25 "$OUT/poly_fit.log"
 for bench in gpu_elementwise matmul; do
     timeout 120 python3 "bench/$bench.py" --json "$OUT/${bench}.json" > "$OUT/${bench}.log" 2>&1
     tail -20 "$OUT/${bench}.log"

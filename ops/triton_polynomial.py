@@ -26,8 +26,8 @@ from tkern import dtypes
 
 from .array import Array
 from .triton_dispatch import Launcher
-from .triton_launch import INTERPRETING, TL_TYPES, compute_type, needs_int64, pointer, scalar_argument, \
-    scalar_from_bits, sm_count
+from . import triton_launch
+from .triton_launch import compute_type, needs_int64, pointer, scalar_argument, scalar_from_bits, sm_count
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
 
@@ -37,6 +37,8 @@ from .triton_launch import INTERPRETING, TL_TYPES, compute_type, needs_int64, po
 PROGRAMS_PER_SM = 4
 _WARPS = 4
 _REGISTERS = 128
+# a program takes at least this many points: the seed's 2000 are one program that finishes in one launch
+MIN_POINTS_PER_PROGRAM = 4096
 # under the interpreter every program runs in Python one after the other: few, large ones
 INTERPRETER_PROGRAMS = 4
 INTERPRETER_BLOCK = 4096
@@ -223,7 +225,7 @@ def _bits(value: float) -> int:
 
 def _geometry(n: int, sums: int, acc) -> tuple:
     """(BLOCK, programs) of the one pass over n points keeping ``sums`` running sums per lane."""
-    if INTERPRETING:
+    if triton_launch.INTERPRETING:
         block = min(max(triton.next_power_of_2(n), 16), INTERPRETER_BLOCK)
         return block, min(-(-n // block), INTERPRETER_PROGRAMS)
     # lanes per thread: 8 (two 128-bit loads of float32) while the running sums take <= 64 registers
@@ -232,7 +234,7 @@ def _geometry(n: int, sums: int, acc) -> tuple:
     while per_thread > 1 and per_thread * words > 64:
         per_thread //= 2
     block = per_thread * 32 * _WARPS
-    return block, max(1, min(-(-n // block), PROGRAMS_PER_SM * sm_count()))
+    return block, max(1, min(n // MIN_POINTS_PER_PROGRAM, PROGRAMS_PER_SM * sm_count()))
 
 
 def _power_sums(backend, x: Array, y: Array, coeffs: Array, scale: float, moments: bool, acc,

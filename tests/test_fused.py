@@ -371,3 +371,28 @@ def test_mixed_devices():
     env = {**os.environ, "TRITON_INTERPRET": "1"}
     out = subprocess.run([sys.executable, "-c", _MIXED_DEVICES_PROBE], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and out.stdout.split() == ["ok"], out.stderr[-3000:]
+
+
+def test_speed_comparison_script_runs_end_to_end(tmp_path):
+    """bench/poly_fit.py at tiny sizes with the interpreter's 'cuda': every variant agrees, every row and
+    the plot are written (so the script a GPU session runs first never rots)."""
+    import json
+    import pathlib
+    script = pathlib.Path(__file__).resolve().parent.parent / "bench" / "poly_fit.py"
+    results, picture = tmp_path / "poly_fit.json", tmp_path / "poly_fit.png"
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    out = subprocess.run([sys.executable, str(script), "--sizes", "64", "1000", "--steps", "3", "--repeats", "1",
+                          "--json", str(results), "--png", str(picture)], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    record = json.loads(results.read_text())
+    assert record["mismatches"] == [] and record["triton_interpreter"] and record["commit"]
+    seen = {(row["device"], row["n"], row["variant"]) for row in record["rows"]}
+    for n in (64, 1000):
+        for variant in ("torch eager, .item() each step", "numpy seed program", "tkern op by op",
+                        "tkern poly_loss_grad per step", "tkern poly_fit"):
+            assert ("cpu", n, variant) in seen
+        for variant in ("tkern op by op", "tkern poly_loss_grad per step", "tkern poly_fit"):
+            assert ("cuda", n, variant) in seen
+    assert all(row["us_per_step"] > 0 for row in record["rows"])
+    assert set(record["copy_gbps"]) == {"cpu", "cuda"} and picture.stat().st_size > 10000

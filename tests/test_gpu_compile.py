@@ -6,6 +6,7 @@ an H100 and makes every launch compile only (warmup), then drives the backend's 
 dtypes and layouts that select different kernel variants. Nothing is launched, so values are never
 looked at.
 """
+import json
 import os
 import pathlib
 import subprocess
@@ -123,6 +124,27 @@ for dtype in (F32, F64, F16, BF16):
         states = tuple([make(p.shape, dtype) for p in params] for _ in range(rule.states))
         backend.optimizer_step(rule, params, [make(p.shape, dtype) for p in params], states, {})
 assert collections.Counter(compiled)["adam_kernel"] == 8, collections.Counter(compiled)
+
+
+def polynomials(wide):
+    for module in ("triton_polynomial",):
+        importlib.import_module("tkern.ops." + module).needs_int64 = lambda *args: wide
+    cases = [(F32, 3), (BF16, 3)] if wide else [(d, k) for d in (F32, F64) for k in (0, 1, 3, 5)] + [(F16, 3), (BF16, 3)]
+    for dtype, degree in cases:
+        for n in (100, 50000):  # one program that finishes itself; several and a finishing launch
+            base = make((3 * n,), dtype)
+            x, y, coeffs = base.view_as((n,), (3,), 1), make((n,), dtype), make((degree + 1,), dtype)
+            backend.poly_loss_grad(x, y, coeffs, 1.0, make((), dtype), make((degree + 1,), dtype), None, None)
+            backend.poly_loss_grad(x, y, coeffs, 0.5, make((), F32), make((degree + 1,), dtype), make((n,), dtype),
+                                   make((n,), dtype))
+        backend.poly_fit(x, y, coeffs, 1e-3, 10, 1.0, make((degree + 1,), dtype), make((10,), dtype))
+
+
+before = len(compiled)
+polynomials(False)
+polynomials(True)
+kinds = collections.Counter(compiled[before:])
+assert kinds["power_sums_kernel"] >= 40 and kinds["loss_grad_finish_kernel"] >= 10 and kinds["fit_kernel"] >= 10, kinds
 '''
 
 
@@ -134,3 +156,64 @@ def test_every_kernel_family_compiles_for_sm90():
     assert out.returncode == 0, out.stderr[-4000:]
     launches, kernels = map(int, out.stdout.split()[-2:])
     assert launches > 300 and kernels >= 8
+
+
+_POLY_SM90_CODE = r'''
+import json
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, BENCH)
+import compile_only_driver
+compile_only_driver.install()
+import triton
+from triton.runtime import jit
+
+kernels = {}
+run = jit.JITFunction.run
+
+
+def keep(self, *args, grid, warmup, **kwargs):
+    kernel = run(self, *args, grid=grid, warmup=warmup, **kwargs)
+    kernels.setdefault(self.fn.__name__, kernel)
+    return kernel
+
+
+jit.JITFunction.run = keep
+from tkern import dtypes
+from tkern.device import device
+from tkern.ops import triton_launch
+from tkern.ops.triton_backend import TritonBackend
+
+triton_launch.INTERPRETING = False
+backend, cuda, f32 = TritonBackend(), device("cuda", 0), dtypes.float32
+x, y, coeffs = (backend.empty(shape, f32, cuda) for shape in ((1 << 26,), (1 << 26,), (4,)))
+backend.poly_loss_grad(x, y, coeffs, 1.0, backend.empty((), f32, cuda), backend.empty((4,), f32, cuda), None, None)
+ptxas = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "ptxas")
+ptx = kernels["power_sums_kernel"].asm["ptx"]
+with tempfile.NamedTemporaryFile("w", suffix=".ptx", delete=False) as f:
+    f.write(ptx)
+report = subprocess.run([ptxas, "--gpu-name", "sm_90a", "-v", f.name, "-o", os.devnull], capture_output=True,
+                        text=True).stderr
+print(json.dumps({"copies": sorted(set(re.findall(r"cp\.async\.cg\.shared\.global \[[^]]*\], \[[^]]*\], (\w+)", ptx))),
+                  "maxnreg": re.findall(r"\.maxnreg (\d+)", ptx),
+                  "registers": [int(r) for r in re.findall(r"Used (\d+) registers", report)],
+                  "spills": [int(s) for s in re.findall(r"(\d+) bytes spill stores", report)]}))
+'''
+
+
+def test_poly_loss_grad_pass_streams_16_byte_copies_without_spills():
+    """The contiguous float32 pass of poly_loss_grad (cubic, 2**26 points) as compiled for sm_90: its
+    tiles stream into shared memory as 16-byte asynchronous copies (tl.range's pipelining), and a
+    thread keeps to the 128 registers that let four programs share an SM, spilling nothing."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    script = f"BENCH = {str(ROOT / 'bench')!r}\n" + textwrap.dedent(_POLY_SM90_CODE)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-4000:]
+    facts = json.loads(out.stdout.splitlines()[-1])
+    assert facts["copies"] == ["0x10"] and facts["maxnreg"] == ["128"], facts
+    assert facts["registers"] and max(facts["registers"]) <= 128 and facts["spills"] == [0], facts
