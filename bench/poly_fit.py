@@ -231,8 +231,19 @@ def _device_name(real_gpu: bool) -> str:
     elif tkern.cuda.is_available():
         name = "triton-interpreter"
     else:
-        name = "cpu-" + (platform.processor() or platform.machine())
+        name = "cpu-" + platform.machine()
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _processor() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _commit() -> str:
@@ -286,8 +297,9 @@ def main() -> None:
     tkern_gpu = tkern.cuda.is_available()
     name = _device_name(real_gpu)
     path = args.json or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", f"poly_fit-{name}.json")
-    record = {"bench": "poly_fit", "commit": _commit(), "device_name": name, "host": platform.processor(),
-              "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
+    record = {"bench": "poly_fit", "commit": _commit(), "device_name": name, "host": _processor(),
+              "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+              "numpy": np.__version__, "python": platform.python_version(),
               "triton_interpreter": os.environ.get("TRITON_INTERPRET") == "1", "copy_gbps": {}, "rows": [],
               "kernel_alone": [], "mismatches": []}
     try:

@@ -306,14 +306,14 @@ def _raises(error, match: str, calls):
 
 
 def test_bad_shapes(no_work, device):
-    x = tkern.rand(10, device=device)
+    x, three = tkern.rand(10, device=device), tkern.rand(3, device=device)
     _raises(RuntimeError, "'x' and 'y' must have the same length, but got 10 and 9",
-            _calls(x, tkern.rand(9, device=device), tkern.rand(3, device=device)))
-    _raises(RuntimeError, "argument 'x' must be a 1-D tensor", _calls(x.reshape(2, 5), x, tkern.rand(3, device=device)))
-    _raises(RuntimeError, "argument 'y' must be a 1-D tensor", _calls(x, x.reshape(10, 1), tkern.rand(3, device=device)))
+            _calls(x, tkern.rand(9, device=device), three))
+    _raises(RuntimeError, "argument 'x' must be a 1-D tensor", _calls(x.reshape(2, 5), x, three))
+    _raises(RuntimeError, "argument 'y' must be a 1-D tensor", _calls(x, x.reshape(10, 1), three))
     _raises(RuntimeError, "argument 'coeffs' must be a 1-D tensor", _calls(x, x, tkern.tensor(1.0, device=device)))
     empty = tkern.rand(0, device=device)
-    _raises(RuntimeError, "argument 'x' must hold at least one point", _calls(empty, empty, tkern.rand(3, device=device)))
+    _raises(RuntimeError, "argument 'x' must hold at least one point", _calls(empty, empty, three))
     _raises(RuntimeError, "argument 'coeffs' must hold at least one coefficient", _calls(x, x, empty))
 
 
