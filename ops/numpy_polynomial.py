@@ -20,8 +20,10 @@ import numpy as np
 # a fit whose steps diverge overflows silently, as torch's loop would
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__.replace(".", r"\."))
 
-# points per chunk: a few float32 arrays of it stay in L2
-CHUNK = 16384
+# points per chunk: large enough that numpy's per-call cost (a dozen calls of ~1-2 us a chunk) stays small,
+# small enough to stay in L3
+# (measured at 2**20 points, cubic: 4096 -> 6.8 ms, 16384 -> 3.0 ms, 65536 -> 2.0 ms)
+CHUNK = 65536
 # steps per block of poly_fit's batched products
 FIT_BLOCK = 512
 
