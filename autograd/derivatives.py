@@ -723,19 +723,21 @@ FUNCTIONAL_FORMULAS = {
 
 
 def _poly_mse_loss(ctx, g):
-    """The gradients the fused forward computed, scaled by g; under create_graph they are computed
-    again from the saved inputs with differentiable operations, so that they have gradients too."""
-    if not ctx.create_graph:
-        return tuple(None if grad is None else grad * g for grad in ctx.kwargs["_gradients"])
+    """The gradients the fused forward computed (in its accumulation dtype), scaled by g before they are
+    rounded to the inputs' dtypes; under create_graph they are computed again from the saved inputs
+    with differentiable operations, so that they have gradients too."""
     from tkern import arange, stack
     from tkern.fused import poly_value
-    x, y, coeffs = ctx.input(0), ctx.input(1), ctx.input(2)
+    from tkern.ops.polynomial import scale_of
+    x, y, coeffs = ctx.input(0), ctx.input(1), ctx.input(2)  # (unpacking checks they were not written since)
+    if not ctx.create_graph:
+        return tuple(None if grad is None else grad * g for grad in ctx.kwargs["_gradients"])
     degree = coeffs.shape[0] - 1
-    scaled = (poly_value(x, coeffs) - y) * (g * (2.0 / x.shape[0] if ctx.args[3] == "mean" else 2.0))
+    scaled = (poly_value(x, coeffs) - y) * (g * (2.0 * scale_of(ctx.args[3], x.shape[0])))
     grad_x = None
     if _needs(ctx, 0):
         powers = arange(1, degree + 1, dtype=coeffs.dtype, device=coeffs.device)
-        grad_x = scaled * (poly_value(x, coeffs[1:] * powers) if degree else 0.0 * x)
+        grad_x = scaled * (poly_value(x, coeffs[1:] * powers) if degree else 0.0 * scaled)
     term, sums = scaled, []
     for k in range(degree + 1):
         sums.append(term.sum())
@@ -752,12 +754,12 @@ def _record_poly_mse_loss(fn):
     @functools.wraps(fn)
     def recorded(x, y, coeffs, reduction="sum"):
         tensors = (x, y, coeffs)
-        if reduction == "none" or not is_grad_enabled() or not any(
+        if reduction not in ("sum", "mean") or not is_grad_enabled() or not any(
                 isinstance(t, _Tensor) and t._requires_grad for t in tensors):
             return fn(x, y, coeffs, reduction)
         loss, grad, grad_x, grad_y = fused.loss_and_gradients(
             x, y, coeffs, reduction, getattr(x, "_requires_grad", False), getattr(y, "_requires_grad", False),
-            "poly_mse_loss")
+            "poly_mse_loss", unrounded=True)
         positions = [(0, None), (1, None), (2, None)]
         meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
         saved = {i: SavedTensor(t) for i, t in enumerate(tensors)}

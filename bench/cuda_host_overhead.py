@@ -31,9 +31,11 @@ def main() -> None:
     triton_launch.INTERPRETING = False  # GPU block sizes, as on the real machine
     x, y = tkern.ones(1000, device="cuda"), tkern.ones(1000, device="cuda")
     m = tkern.ones((30, 40), device="cuda")
+    points, coeffs = tkern.ones(2000, device="cuda"), tkern.ones(4, device="cuda")
     cases = {"x + y": lambda: x + y, "x * 2.0": lambda: x * 2.0, "x.sum()": lambda: x.sum(),
              "x[::2] + y[1::2]": lambda: x[::2] + y[1::2], "x.t() @ x (1000x1)": lambda: x[:, None].t() @ x[:, None],
-             "x.argmax()": lambda: x.argmax(), "m.max(1) (30x40)": lambda: m.max(1)}
+             "x.argmax()": lambda: x.argmax(), "m.max(1) (30x40)": lambda: m.max(1),
+             "poly_loss_grad (2000 points, cubic)": lambda: tkern.fused.poly_loss_grad(points, points, coeffs)}
     results = {}
     for name, fn in cases.items():
         for _ in range(20):
@@ -42,7 +44,7 @@ def main() -> None:
         for _ in range(args.ops):
             fn()
         results[name] = round((time.perf_counter() - start) / args.ops * 1e6, 2)
-        print(f"{name:22s} {results[name]:7.2f} us on the host (launch call excluded)")
+        print(f"{name:36s} {results[name]:7.2f} us on the host (launch call excluded)")
     if args.json:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         with open(args.json, "w") as f:

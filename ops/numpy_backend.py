@@ -15,6 +15,7 @@ from . import numpy_polynomial
 from .array import Array
 from .backend import Backend
 from .optimizer_step import AdamStep
+from .polynomial import accumulation_dtype
 
 # numpy warns on overflow, 0/0 and inf - inf; torch computes the same IEEE results silently. The
 # filter only matches warnings raised from this module, so numpy elsewhere keeps its warnings (and
@@ -526,7 +527,7 @@ class NumpyBackend(Backend):
                         np.copyto(h, v, casting="unsafe")
 
     def poly_loss_grad(self, x, y, coeffs, scale, loss, grad, dx, dy):
-        acc = np.dtype(np.float64) if loss.dtype is dtypes.float64 else np.dtype(np.float32)
+        acc = accumulation_dtype(loss.dtype).numpy
         numpy_polynomial.loss_grad(host(x), host(y), host(coeffs), scale, acc, host(loss), host(grad),
                                    None if dx is None else host(dx), None if dy is None else host(dy))
 

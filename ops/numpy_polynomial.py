@@ -49,19 +49,16 @@ def _loss_grad_chunk(x: np.ndarray, y: np.ndarray, c: np.ndarray, dx: np.ndarray
     """(sum r*r, sum r x**k for every k) of one chunk, r = p(x) - y by Horner's rule; each point's
     own gradients into dx and dy when given."""
     degree = c.shape[0] - 1
-    value = np.full_like(x, c[degree]) if degree == 0 else np.multiply(x, c[degree])
-    slope = np.full_like(x, c[degree]) if dx is not None else None
+    value = np.full_like(x, c[degree])
+    slope = np.zeros_like(x) if dx is not None else None
     for k in range(degree - 1, -1, -1):
-        if k < degree - 1:
-            value *= x
-        value += c[k]
-        if dx is not None and k > 0:
+        if slope is not None:
             slope *= x
             slope += value
+        value *= x
+        value += c[k]
     r = np.subtract(value, y, out=value)
     if dx is not None:
-        if degree == 0:
-            slope[...] = 0
         np.multiply(r, slope, out=slope)
         np.multiply(slope, 2.0 * scale, out=dx)
     if dy is not None:

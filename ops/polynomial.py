@@ -9,6 +9,8 @@ s = 1 ('sum') or 1/N ('mean'); it has the dtype the three promote to, and the gr
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 
 from tkern import dtypes
 
@@ -19,9 +21,20 @@ from .backend import backend_for
 REDUCTIONS = ("sum", "mean")
 
 
-def check_reduction(name: str, reduction) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}(): {reduction} is not a valid value for reduction (expected 'sum' or 'mean')")
+def check_reduction(name: str, reduction, allowed: tuple = REDUCTIONS) -> None:
+    if reduction not in allowed:
+        raise ValueError(f"{name}(): {reduction} is not a valid value for reduction (expected "
+                         f"{' or '.join(repr(r) for r in allowed)})")
+
+
+def accumulation_dtype(loss_dtype: dtypes.dtype) -> dtypes.dtype:
+    """What sums and gradients are computed in: float64 for a float64 loss, float32 otherwise."""
+    return dtypes.float64 if loss_dtype is dtypes.float64 else dtypes.float32
+
+
+def scale_of(reduction: str, n: int) -> float:
+    """The loss's factor s: 1 for 'sum', 1/N for 'mean'."""
+    return 1.0 / n if reduction == "mean" else 1.0
 
 
 def check_points(name: str, x: Array, y: Array, coeffs: Array) -> dtypes.dtype:
@@ -49,14 +62,12 @@ def check_points(name: str, x: Array, y: Array, coeffs: Array) -> dtypes.dtype:
     return dtypes.promote_types(dtypes.promote_types(x.dtype, y.dtype), coeffs.dtype)
 
 
-def _scale(reduction: str, n: int) -> float:
-    return 1.0 / n if reduction == "mean" else 1.0
-
-
 def poly_loss_grad(x: Array, y: Array, coeffs: Array, reduction: str = "sum", want_dx: bool = False,
-                   want_dy: bool = False, name: str = "poly_loss_grad") -> tuple:
+                   want_dy: bool = False, name: str = "poly_loss_grad", unrounded: bool = False) -> tuple:
     """(loss, grad, dx, dy): the 0-d loss, its gradient for each coefficient, and when wanted each
-    point's own gradient for x and y (else None), all from one pass over the points.
+    point's own gradient for x and y (else None), all from one pass over the points. The gradients have
+    their inputs' dtypes, or with ``unrounded`` the accumulation dtype (for autograd, which scales them
+    by the incoming gradient before rounding to the inputs' dtypes, as torch does).
 
     >>> from tkern import tensor
     >>> from tkern.tensor import wrap
@@ -68,10 +79,11 @@ def poly_loss_grad(x: Array, y: Array, coeffs: Array, reduction: str = "sum", wa
     loss_dtype = check_points(name, x, y, coeffs)
     device = x.device
     loss = empty((), loss_dtype, device)
-    grad = empty(coeffs.shape, coeffs.dtype, device)
-    dx = empty(x.shape, x.dtype, device) if want_dx else None
-    dy = empty(y.shape, y.dtype, device) if want_dy else None
-    backend_for(device).poly_loss_grad(x, y, coeffs, _scale(reduction, x.shape[0]), loss, grad, dx, dy)
+    wide = accumulation_dtype(loss_dtype) if unrounded else None
+    grad = empty(coeffs.shape, wide or coeffs.dtype, device)
+    dx = empty(x.shape, wide or x.dtype, device) if want_dx else None
+    dy = empty(y.shape, wide or y.dtype, device) if want_dy else None
+    backend_for(device).poly_loss_grad(x, y, coeffs, scale_of(reduction, x.shape[0]), loss, grad, dx, dy)
     return loss, grad, dx, dy
 
 
@@ -79,17 +91,25 @@ def poly_fit(x: Array, y: Array, coeffs: Array, lr, steps, reduction: str = "sum
              name: str = "poly_fit") -> tuple:
     """(final coefficients, the loss before each step): ``steps`` steps of c -= lr * grad(c)."""
     check_reduction(name, reduction)
-    if isinstance(steps, bool) or not isinstance(steps, int):
-        raise TypeError(f"{name}(): argument 'steps' must be int, not {type(steps).__name__}")
+    if isinstance(steps, bool):
+        raise TypeError(f"{name}(): argument 'steps' must be int, not bool")
+    try:
+        steps = operator.index(steps)
+    except TypeError:
+        raise TypeError(f"{name}(): argument 'steps' must be int, not {type(steps).__name__}") from None
     if steps < 0:
         raise RuntimeError(f"{name}(): argument 'steps' must be non-negative, but got {steps}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"{name}(): argument 'lr' must be a real number, not {type(lr).__name__}")
+    try:
+        lr = float(lr)
+    except OverflowError:
+        lr = math.inf
     if not math.isfinite(lr):
         raise ValueError(f"{name}(): invalid learning rate: argument 'lr' must be finite, but got {lr}")
     loss_dtype = check_points(name, x, y, coeffs)
     device = x.device
     out = empty(coeffs.shape, coeffs.dtype, device)
     losses = empty((steps,), loss_dtype, device)
-    backend_for(device).poly_fit(x, y, coeffs, float(lr), steps, _scale(reduction, x.shape[0]), out, losses)
+    backend_for(device).poly_fit(x, y, coeffs, lr, steps, scale_of(reduction, x.shape[0]), out, losses)
     return out, losses

@@ -18,7 +18,7 @@ from . import triton_launch
 from .array import Array
 from .triton_dispatch import Launcher, scalar_key
 from .triton_launch import (block_for, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
-                            scalar_argument)
+                            rounded_to, scalar_argument)
 
 # ----- indexing helpers -----
 
@@ -124,9 +124,7 @@ def sequence_kernel(out_ptr, start, step, end, split, n, out_offset, KIND: tl.co
     forward = first + stride * idx.to(COMPUTE)
     backward = last - stride * (n - 1 - idx).to(COMPUTE)
     value = tl.where(idx < split, forward, backward)
-    if out_ptr.dtype.element_ty == tl.bfloat16:
-        value = value.to(tl.float32)  # the interpreter has no direct float64/int64 -> bfloat16
-    tl.store(out_ptr + out_offset + idx, value.to(out_ptr.dtype.element_ty), mask=mask)
+    tl.store(out_ptr + out_offset + idx, rounded_to(value, out_ptr.dtype.element_ty), mask=mask)
 
 
 # ----- unary operations -----

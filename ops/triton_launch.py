@@ -134,6 +134,15 @@ def scalar_from_bits(bits, COMPUTE: tl.constexpr):
     return tl.cast(tl.cast(bits, tl.int64), tl.float64, bitcast=True).to(COMPUTE)
 
 
+@triton.jit
+def rounded_to(value, DTYPE: tl.constexpr):
+    """value converted for a store into DTYPE; into bfloat16 through float32, as torch converts float64
+    (and the interpreter has no direct float64/int64 -> bfloat16)."""
+    if DTYPE == tl.bfloat16:
+        value = value.to(tl.float32)
+    return value.to(DTYPE)
+
+
 def block_for(n: int) -> int:
     """Elements per program: BLOCK on a GPU; under the interpreter, where every program is a Python
     loop iteration, as few programs as the sizes allow."""

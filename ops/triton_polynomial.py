@@ -27,7 +27,8 @@ from tkern import dtypes
 from .array import Array
 from .triton_dispatch import Launcher
 from . import triton_launch
-from .triton_launch import compute_type, needs_int64, pointer, scalar_argument, scalar_from_bits, sm_count
+from .triton_launch import compute_type, needs_int64, pointer, rounded_to, scalar_argument, scalar_from_bits, \
+    sm_count
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
 
@@ -37,6 +38,7 @@ from .triton_launch import compute_type, needs_int64, pointer, scalar_argument, 
 PROGRAMS_PER_SM = 4
 _WARPS = 4
 _REGISTERS = 128
+_INT32_MAX = 2 ** 31 - 1
 # a program takes at least this many points: the seed's 2000 are one program that finishes in one launch
 MIN_POINTS_PER_PROGRAM = 4096
 # under the interpreter every program runs in Python one after the other: few, large ones
@@ -67,9 +69,9 @@ def _loss_grad_terms(sums, x, y, mask, offsets, coeffs, dx_ptr, dy_ptr, element_
     if MASKED:
         r = tl.where(mask, r, 0.0)
     if WANT_DX:
-        tl.store(dx_ptr + offsets, (element_scale * r * slope).to(dx_ptr.dtype.element_ty), mask=mask)
+        tl.store(dx_ptr + offsets, rounded_to(element_scale * r * slope, dx_ptr.dtype.element_ty), mask=mask)
     if WANT_DY:
-        tl.store(dy_ptr + offsets, (-element_scale * r).to(dy_ptr.dtype.element_ty), mask=mask)
+        tl.store(dy_ptr + offsets, rounded_to(-element_scale * r, dy_ptr.dtype.element_ty), mask=mask)
     new = (sums[0] + r * r,)
     term = r
     for k in tl.static_range(DEGREE + 1):
@@ -121,9 +123,9 @@ def _tile(sums, start, n, x_ptr, x_offset, x_stride, y_ptr, y_offset, y_stride, 
 @triton.jit
 def _store_loss_grad(totals, loss_ptr, grad_ptr, scale, DEGREE: tl.constexpr):
     """loss = s * sum r*r and grad_k = 2 s * sum r x**k, rounded once into the outputs' dtypes."""
-    tl.store(loss_ptr, (scale * totals[0]).to(loss_ptr.dtype.element_ty))
+    tl.store(loss_ptr, rounded_to(scale * totals[0], loss_ptr.dtype.element_ty))
     for k in tl.static_range(DEGREE + 1):
-        tl.store(grad_ptr + k, (2.0 * scale * totals[k + 1]).to(grad_ptr.dtype.element_ty))
+        tl.store(grad_ptr + k, rounded_to(2.0 * scale * totals[k + 1], grad_ptr.dtype.element_ty))
 
 
 @triton.jit
@@ -149,7 +151,7 @@ def power_sums_kernel(x_ptr, x_offset, x_stride, y_ptr, y_offset, y_stride, n, c
         start = tile * block
         sums = _tile(sums, start, n, x_ptr, x_offset, x_stride, y_ptr, y_offset, y_stride, coeffs, dx_ptr, dy_ptr,
                      2.0 * scale, MOMENTS, DEGREE, ACC, WANT_DX, WANT_DY, False, BLOCK)
-    # the ragged last tile, if any, goes to the program whose turn it is
+    # the ragged last tile, if any, goes to program 0
     for tile in range(full_tiles + pid, tl.cdiv(n, BLOCK), programs):
         start = tile * block
         sums = _tile(sums, start, n, x_ptr, x_offset, x_stride, y_ptr, y_offset, y_stride, coeffs, dx_ptr, dy_ptr,
@@ -206,12 +208,10 @@ def fit_kernel(partials_ptr, programs, c_ptr, c_offset, c_stride, lr_bits, scale
         mc = tl.sum(matrix * c[None, :], 1)
         loss = scale * (tl.sum(c * (mc - 2.0 * target), 0) + sum_y2)
         # the expanded form can dip below zero by rounding where the fit is near exact
-        tl.store(losses_ptr + t, tl.where(loss < 0.0, 0.0, loss).to(losses_ptr.dtype.element_ty))
+        tl.store(losses_ptr + t, rounded_to(tl.where(loss < 0.0, 0.0, loss), losses_ptr.dtype.element_ty))
         grad = 2.0 * scale * (mc - target)
         c = c - lr * grad
-    tl.store(out_ptr + j, c.to(out_ptr.dtype.element_ty), mask=inside)
-
-
+    tl.store(out_ptr + j, rounded_to(c, out_ptr.dtype.element_ty), mask=inside)
 
 
 _launch_sums = Launcher(power_sums_kernel)
@@ -235,6 +235,16 @@ def _geometry(n: int, sums: int, acc) -> tuple:
         per_thread //= 2
     block = per_thread * 32 * _WARPS
     return block, max(1, min(n // MIN_POINTS_PER_PROGRAM, PROGRAMS_PER_SM * sm_count()))
+
+
+def _coefficients(backend, coeffs: Array) -> Array:
+    """coeffs, or a contiguous copy of them where degree * stride would overflow the kernels' int32
+    offset arithmetic (their offset alone may be any size: Triton passes a large one as int64)."""
+    if (coeffs.shape[0] - 1) * coeffs.strides[0] <= _INT32_MAX:
+        return coeffs
+    copy = backend.empty(coeffs.shape, coeffs.dtype, coeffs.device)
+    backend.copy(copy, coeffs)
+    return copy
 
 
 def _power_sums(backend, x: Array, y: Array, coeffs: Array, scale: float, moments: bool, acc,
@@ -266,6 +276,7 @@ def loss_grad(backend, x: Array, y: Array, coeffs: Array, scale: float, loss: Ar
               dx: Array | None, dy: Array | None) -> None:
     """See Backend.poly_loss_grad: one pass, and a one-program finish when the pass took several."""
     acc = compute_type(loss.dtype)
+    coeffs = _coefficients(backend, coeffs)
     partials, programs = _power_sums(backend, x, y, coeffs, scale, False, acc, dx, dy, loss, grad)
     if partials is not None:
         _launch_finish((1,), pointer(partials), programs, pointer(loss), pointer(grad), _bits(scale),
@@ -276,6 +287,7 @@ def fit(backend, x: Array, y: Array, coeffs: Array, lr: float, steps: int, scale
         losses: Array) -> None:
     """See Backend.poly_fit: the moments pass, then one program for every step."""
     partials, programs = _power_sums(backend, x, y, coeffs, scale, True, tl.float64)
+    coeffs = _coefficients(backend, coeffs)
     degree = coeffs.shape[0] - 1
     dpad = triton.next_power_of_2(degree + 1)
     rows = max(1, min(triton.next_power_of_2(programs), FIT_ROWS_ELEMENTS // (dpad * dpad)))

@@ -12,7 +12,7 @@ import torch
 
 import tkern
 import tkern.nn.functional as F
-from tkern.ops import triton_polynomial
+from tkern.ops import triton_launch, triton_polynomial
 
 from helpers import TORCH_DTYPES, random_array
 
@@ -102,6 +102,87 @@ def test_mixed_dtypes_promote_like_torch(device):
     assert half.dtype is tkern.float32
 
 
+@pytest.mark.parametrize("types", [("bfloat16",) * 3, ("float64", "float32", "bfloat16"),
+                                   ("bfloat16", "float16", "float64"), ("float16",) * 3])
+def test_half_types_and_mixes_in_every_output(types, device):
+    """Every output rounds into bfloat16/float16 from the accumulation dtype, float64 included: the
+    loss and gradient, the fit's coefficients and losses, and the points' own gradients."""
+    (x, y, coeffs), _ = _points(300, 2, tkern.float32, device, strided=False, seed=8)
+    x, y, coeffs = (t.to(getattr(tkern, name)) for t, name in zip((x, y, coeffs), types))
+    tx, ty, tc = (torch.from_numpy(t.double().cpu().numpy()) for t in (x, y, coeffs))
+    loss_dtype = tkern.promote_types(tkern.promote_types(x.dtype, y.dtype), coeffs.dtype)
+    loss, grad = tkern.fused.poly_loss_grad(x, y, coeffs)
+    expected_loss, expected_grad, terms = _reference(tx, ty, tc, "sum")
+    assert loss.dtype is loss_dtype and grad.dtype is coeffs.dtype
+    _assert_close(loss, expected_loss, expected_loss.abs(), loss_dtype)
+    _assert_close(grad, expected_grad, terms, coeffs.dtype)
+    fitted, losses = tkern.fused.poly_fit(x, y, coeffs, 1e-4, 3)
+    c = tc.clone()
+    for step in range(3):
+        step_loss, step_grad, _ = _reference(tx, ty, c, "sum")
+        _assert_close(losses[step], step_loss, step_loss.abs(), loss_dtype)
+        c = c - 1e-4 * step_grad
+    assert fitted.dtype is coeffs.dtype and losses.dtype is loss_dtype
+    _assert_close(fitted, c, c.abs(), coeffs.dtype)
+    x.requires_grad_()
+    y.requires_grad_()
+    F.poly_mse_loss(x, y, coeffs).backward()
+    tx.requires_grad_()
+    ty.requires_grad_()
+    ((tc @ torch.stack([tx ** k for k in range(3)]) - ty) ** 2).sum().backward()
+    assert x.grad.dtype is x.dtype and y.grad.dtype is y.dtype
+    _assert_close(x.grad, tx.grad, tx.grad.abs(), x.dtype)
+    _assert_close(y.grad, ty.grad, ty.grad.abs(), y.dtype)
+
+
+@pytest.mark.parametrize("dtype", [tkern.float16, tkern.bfloat16], ids=["float16", "bfloat16"])
+def test_backward_scales_before_rounding_like_torch(dtype, device):
+    """Loss scaling: the incoming gradient multiplies the gradients before they are rounded to a half
+    type, so a scaled float16 gradient neither flushes to zero nor overflows where torch's does not."""
+    for points, target, start, factor in ((1.0, 1e-8, [0.0], 65536.0), (10.0, 0.0, [1.0, 1.0], 1e-3)):
+        x, y = tkern.full((1000,), points, device=device), tkern.full((1000,), target, device=device)
+        coeffs = tkern.tensor(start, device=device, dtype=dtype).requires_grad_()
+        (F.poly_mse_loss(x, y, coeffs, reduction="mean") * factor).backward()
+        tx, ty = torch.full((1000,), points), torch.full((1000,), target)
+        tc = torch.tensor(start, dtype=TORCH_DTYPES[dtype], requires_grad=True)
+        ((torch.stack([tx ** k for k in range(len(start))]).t() @ tc.float() - ty) ** 2).mean().mul(factor).backward()
+        assert coeffs.grad.dtype is dtype
+        # one rounding from float32, the same as torch's; the interpreter truncates to bfloat16 (1 ulp)
+        truncating = dtype is tkern.bfloat16 and device == "cuda" and triton_launch.INTERPRETING
+        np.testing.assert_allclose(coeffs.grad.float().cpu().numpy(), tc.grad.float().numpy(),
+                                   rtol=2 ** -7 if truncating else 0, atol=0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_mixed_dtypes_in_the_composed_paths(reduction, device):
+    """create_graph's recomputed gradients and reduction='none' evaluate p(x) in the promoted dtype
+    (float16 points, float64 coefficients: float64), as the fused pass does."""
+    (x, y, coeffs), (tx, ty, tc) = _points(200, 3, tkern.float16, device, strided=False, seed=12)
+    coeffs, tc = coeffs.double().requires_grad_(), tc.requires_grad_()
+    expected = (tc @ torch.stack([tx ** k for k in range(4)]) - ty) ** 2
+    if reduction == "none":
+        losses = F.poly_mse_loss(x, y, coeffs, reduction="none")
+        assert losses.dtype is tkern.float64
+        np.testing.assert_allclose(losses.detach().cpu().numpy(), expected.detach().numpy(), rtol=1e-12)
+        return
+    (grad,) = tkern.autograd.grad(F.poly_mse_loss(x, y, coeffs, reduction="mean"), [coeffs], create_graph=True)
+    (expected_grad,) = torch.autograd.grad(expected.mean(), [tc], create_graph=True)
+    np.testing.assert_allclose(grad.detach().cpu().numpy(), expected_grad.detach().numpy(), rtol=1e-12)
+    fast = tkern.autograd.grad(F.poly_mse_loss(x, y, coeffs, reduction="mean"), [coeffs])[0]
+    np.testing.assert_allclose(fast.cpu().numpy(), expected_grad.detach().numpy(), rtol=1e-12)
+
+
+def test_inputs_written_before_backward_are_refused(device):
+    (x, y, coeffs), _ = _points(20, 2, tkern.float32, device, strided=False)
+    for written in (0, 1, 2):
+        tensors = [x.clone(), y.clone(), coeffs.clone().requires_grad_()]
+        loss = F.poly_mse_loss(*tensors)
+        with tkern.no_grad():
+            tensors[written].add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+
+
 @pytest.mark.parametrize("n", [2000, 100003])
 def test_same_bits_on_every_run(n, device):
     (x, y, coeffs), _ = _points(n, 3, tkern.float32, device, strided=False)
@@ -171,6 +252,17 @@ def test_poly_fit_any_degree_matches_float64_steps(degree, dtype, device):
     np.testing.assert_allclose(coeffs_out.double().cpu().numpy(), c.numpy(), rtol=rtol, atol=rtol * 1e-2)
 
 
+def test_poly_fit_takes_numpy_numbers_and_a_tensor_learning_rate(monkeypatch, device):
+    (x, y, coeffs), _ = _points(100, 2, tkern.float64, device, strided=False)
+    expected = tkern.fused.poly_fit(x, y, coeffs, 0.001, 4)
+    for lr, steps in ((np.float64(0.001), np.int64(4)), (np.float32(0.001), 4), (tkern.tensor(0.001), 4)):
+        lr_value = float(np.float32(0.001)) if isinstance(lr, np.float32) or isinstance(lr, tkern.Tensor) else 0.001
+        got = tkern.fused.poly_fit(x, y, coeffs, lr, steps)
+        reference = tkern.fused.poly_fit(x, y, coeffs, lr_value, 4) if lr_value != 0.001 else expected
+        for a, b in zip(got, reference):
+            assert a.tolist() == b.tolist()
+
+
 def test_poly_fit_zero_steps_and_exact_fits(device):
     x = tkern.linspace(-1.0, 1.0, 501, device=device, dtype=tkern.float64)
     coeffs = tkern.tensor([0.5, -1.0, 2.0], device=device, dtype=tkern.float64)
@@ -212,9 +304,9 @@ def test_poly_mse_loss_computes_only_the_gradients_needed(monkeypatch, device):
     asked = []
     real = tkern.fused.loss_and_gradients
 
-    def spy(*args):
+    def spy(*args, **kwargs):
         asked.append(args[4:6])
-        return real(*args)
+        return real(*args, **kwargs)
     monkeypatch.setattr("tkern.fused.loss_and_gradients", spy)
     monkeypatch.setattr("tkern.nn.functional.loss_and_gradients", spy)
     F.poly_mse_loss(x, y, coeffs.requires_grad_()).backward()
@@ -258,6 +350,7 @@ def test_several_programs_and_wide_offsets(monkeypatch, programs, block, device)
     monkeypatch.setattr(triton_polynomial, "INTERPRETER_PROGRAMS", programs)
     monkeypatch.setattr(triton_polynomial, "INTERPRETER_BLOCK", block)
     monkeypatch.setattr(triton_polynomial, "needs_int64", lambda *args: True)
+    monkeypatch.setattr(triton_polynomial, "_INT32_MAX", 0)  # coefficients through a contiguous copy
     monkeypatch.setattr("tkern.ops.numpy_polynomial.CHUNK", block)
     monkeypatch.setattr("tkern.ops.numpy_polynomial.FIT_BLOCK", 7)
     (x, y, coeffs), (tx, ty, tc) = _points(1001, 3, tkern.float64, device, strided=True, seed=4)
@@ -338,6 +431,10 @@ def test_bad_fit_arguments_and_reduction(no_work, device):
             tkern.fused.poly_fit(x, x, x[:2], lr, 3)
     with pytest.raises(TypeError, match="argument 'lr' must be a real number, not str"):
         tkern.fused.poly_fit(x, x, x[:2], "0.1", 3)
+    with pytest.raises(ValueError, match="argument 'lr' must be finite"):
+        tkern.fused.poly_fit(x, x, x[:2], 10 ** 400, 3)
+    with pytest.raises(TypeError, match="argument 'steps' must be int, not bool"):
+        tkern.fused.poly_fit(x, x, x[:2], 0.1, True)
     for call in (lambda: tkern.fused.poly_loss_grad(x, x, x[:2], reduction="max"),
                  lambda: tkern.fused.poly_fit(x, x, x[:2], 0.1, 3, reduction="none"),
                  lambda: F.poly_mse_loss(x, x, x[:2], reduction="elementwise")):

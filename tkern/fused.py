@@ -10,6 +10,7 @@ from __future__ import annotations
 from tkern.ops.polynomial import poly_fit as _poly_fit
 from tkern.ops.polynomial import poly_loss_grad as _poly_loss_grad
 
+from .dtypes import promote_types
 from .tensor import Tensor, wrap
 
 
@@ -22,10 +23,11 @@ def checked_arrays(name: str, x, y, coeffs) -> tuple:
 
 
 def loss_and_gradients(x: Tensor, y: Tensor, coeffs: Tensor, reduction: str, want_dx: bool, want_dy: bool,
-                       name: str) -> tuple:
+                       name: str, unrounded: bool = False) -> tuple:
     """(loss, grad, dx, dy) as tensors without history (dx, dy None unless wanted): what
-    ``poly_loss_grad`` and ``nn.functional.poly_mse_loss`` compute."""
-    results = _poly_loss_grad(*checked_arrays(name, x, y, coeffs), reduction, want_dx, want_dy, name)
+    ``poly_loss_grad`` and ``nn.functional.poly_mse_loss`` compute (``unrounded``: the gradients in the
+    accumulation dtype rather than the inputs')."""
+    results = _poly_loss_grad(*checked_arrays(name, x, y, coeffs), reduction, want_dx, want_dy, name, unrounded)
     return tuple(None if a is None else wrap(a) for a in results)
 
 
@@ -35,8 +37,8 @@ def poly_loss_grad(x: Tensor, y: Tensor, coeffs: Tensor, reduction: str = "sum")
     dtype the three promote to; grad[k] = d loss / d coeffs[k], with coeffs' shape and dtype.
 
     One pass over x and y: p(x) by Horner's rule, then the squared residual and the residual times each
-    power of x summed in float32 (float64 for float64 operands); deterministic, the same bits on every
-    run. The results carry no autograd history (``nn.functional.poly_mse_loss`` is the recorded form).
+    power of x summed in float32 (float64 where the operands promote to float64); deterministic, the same
+    bits on every run. The results carry no autograd history (``nn.functional.poly_mse_loss`` is the recorded form).
 
     >>> import tkern
     >>> x = tkern.tensor([0.0, 1.0, 2.0])
@@ -67,12 +69,17 @@ def poly_fit(x: Tensor, y: Tensor, coeffs: Tensor, lr: float, steps: int, reduct
     >>> losses.shape, bool(losses[-1] < losses[0])
     (tkern.Size([2000]), True)
     """
+    if isinstance(lr, Tensor) and lr.numel() == 1:
+        lr = lr.item()  # (as torch.optim takes a tensor learning rate)
     out, losses = _poly_fit(*checked_arrays("poly_fit", x, y, coeffs), lr, steps, reduction, "poly_fit")
     return wrap(out), wrap(losses)
 
 
 def poly_value(x: Tensor, coeffs: Tensor) -> Tensor:
-    """p(x) by Horner's rule with tkern's (differentiable) operations, one op at a time."""
+    """p(x) by Horner's rule with tkern's (differentiable) operations, one op at a time, in the dtype x
+    and coeffs promote to (the 0-d coefficients alone would not promote x)."""
+    dtype = promote_types(x.dtype, coeffs.dtype)
+    x, coeffs = x.to(dtype), coeffs.to(dtype)
     degree = coeffs.shape[0] - 1
     value = coeffs[degree]
     for k in range(degree - 1, -1, -1):

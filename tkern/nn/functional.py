@@ -11,13 +11,13 @@ from __future__ import annotations
 import warnings
 
 from tkern.ops import TORCH_TYPE_NAMES
-from tkern.ops.polynomial import check_points
+from tkern.ops.polynomial import check_points, check_reduction
 
 from .. import dtypes
 from ..creation import arange
 from ..fused import checked_arrays, loss_and_gradients, poly_value
 from ..tensor import Tensor
-from ._reduction import resolve
+from ._reduction import REDUCTIONS, resolve
 
 
 # ----- activations -----
@@ -139,6 +139,7 @@ def poly_mse_loss(x: Tensor, y: Tensor, coeffs: Tensor, reduction: str = "sum") 
         check_points("poly_mse_loss", *checked_arrays("poly_mse_loss", x, y, coeffs))
         residual = poly_value(x, coeffs) - y
         return residual * residual
+    check_reduction("poly_mse_loss", reduction, REDUCTIONS)
     return loss_and_gradients(x, y, coeffs, reduction, False, False, "poly_mse_loss")[0]
 
 
