@@ -24,9 +24,9 @@ import triton.language as tl
 
 from tkern import dtypes
 
+from . import triton_launch
 from .array import Array
 from .triton_dispatch import Launcher
-from . import triton_launch
 from .triton_launch import compute_type, needs_int64, pointer, rounded_to, scalar_argument, scalar_from_bits, \
     sm_count
 
@@ -38,7 +38,6 @@ from .triton_launch import compute_type, needs_int64, pointer, rounded_to, scala
 PROGRAMS_PER_SM = 4
 _WARPS = 4
 _REGISTERS = 128
-_INT32_MAX = 2 ** 31 - 1
 # a program takes at least this many points: the seed's 2000 are one program that finishes in one launch
 MIN_POINTS_PER_PROGRAM = 4096
 # under the interpreter every program runs in Python one after the other: few, large ones
@@ -213,6 +212,8 @@ def fit_kernel(partials_ptr, programs, c_ptr, c_offset, c_stride, lr_bits, scale
         c = c - lr * grad
     tl.store(out_ptr + j, rounded_to(c, out_ptr.dtype.element_ty), mask=inside)
 
+
+_INT32_MAX = 2 ** 31 - 1
 
 _launch_sums = Launcher(power_sums_kernel)
 _launch_finish = Launcher(loss_grad_finish_kernel)
