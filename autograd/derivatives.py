@@ -726,12 +726,12 @@ def _poly_mse_loss(ctx, g):
     """The gradients the fused forward computed (in its accumulation dtype), scaled by g before they are
     rounded to the inputs' dtypes; under create_graph they are computed again from the saved inputs
     with differentiable operations, so that they have gradients too."""
-    from tkern import arange, stack
-    from tkern.fused import poly_value
-    from tkern.ops.polynomial import scale_of
     x, y, coeffs = ctx.input(0), ctx.input(1), ctx.input(2)  # (unpacking checks they were not written since)
     if not ctx.create_graph:
         return tuple(None if grad is None else grad * g for grad in ctx.kwargs["_gradients"])
+    from tkern import arange, stack
+    from tkern.fused import poly_value
+    from tkern.ops.polynomial import scale_of
     degree = coeffs.shape[0] - 1
     scaled = (poly_value(x, coeffs) - y) * (g * (2.0 * scale_of(ctx.args[3], x.shape[0])))
     grad_x = None
