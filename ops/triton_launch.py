@@ -128,6 +128,11 @@ def sm_count() -> int:
     return count
 
 
+def float64_bits(value: float) -> int:
+    """A Python float as the int64 bits a kernel turns back into float64 with ``scalar_from_bits``."""
+    return scalar_argument(value, tl.float64)[0]
+
+
 @triton.jit
 def scalar_from_bits(bits, COMPUTE: tl.constexpr):
     """A float64 scalar argument passed as its bits (``scalar_argument`` kind 2), in the compute type."""

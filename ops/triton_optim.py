@@ -33,7 +33,7 @@ from .array import contiguous_strides
 from .optimizer_step import AdamStep
 from .triton_dispatch import Launcher
 from .triton_elementwise import BINARY_OPS, UNARY_OPS, maximum_op
-from .triton_launch import TL_TYPES, block_for, compute_type, pointer, scalar_argument, scalar_from_bits
+from .triton_launch import TL_TYPES, block_for, compute_type, float64_bits, pointer, scalar_from_bits
 
 _sqrt = UNARY_OPS["sqrt"]
 _divide = BINARY_OPS["div"]
@@ -218,10 +218,6 @@ def optimizer_step(backend, rule, params: list, grads: list, states: tuple, cach
         backend.copy(original, copy)
 
 
-def _bits(value: float) -> int:
-    return scalar_argument(value, tl.float64)[0]
-
-
 def _launch(rule, tables: _Tables, dtype) -> None:
     table, grad_table, n = pointer(tables.table), pointer(tables.grad_table), len(tables.params)
     compute = compute_type(dtype)
@@ -229,12 +225,12 @@ def _launch(rule, tables: _Tables, dtype) -> None:
         weight = 1 - rule.beta1
         # torch's lerp compares the weight in its compute type
         from_end = abs(float(np.float32(weight)) if compute is not tl.float64 else weight) >= 0.5
-        _launch_adam(tables.grid, table, grad_table, n, _bits(rule.weight_decay),
-                     _bits(1 - rule.lr * rule.weight_decay), _bits(weight), _bits(rule.beta2),
-                     _bits(1 - rule.beta2), _bits(rule.eps), _bits(rule.step_size),
-                     _bits(rule.bias_correction2_sqrt), TL_TYPES[dtype], compute, rule.states, rule.maximize,
+        _launch_adam(tables.grid, table, grad_table, n, float64_bits(rule.weight_decay),
+                     float64_bits(1 - rule.lr * rule.weight_decay), float64_bits(weight), float64_bits(rule.beta2),
+                     float64_bits(1 - rule.beta2), float64_bits(rule.eps), float64_bits(rule.step_size),
+                     float64_bits(rule.bias_correction2_sqrt), TL_TYPES[dtype], compute, rule.states, rule.maximize,
                      rule.weight_decay != 0, rule.decoupled, from_end, rule.first, tables.block)
     else:
-        _launch_sgd(tables.grid, table, grad_table, n, _bits(rule.lr), _bits(rule.weight_decay),
-                    _bits(rule.momentum), _bits(1 - rule.dampening), TL_TYPES[dtype], compute, rule.states,
-                    rule.maximize, rule.weight_decay != 0, rule.nesterov, rule.first, tables.block)
+        _launch_sgd(tables.grid, table, grad_table, n, float64_bits(rule.lr), float64_bits(rule.weight_decay),
+                    float64_bits(rule.momentum), float64_bits(1 - rule.dampening), TL_TYPES[dtype], compute,
+                    rule.states, rule.maximize, rule.weight_decay != 0, rule.nesterov, rule.first, tables.block)

@@ -27,7 +27,7 @@ from tkern import dtypes
 from . import triton_launch
 from .array import Array
 from .triton_dispatch import Launcher
-from .triton_launch import compute_type, needs_int64, pointer, rounded_to, scalar_argument, scalar_from_bits, \
+from .triton_launch import compute_type, float64_bits, needs_int64, pointer, rounded_to, scalar_from_bits, \
     sm_count
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
@@ -220,10 +220,6 @@ _launch_finish = Launcher(loss_grad_finish_kernel)
 _launch_fit = Launcher(fit_kernel)
 
 
-def _bits(value: float) -> int:
-    return scalar_argument(value, tl.float64)[0]
-
-
 def _geometry(n: int, sums: int, acc) -> tuple:
     """(BLOCK, programs) of the one pass over n points keeping ``sums`` running sums per lane."""
     if triton_launch.INTERPRETING:
@@ -266,7 +262,7 @@ def _power_sums(backend, x: Array, y: Array, coeffs: Array, scale: float, moment
     # arguments the launch leaves unread get x's pointer
     _launch_sums((programs,), x_ptr, x.offset, x.strides[0], pointer(y), y.offset, y.strides[0], n,
                  pointer(coeffs), coeffs.offset, coeffs.strides[0],
-                 x_ptr if dx is None else pointer(dx), x_ptr if dy is None else pointer(dy), _bits(scale),
+                 x_ptr if dx is None else pointer(dx), x_ptr if dy is None else pointer(dy), float64_bits(scale),
                  x_ptr if partials is None else pointer(partials), pointer(loss) if finish else x_ptr,
                  pointer(grad) if finish else x_ptr, moments, degree, sums, acc, dx is not None, dy is not None,
                  finish, needs_int64(n, (x, y)), block, num_warps=_WARPS, maxnreg=_REGISTERS)
@@ -280,7 +276,7 @@ def loss_grad(backend, x: Array, y: Array, coeffs: Array, scale: float, loss: Ar
     coeffs = _coefficients(backend, coeffs)
     partials, programs = _power_sums(backend, x, y, coeffs, scale, False, acc, dx, dy, loss, grad)
     if partials is not None:
-        _launch_finish((1,), pointer(partials), programs, pointer(loss), pointer(grad), _bits(scale),
+        _launch_finish((1,), pointer(partials), programs, pointer(loss), pointer(grad), float64_bits(scale),
                        coeffs.shape[0] - 1, partials.shape[1], triton.next_power_of_2(programs))
 
 
@@ -292,6 +288,6 @@ def fit(backend, x: Array, y: Array, coeffs: Array, lr: float, steps: int, scale
     degree = coeffs.shape[0] - 1
     dpad = triton.next_power_of_2(degree + 1)
     rows = max(1, min(triton.next_power_of_2(programs), FIT_ROWS_ELEMENTS // (dpad * dpad)))
-    _launch_fit((1,), pointer(partials), programs, pointer(coeffs), coeffs.offset, coeffs.strides[0], _bits(lr),
-                _bits(scale), steps, pointer(losses) if steps else pointer(out), pointer(out), degree,
-                partials.shape[1], dpad, rows, num_warps=1)
+    _launch_fit((1,), pointer(partials), programs, pointer(coeffs), coeffs.offset, coeffs.strides[0],
+                float64_bits(lr), float64_bits(scale), steps, pointer(losses) if steps else pointer(out), pointer(out),
+                degree, partials.shape[1], dpad, rows, num_warps=1)
