@@ -59,57 +59,178 @@ def _operand(ptr, scalar, offset, idx, mask, sizes, strides, KIND: tl.constexpr,
 
 
 # ----- the generic kernels -----
+#
+# Every kernel has two paths. The strided one walks any layout through sizes and strides. The flat
+# one serves operands that are all contiguous after coalescing: the host picks a ``head`` (fewer than
+# 16 elements) after which as many operands as possible start on a 16-byte boundary, every program
+# but the last then covers a full block with no mask, its loads and stores hinted aligned (ALIGN: the
+# element multiple each operand's offset is known to have there, 0 on the strided path), and the last
+# program does the tail and the head under masks. Without that split a mask whose bound is not a
+# multiple of 16, or an offset that is not, makes the whole kernel use 4-byte accesses.
+
+HEAD_BLOCK = tl.constexpr(16)
 
 
 @triton.jit
-def unary_kernel(out_ptr, x_ptr, n, sizes, out_strides, x_strides, out_offset, x_offset,
-                 OP: tl.constexpr, COMPUTE: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr,
-                 BLOCK: tl.constexpr):
-    idx = block_indices(WIDE, BLOCK)
-    mask = idx < n
-    x = tl.load(x_ptr + x_offset + strided_offsets(idx, sizes, x_strides, NDIM), mask=mask).to(COMPUTE)
-    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(x), mask=mask)
+def _flat_operand(ptr, scalar, start, lanes, mask, KIND: tl.constexpr, COMPUTE: tl.constexpr):
+    if KIND == 0:
+        value = tl.load(ptr + start + lanes, mask=mask).to(COMPUTE)
+    elif KIND == 2:
+        value = tl.cast(tl.cast(scalar, tl.int64), tl.float64, bitcast=True)
+    else:
+        value = tl.cast(scalar, COMPUTE)
+    return value
 
 
-@triton.jit(do_not_specialize=["a_scalar", "b_scalar"])
-def binary_kernel(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, n, sizes, out_strides, a_strides, b_strides,
-                  out_offset, a_offset, b_offset,
-                  OP: tl.constexpr, COMPUTE: tl.constexpr, A_KIND: tl.constexpr, B_KIND: tl.constexpr,
-                  NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
-    idx = block_indices(WIDE, BLOCK)
-    mask = idx < n
-    a = _operand(a_ptr, a_scalar, a_offset, idx, mask, sizes, a_strides, A_KIND, NDIM, COMPUTE)
-    b = _operand(b_ptr, b_scalar, b_offset, idx, mask, sizes, b_strides, B_KIND, NDIM, COMPUTE)
-    # a scalar operand becomes a block too: the ops may then mix predicates freely (and the
-    # interpreter mis-types predicates on scalars)
+@triton.jit
+def _flat_unary(out_ptr, x_ptr, out_start, x_start, lanes, mask, OP: tl.constexpr, COMPUTE: tl.constexpr):
+    x = _flat_operand(x_ptr, 0, x_start, lanes, mask, 0, COMPUTE)
+    tl.store(out_ptr + out_start + lanes, OP(x), mask=mask)
+
+
+@triton.jit
+def _flat_binary(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, out_start, a_start, b_start, lanes, mask,
+                 OP: tl.constexpr, COMPUTE: tl.constexpr, A_KIND: tl.constexpr, B_KIND: tl.constexpr):
+    a = _flat_operand(a_ptr, a_scalar, a_start, lanes, mask, A_KIND, COMPUTE)
+    b = _flat_operand(b_ptr, b_scalar, b_start, lanes, mask, B_KIND, COMPUTE)
     a, b = tl.broadcast(a, b)
-    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b), mask=mask)
+    tl.store(out_ptr + out_start + lanes, OP(a, b), mask=mask)
 
 
-@triton.jit(do_not_specialize=["b_scalar", "c_scalar"])
-def ternary_kernel(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, n, sizes, out_strides, a_strides,
-                   b_strides, c_strides, out_offset, a_offset, b_offset, c_offset,
-                   OP: tl.constexpr, A_TYPE: tl.constexpr, COMPUTE: tl.constexpr, B_KIND: tl.constexpr,
-                   C_KIND: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
-    idx = block_indices(WIDE, BLOCK)
-    mask = idx < n
-    a = tl.load(a_ptr + a_offset + strided_offsets(idx, sizes, a_strides, NDIM), mask=mask).to(A_TYPE)
-    b = _operand(b_ptr, b_scalar, b_offset, idx, mask, sizes, b_strides, B_KIND, NDIM, COMPUTE)
-    c = _operand(c_ptr, c_scalar, c_offset, idx, mask, sizes, c_strides, C_KIND, NDIM, COMPUTE)
+@triton.jit
+def _flat_ternary(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, out_start, a_start, b_start, c_start, lanes,
+                  mask, OP: tl.constexpr, A_TYPE: tl.constexpr, COMPUTE: tl.constexpr, B_KIND: tl.constexpr,
+                  C_KIND: tl.constexpr):
+    a = _flat_operand(a_ptr, 0, a_start, lanes, mask, 0, A_TYPE)
+    b = _flat_operand(b_ptr, b_scalar, b_start, lanes, mask, B_KIND, COMPUTE)
+    c = _flat_operand(c_ptr, c_scalar, c_start, lanes, mask, C_KIND, COMPUTE)
     a, b = tl.broadcast(a, b)
     a, c = tl.broadcast(a, c)
     b, c = tl.broadcast(b, c)
-    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b, c), mask=mask)
+    tl.store(out_ptr + out_start + lanes, OP(a, b, c), mask=mask)
+
+
+@triton.jit
+def _flat_program(n, head, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    """(this program's full block and the tail, as element positions counted from the head; whether
+    this program has a full block; the mask of the tail's lanes)."""
+    pid = tl.program_id(0)
+    if WIDE:
+        pid = pid.to(tl.int64)
+    full = (n - head) // BLOCK
+    tail = full * BLOCK
+    lanes = tl.arange(0, BLOCK)
+    return pid * BLOCK, tail, pid < full, head + tail + lanes < n
+
+
+@triton.jit
+def unary_kernel(out_ptr, x_ptr, n, head, sizes, out_strides, x_strides, out_offset, x_offset,
+                 OP: tl.constexpr, COMPUTE: tl.constexpr, NDIM: tl.constexpr, OUT_ALIGN: tl.constexpr,
+                 X_ALIGN: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    if OUT_ALIGN:
+        start, tail, full, tail_mask = _flat_program(n, head, WIDE, BLOCK)
+        out_base, x_base = out_offset * OUT_ALIGN, x_offset * X_ALIGN
+        lanes = tl.arange(0, BLOCK)
+        if full:
+            _flat_unary(out_ptr, x_ptr, out_base + start, x_base + start, lanes, None, OP, COMPUTE)
+        else:
+            _flat_unary(out_ptr, x_ptr, out_base + tail, x_base + tail, lanes, tail_mask, OP, COMPUTE)
+            first = tl.arange(0, HEAD_BLOCK)
+            _flat_unary(out_ptr, x_ptr, out_base - head, x_base - head, first, first < head, OP, COMPUTE)
+    else:
+        idx = block_indices(WIDE, BLOCK)
+        mask = idx < n
+        x = tl.load(x_ptr + x_offset + strided_offsets(idx, sizes, x_strides, NDIM), mask=mask).to(COMPUTE)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(x), mask=mask)
+
+
+@triton.jit(do_not_specialize=["a_scalar", "b_scalar"])
+def binary_kernel(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, n, head, sizes, out_strides, a_strides, b_strides,
+                  out_offset, a_offset, b_offset,
+                  OP: tl.constexpr, COMPUTE: tl.constexpr, A_KIND: tl.constexpr, B_KIND: tl.constexpr,
+                  NDIM: tl.constexpr, OUT_ALIGN: tl.constexpr, A_ALIGN: tl.constexpr, B_ALIGN: tl.constexpr,
+                  WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    if OUT_ALIGN:
+        start, tail, full, tail_mask = _flat_program(n, head, WIDE, BLOCK)
+        out_base, a_base, b_base = out_offset * OUT_ALIGN, a_offset * A_ALIGN, b_offset * B_ALIGN
+        lanes = tl.arange(0, BLOCK)
+        if full:
+            _flat_binary(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, out_base + start, a_base + start,
+                         b_base + start, lanes, None, OP, COMPUTE, A_KIND, B_KIND)
+        else:
+            _flat_binary(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, out_base + tail, a_base + tail, b_base + tail,
+                         lanes, tail_mask, OP, COMPUTE, A_KIND, B_KIND)
+            first = tl.arange(0, HEAD_BLOCK)
+            _flat_binary(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, out_base - head, a_base - head, b_base - head,
+                         first, first < head, OP, COMPUTE, A_KIND, B_KIND)
+    else:
+        idx = block_indices(WIDE, BLOCK)
+        mask = idx < n
+        a = _operand(a_ptr, a_scalar, a_offset, idx, mask, sizes, a_strides, A_KIND, NDIM, COMPUTE)
+        b = _operand(b_ptr, b_scalar, b_offset, idx, mask, sizes, b_strides, B_KIND, NDIM, COMPUTE)
+        # a scalar operand becomes a block too: the ops may then mix predicates freely (and the
+        # interpreter mis-types predicates on scalars)
+        a, b = tl.broadcast(a, b)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b), mask=mask)
+
+
+@triton.jit(do_not_specialize=["b_scalar", "c_scalar"])
+def ternary_kernel(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, n, head, sizes, out_strides, a_strides,
+                   b_strides, c_strides, out_offset, a_offset, b_offset, c_offset,
+                   OP: tl.constexpr, A_TYPE: tl.constexpr, COMPUTE: tl.constexpr, B_KIND: tl.constexpr,
+                   C_KIND: tl.constexpr, NDIM: tl.constexpr, OUT_ALIGN: tl.constexpr, A_ALIGN: tl.constexpr,
+                   B_ALIGN: tl.constexpr, C_ALIGN: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    if OUT_ALIGN:
+        start, tail, full, tail_mask = _flat_program(n, head, WIDE, BLOCK)
+        out_base, a_base = out_offset * OUT_ALIGN, a_offset * A_ALIGN
+        b_base, c_base = b_offset * B_ALIGN, c_offset * C_ALIGN
+        lanes = tl.arange(0, BLOCK)
+        if full:
+            _flat_ternary(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, out_base + start, a_base + start,
+                          b_base + start, c_base + start, lanes, None, OP, A_TYPE, COMPUTE, B_KIND, C_KIND)
+        else:
+            _flat_ternary(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, out_base + tail, a_base + tail,
+                          b_base + tail, c_base + tail, lanes, tail_mask, OP, A_TYPE, COMPUTE, B_KIND, C_KIND)
+            first = tl.arange(0, HEAD_BLOCK)
+            _flat_ternary(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, out_base - head, a_base - head,
+                          b_base - head, c_base - head, first, first < head, OP, A_TYPE, COMPUTE, B_KIND, C_KIND)
+    else:
+        idx = block_indices(WIDE, BLOCK)
+        mask = idx < n
+        a = tl.load(a_ptr + a_offset + strided_offsets(idx, sizes, a_strides, NDIM), mask=mask).to(A_TYPE)
+        b = _operand(b_ptr, b_scalar, b_offset, idx, mask, sizes, b_strides, B_KIND, NDIM, COMPUTE)
+        c = _operand(c_ptr, c_scalar, c_offset, idx, mask, sizes, c_strides, C_KIND, NDIM, COMPUTE)
+        a, b = tl.broadcast(a, b)
+        a, c = tl.broadcast(a, c)
+        b, c = tl.broadcast(b, c)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b, c), mask=mask)
+
+
+@triton.jit
+def _flat_fill(out_ptr, value, start, lanes, mask, KIND: tl.constexpr, COMPUTE: tl.constexpr):
+    v = _flat_operand(out_ptr, value, 0, lanes, mask, KIND, COMPUTE)
+    tl.store(out_ptr + start + lanes, tl.zeros_like(lanes).to(COMPUTE) + v, mask=mask)
 
 
 @triton.jit(do_not_specialize=["value"])
-def fill_kernel(out_ptr, value, n, sizes, out_strides, out_offset, KIND: tl.constexpr, COMPUTE: tl.constexpr,
-                NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
-    idx = block_indices(WIDE, BLOCK)
-    mask = idx < n
-    v = _operand(out_ptr, value, 0, idx, mask, sizes, out_strides, KIND, NDIM, COMPUTE)
-    tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), tl.zeros_like(idx).to(COMPUTE) + v,
-             mask=mask)
+def fill_kernel(out_ptr, value, n, head, sizes, out_strides, out_offset, KIND: tl.constexpr, COMPUTE: tl.constexpr,
+                NDIM: tl.constexpr, OUT_ALIGN: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    if OUT_ALIGN:
+        start, tail, full, tail_mask = _flat_program(n, head, WIDE, BLOCK)
+        out_base = out_offset * OUT_ALIGN
+        lanes = tl.arange(0, BLOCK)
+        if full:
+            _flat_fill(out_ptr, value, out_base + start, lanes, None, KIND, COMPUTE)
+        else:
+            _flat_fill(out_ptr, value, out_base + tail, lanes, tail_mask, KIND, COMPUTE)
+            first = tl.arange(0, HEAD_BLOCK)
+            _flat_fill(out_ptr, value, out_base - head, first, first < head, KIND, COMPUTE)
+    else:
+        idx = block_indices(WIDE, BLOCK)
+        mask = idx < n
+        v = _operand(out_ptr, value, 0, idx, mask, sizes, out_strides, KIND, NDIM, COMPUTE)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM),
+                 tl.zeros_like(idx).to(COMPUTE) + v, mask=mask)
 
 
 @triton.jit(do_not_specialize=["start", "step", "end", "split"])
@@ -183,15 +304,46 @@ def _cos(x):
 
 @triton.jit
 def _tanh(x):
-    # 1 - 2 / (exp(2|x|) + 1) in float64 has no cancellation worth the name above |x| ~ 1e-4;
-    # below, the series is exact to the last bit of a float64
-    w = x.to(tl.float64)
-    a = tl.abs(w)
+    if x.dtype == tl.float64:
+        result = _tanh_float64(x)
+    else:
+        result = _tanh_float32(x)
+    return result
+
+
+@triton.jit
+def _tanh_float64(x):
+    # 1 - 2 / (exp(2|x|) + 1) has no cancellation worth the name above |x| ~ 1e-4; below, the series
+    # is exact to the last bit of a float64
+    a = tl.abs(x)
     big = 1.0 - 2.0 / (tl.exp(2.0 * a) + 1.0)
     a2 = a * a
     small = a * (1.0 - a2 * (1.0 / 3.0 - a2 * (2.0 / 15.0 - a2 * (17.0 / 315.0))))
     t = tl.where(a < 1e-4, small, big)
-    return tl.where(w < 0, -t, t).to(x.dtype)
+    return tl.where(x < 0, -t, t)
+
+
+@triton.jit
+def _tanh_float32(x):
+    # float32 throughout (float64 runs at a fraction of the rate on most GPUs). From 0.625 up the
+    # exponential form loses little to cancellation; below, the Taylor series to x**19, whose terms
+    # shrink ~6x each there, is within float32 rounding: at most 1.7 ulp from tanh over float32
+    # inputs with exact exp and float32 arithmetic (CUDA's tanhf, torch's, allows 2). x * p(x*x)
+    # keeps -0.0.
+    a = tl.abs(x)
+    big = 1.0 - 2.0 / (tl.exp(2.0 * a) + 1.0)
+    s = x * x
+    p = -443861162.0 / 1856156927625.0
+    p = 6404582.0 / 10854718875.0 + s * p
+    p = -929569.0 / 638512875.0 + s * p
+    p = 21844.0 / 6081075.0 + s * p
+    p = -1382.0 / 155925.0 + s * p
+    p = 62.0 / 2835.0 + s * p
+    p = -17.0 / 315.0 + s * p
+    p = 2.0 / 15.0 + s * p
+    p = -1.0 / 3.0 + s * p
+    small = x + x * (s * p)
+    return tl.where(a < 0.625, small, tl.where(x < 0, -big, big))
 
 
 @triton.jit
@@ -620,6 +772,39 @@ def _coalesced_layout(shape: tuple, out_strides: tuple, operands: tuple) -> tupl
     return n, sizes, merged
 
 
+def _flat_arguments(n: int, sizes: tuple, merged: list, arrays: list) -> tuple:
+    """(head, offset argument per operand, ALIGN per operand) for ``arrays`` (the output first, a
+    scalar operand as itself): the flat path's when every tensor is contiguous after coalescing, else
+    the strided path's (head 0, the offsets themselves, ALIGN 0)."""
+    if len(sizes) != 1 or any(strides[0] != 1 for strides in merged):
+        return 0, [x.offset if type(x) is Array else 0 for x in arrays], [0] * len(arrays)
+    head, aligns = _best_head(n, tuple((x.offset, 16 // x.dtype.itemsize) if type(x) is Array else None
+                                       for x in arrays))
+    offsets = [(x.offset + head) // align if type(x) is Array else 0 for x, align in zip(arrays, aligns)]
+    return head, offsets, aligns
+
+
+@lru_cache(maxsize=4096)
+def _best_head(n: int, operands: tuple) -> tuple:
+    """(head, ALIGN per operand): the head that puts the most tensor operands (offset, elements per 16
+    bytes) on a 16-byte boundary, the first on a tie; operands at different offsets cannot all be."""
+    tensors = [operand for operand in operands if operand is not None]
+    widest = max(vector for _, vector in tensors)
+    best, best_count = 0, -1
+    for head in range(min(widest, n + 1)):
+        count = sum((offset + head) % vector == 0 for offset, vector in tensors)
+        if count > best_count:
+            best, best_count = head, count
+    return best, [1 if operand is None or (operand[0] + best) % operand[1] else operand[1] for operand in operands]
+
+
+def _flat_grid(n: int, head: int, aligns: list, block: int) -> tuple:
+    # full blocks after the head, and one more program for the tail and the head
+    if aligns[0]:
+        return ((n - head) // block + 1,)
+    return grid_for(n, block)
+
+
 def _arguments(operands: list, merged_strides: list, compute, out: Array) -> list:
     """(pointer, scalar, offset, strides, kind) per operand."""
     result = []
@@ -666,12 +851,13 @@ def run_unary(op, out: Array, x: Array, compute) -> None:
     head = (pointer(out), pointer(x))
     if _launch_unary.launch_planned(plan_key, head):
         return
-    n, sizes, (out_strides, x_strides) = _layout(out, [x])
+    n, sizes, merged = _layout(out, [x])
     if n == 0:
         return
     block = block_for(n)
-    _launch_unary.launch_and_plan(plan_key, grid_for(n, block), head, (
-        n, sizes, out_strides, x_strides, out.offset, x.offset, op, compute, len(sizes), needs_int64(n, (out, x)),
+    start, offsets, aligns = _flat_arguments(n, sizes, merged, [out, x])
+    _launch_unary.launch_and_plan(plan_key, _flat_grid(n, start, aligns, block), head, (
+        n, start, sizes, merged[0], merged[1], *offsets, op, compute, len(sizes), *aligns, needs_int64(n, (out, x)),
         block))
 
 
@@ -687,10 +873,11 @@ def run_binary(op, out: Array, a, b, compute) -> None:
     n, sizes, merged = _layout(out, [a, b])
     if n == 0:
         return
-    (_, _, oa, ta, ka), (_, _, ob, tb, kb) = _arguments([a, b], merged, compute, out)
+    (_, _, _, ta, ka), (_, _, _, tb, kb) = _arguments([a, b], merged, compute, out)
     block = block_for(n)
-    _launch_binary.launch_and_plan(plan_key, grid_for(n, block), head, (
-        n, sizes, merged[0], ta, tb, out.offset, oa, ob, op, compute, ka, kb, len(sizes),
+    start, offsets, aligns = _flat_arguments(n, sizes, merged, [out, a, b])
+    _launch_binary.launch_and_plan(plan_key, _flat_grid(n, start, aligns, block), head, (
+        n, start, sizes, merged[0], ta, tb, *offsets, op, compute, ka, kb, len(sizes), *aligns,
         needs_int64(n, (out, a, b)), block))
 
 
@@ -706,11 +893,12 @@ def run_ternary(op, out: Array, a: Array, b, c, compute) -> None:
     n, sizes, merged = _layout(out, [a, b, c])
     if n == 0:
         return
-    (_, _, oa, ta, _), (_, _, ob, tb, kb), (_, _, oc, tc, kc) = _arguments([a, b, c], merged, compute, out)
+    (_, _, _, ta, _), (_, _, _, tb, kb), (_, _, _, tc, kc) = _arguments([a, b, c], merged, compute, out)
     block = block_for(n)
-    _launch_ternary.launch_and_plan(plan_key, grid_for(n, block), head, (
-        n, sizes, merged[0], ta, tb, tc, out.offset, oa, ob, oc, op, compute_type(a.dtype), compute, kb, kc,
-        len(sizes), needs_int64(n, (out, a, b, c)), block))
+    start, offsets, aligns = _flat_arguments(n, sizes, merged, [out, a, b, c])
+    _launch_ternary.launch_and_plan(plan_key, _flat_grid(n, start, aligns, block), head, (
+        n, start, sizes, merged[0], ta, tb, tc, *offsets, op, compute_type(a.dtype), compute, kb, kc, len(sizes),
+        *aligns, needs_int64(n, (out, a, b, c)), block))
 
 
 def run_fill(out: Array, value) -> None:
@@ -724,8 +912,9 @@ def run_fill(out: Array, value) -> None:
     if n == 0:
         return
     block = block_for(n)
-    _launch_fill.launch_and_plan(plan_key, grid_for(n, block), head, (
-        n, sizes, out_strides, out.offset, kind, compute, len(sizes), needs_int64(n, (out,)), block))
+    start, (offset,), (align,) = _flat_arguments(n, sizes, [out_strides], [out])
+    _launch_fill.launch_and_plan(plan_key, _flat_grid(n, start, [align], block), head, (
+        n, start, sizes, out_strides, offset, kind, compute, len(sizes), align, needs_int64(n, (out,)), block))
 
 
 _launch_sequence = Launcher(sequence_kernel)

@@ -23,6 +23,9 @@ _INT32_LIMIT = 2 ** 31 - 1
 
 BLOCK = 1024
 INTERPRETING = _interpreting()
+# the largest block the interpreter gets (read at every launch: tests shrink it to reach the
+# multi-program paths at small sizes)
+INTERPRETER_MAX_BLOCK = 1 << 16
 
 
 def compute_type(d: dtypes.dtype):
@@ -152,7 +155,7 @@ def block_for(n: int) -> int:
     """Elements per program: BLOCK on a GPU; under the interpreter, where every program is a Python
     loop iteration, as few programs as the sizes allow."""
     if INTERPRETING:
-        return min(max(triton.next_power_of_2(n), 16), 1 << 16)
+        return min(max(triton.next_power_of_2(n), 16), INTERPRETER_MAX_BLOCK)
     return BLOCK
 
 

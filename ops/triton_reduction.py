@@ -19,8 +19,8 @@ import triton
 import triton.language as tl
 
 from tkern import dtypes
-from tkern.cuda import _interpreting
 
+from . import triton_launch
 from .array import Array, contiguous_strides
 from .triton_dispatch import Launcher
 from .triton_launch import coalesce, compute_type, needs_int64, pointer, sm_count
@@ -29,25 +29,26 @@ from .triton_launch import coalesce, compute_type, needs_int64, pointer, sm_coun
 
 # elements of x one program holds per loop iteration
 TILE_ELEMENTS = 4096
-# programs wanted in flight before the reduced extent gets split; None: four per SM on a GPU. Under
-# the interpreter every program runs in Python one after the other, so one big program is fastest.
-TARGET_PROGRAMS: int | None = 1 if _interpreting() else None
+# programs wanted in flight before the reduced extent gets split; None: four per SM on a GPU, and one
+# under the interpreter, where every program runs in Python one after the other, so one big program
+# is fastest
+TARGET_PROGRAMS: int | None = None
 # the least work (elements of x) a program of a split reduction gets
 SPLIT_MIN_WORK = 32768
 # tiles with a column-reduction layout keep at least this many outputs along the fast axis
 OUTER_MIN_M = 32
 OUTER_MAX_M = 128
 
-_INTERPRET = _interpreting()
 _INT64_MAX = 2 ** 63 - 1
 _INT32_MAX = 2 ** 31 - 1
 
 
 def _target_programs() -> int:
-    global TARGET_PROGRAMS
-    if TARGET_PROGRAMS is None:
-        TARGET_PROGRAMS = 4 * sm_count()
-    return TARGET_PROGRAMS
+    # (the interpreter flag is read here, not at import: the compile-only driver of bench/ turns it
+    # off after import to plan and compile as for a GPU)
+    if TARGET_PROGRAMS is not None:
+        return TARGET_PROGRAMS
+    return 1 if triton_launch.INTERPRETING else 4 * sm_count()
 
 
 # ----- combine functions -----
@@ -156,10 +157,13 @@ def _offsets(idx, sizes, strides, NDIM: tl.constexpr):
 
 
 @triton.jit
-def _tile(M, k_sizes, k_x_strides, x_offset, K_NDIM: tl.constexpr, INNER: tl.constexpr, WIDE: tl.constexpr,
-          BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, CHUNK_ITERS):
-    """(m, m_mask, row base offsets, row mask, lanes, first r) for this program; m-side values come
-    shaped for the tile ([BLOCK_M, 1] or [1, BLOCK_M]), lanes the other way."""
+def _tile(M, R, k_sizes, k_x_strides, x_offset, K_NDIM: tl.constexpr, INNER: tl.constexpr, WIDE: tl.constexpr,
+          BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, CHUNK_ITERS, X_ALIGN: tl.constexpr):
+    """(m, m_mask, row base offsets, row mask, lanes, first r, iterations whose r are all in range)
+    for this program; m-side values come shaped for the tile ([BLOCK_M, 1] or [1, BLOCK_M]), lanes the
+    other way. X_ALIGN: an element multiple every row base is known to be (from x's offset and kept
+    strides), which lets contiguous rows load in 16-byte vectors whatever their offset's and stride's
+    other factors."""
     pid_m = tl.program_id(0)
     pid_s = tl.program_id(1)
     if WIDE:
@@ -172,37 +176,52 @@ def _tile(M, k_sizes, k_x_strides, x_offset, K_NDIM: tl.constexpr, INNER: tl.con
         r_begin = pid_s * CHUNK_ITERS * BLOCK_R
     m_mask = m < M
     base = x_offset + _offsets(m, k_sizes, k_x_strides, K_NDIM)
+    if X_ALIGN > 1:
+        base = tl.multiple_of(base, X_ALIGN)
+    full = tl.minimum((R - r_begin) // BLOCK_R, CHUNK_ITERS)
     if INNER:
-        return m, m_mask, base[:, None], m_mask[:, None], lanes[None, :], r_begin
+        return m, m_mask, base[:, None], m_mask[:, None], lanes[None, :], r_begin, full
     else:
-        return m, m_mask, base[None, :], m_mask[None, :], lanes[:, None], r_begin
+        return m, m_mask, base[None, :], m_mask[None, :], lanes[:, None], r_begin, full
 
 
 # ----- the kernels -----
 
 
 @triton.jit
+def _as_compute(OP: tl.constexpr, v, COMPUTE: tl.constexpr):
+    if OP == "all" or OP == "any":
+        v = (v != 0).to(COMPUTE)
+    else:
+        v = v.to(COMPUTE)
+    return v
+
+
+@triton.jit
 def reduce_kernel(out_ptr, x_ptr, M, R, CHUNK_ITERS, x_offset, out_offset, out_split_stride,
                   k_sizes, k_x_strides, k_out_strides, r_sizes, r_strides,
                   OP: tl.constexpr, COMPUTE: tl.constexpr, IDENTITY: tl.constexpr, K_NDIM: tl.constexpr,
-                  R_NDIM: tl.constexpr, INNER: tl.constexpr, WIDE: tl.constexpr, BLOCK_M: tl.constexpr,
-                  BLOCK_R: tl.constexpr, INTERPRET: tl.constexpr):
-    m, m_mask, base, row_mask, lanes, r_begin = _tile(M, k_sizes, k_x_strides, x_offset, K_NDIM, INNER, WIDE,
-                                                     BLOCK_M, BLOCK_R, CHUNK_ITERS)
+                  R_NDIM: tl.constexpr, INNER: tl.constexpr, X_ALIGN: tl.constexpr, WIDE: tl.constexpr,
+                  BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, INTERPRET: tl.constexpr):
+    m, m_mask, base, row_mask, lanes, r_begin, full = _tile(M, R, k_sizes, k_x_strides, x_offset, K_NDIM, INNER,
+                                                           WIDE, BLOCK_M, BLOCK_R, CHUNK_ITERS, X_ALIGN)
     if INNER:
         acc = tl.full([BLOCK_M, BLOCK_R], IDENTITY, COMPUTE)
     else:
         acc = tl.full([BLOCK_R, BLOCK_M], IDENTITY, COMPUTE)
-    for i in range(0, CHUNK_ITERS):
+    # the iterations whose r are all in range first, masked by row only (a mask constant along the
+    # rows keeps vector loads), then the rest of the chunk masked by r as well
+    for i in range(0, full):
+        r = r_begin + i * BLOCK_R + lanes
+        v = tl.load(x_ptr + base + _offsets(r, r_sizes, r_strides, R_NDIM), mask=row_mask)
+        # (rows past M hold whatever: each row folds on its own and theirs are never stored)
+        acc = _combine(OP, acc, _as_compute(OP, v, COMPUTE))
+    for i in range(full, CHUNK_ITERS):
         r = r_begin + i * BLOCK_R + lanes
         mask = row_mask & (r < R)
         v = tl.load(x_ptr + base + _offsets(r, r_sizes, r_strides, R_NDIM), mask=mask)
-        if OP == "all" or OP == "any":
-            v = (v != 0).to(COMPUTE)
-        else:
-            v = v.to(COMPUTE)
         # (not through the load's `other`: the identity need not fit x's dtype, e.g. -128 for bool)
-        acc = _combine(OP, acc, tl.where(mask, v, IDENTITY))
+        acc = _combine(OP, acc, tl.where(mask, _as_compute(OP, v, COMPUTE), IDENTITY))
     if INNER:
         total = _fold(OP, acc, 1, BLOCK_M, BLOCK_R, INTERPRET)
     else:
@@ -218,18 +237,28 @@ def arg_reduce_kernel(index_ptr, value_ptr, x_ptr, partial_index_ptr, M, R, CHUN
                       IS_MAX: tl.constexpr, COMPUTE: tl.constexpr, IDENTITY: tl.constexpr,
                       INDEX: tl.constexpr, SENTINEL: tl.constexpr, HAS_VALUES: tl.constexpr,
                       PARTIALS: tl.constexpr, K_NDIM: tl.constexpr, R_NDIM: tl.constexpr, INNER: tl.constexpr,
-                      WIDE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr):
+                      X_ALIGN: tl.constexpr, WIDE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr):
     """Per output, the first index of the largest (IS_MAX) or smallest value, a NaN beating all.
     With PARTIALS, x holds stage-1 winners and partial_index_ptr their indices (same layout)."""
-    m, m_mask, base, row_mask, lanes, r_begin = _tile(M, k_sizes, k_x_strides, x_offset, K_NDIM, INNER, WIDE,
-                                                     BLOCK_M, BLOCK_R, CHUNK_ITERS)
+    m, m_mask, base, row_mask, lanes, r_begin, full = _tile(M, R, k_sizes, k_x_strides, x_offset, K_NDIM, INNER,
+                                                           WIDE, BLOCK_M, BLOCK_R, CHUNK_ITERS, X_ALIGN)
     if INNER:
         acc = tl.full([BLOCK_M, BLOCK_R], IDENTITY, COMPUTE)
         acc_index = tl.full([BLOCK_M, BLOCK_R], SENTINEL, INDEX)
     else:
         acc = tl.full([BLOCK_R, BLOCK_M], IDENTITY, COMPUTE)
         acc_index = tl.full([BLOCK_R, BLOCK_M], SENTINEL, INDEX)
-    for i in range(0, CHUNK_ITERS):
+    # as in reduce_kernel: whole iterations by row mask, then the rest by r as well
+    for i in range(0, full):
+        r = r_begin + i * BLOCK_R + lanes
+        offsets = base + _offsets(r, r_sizes, r_strides, R_NDIM)
+        v = tl.load(x_ptr + offsets, mask=row_mask).to(COMPUTE)
+        if PARTIALS:
+            index = tl.load(partial_index_ptr + offsets, mask=row_mask).to(INDEX)
+        else:
+            index = r.to(INDEX) + tl.zeros_like(acc_index)
+        acc, acc_index = _arg_combine(acc, acc_index, v, index, IS_MAX)
+    for i in range(full, CHUNK_ITERS):
         r = r_begin + i * BLOCK_R + lanes
         mask = row_mask & (r < R)
         offsets = base + _offsets(r, r_sizes, r_strides, R_NDIM)
@@ -376,6 +405,15 @@ def _arg_compute(d: dtypes.dtype):
     return tl.int8 if d is dtypes.bool else compute_type(d)
 
 
+def _row_alignment(x: Array, layout: _Layout) -> int:
+    """X_ALIGN: x's elements per 16 bytes when its offset and every kept stride are multiples of
+    them (every row base then is), else 1."""
+    vector = 16 // x.dtype.itemsize
+    if x.offset % vector or any(stride % vector for stride in layout.k_x_strides):
+        return 1
+    return vector
+
+
 def _wide(layout: _Layout, arrays: tuple, block_m: int, block_r: int, n_split: int, iters: int) -> bool:
     """Whether a launch needs int64 indices: an operand spans 2**31 elements, or an index a program
     forms (masked tails included, which must not wrap around and pass their bounds check) gets there."""
@@ -406,8 +444,9 @@ def _launch_reduce(op: str, out: Array, out_strides: tuple, split_stride: int, x
     _launch_reduce_kernel.launch_and_plan(plan_key, grid, head, (
         layout.M, layout.R, iters, x.offset, out.offset, split_stride,
         k_sizes, layout.k_x_strides, out_strides, layout.r_sizes, layout.r_strides,
-        op, tl_compute, identity, len(k_sizes), len(layout.r_sizes), layout.inner,
-        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, _INTERPRET), num_warps=num_warps)
+        op, tl_compute, identity, len(k_sizes), len(layout.r_sizes), layout.inner, _row_alignment(x, layout),
+        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, triton_launch.INTERPRETING),
+        num_warps=num_warps)
 
 
 def reduce(backend, op: str, x: Array, dims: tuple, keepdim: bool, compute: dtypes.dtype,
@@ -472,7 +511,8 @@ def _launch_arg(op: str, indices: Array, values: Array | None, x: Array, partial
         layout.k_sizes, layout.k_x_strides, k_index_strides, k_value_strides, layout.r_sizes, layout.r_strides,
         op == "max", tl_compute, _extreme(tl_compute, op == "min"), index_type,
         _INT64_MAX if index_type is tl.int64 else _INT32_MAX, values is not None, partial_indices is not None,
-        len(layout.k_sizes), len(layout.r_sizes), layout.inner, wide, block_m, block_r), num_warps=num_warps)
+        len(layout.k_sizes), len(layout.r_sizes), layout.inner, _row_alignment(x, layout), wide, block_m, block_r),
+        num_warps=num_warps)
 
 
 def arg_reduce(backend, op: str, values: Array | None, indices: Array, x: Array, dim: int | None) -> None:

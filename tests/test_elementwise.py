@@ -333,6 +333,33 @@ def test_many_programs_per_launch(dtype, device, monkeypatch):
     assert_same(run(torch, ta, tb), run(tkern, ka, kb), atol=1e-2, rtol=1e-2)
 
 
+@pytest.mark.parametrize("n", [1, 2, 15, 17, 203])
+@pytest.mark.parametrize("dtype", [tkern.uint8, tkern.float16, tkern.float32, tkern.float64], ids=lambda d: d.name)
+def test_contiguous_operands_at_any_offset(dtype, n, device, monkeypatch):
+    """Contiguous operands take the flat path: a head of under 16 elements that aligns as many
+    operands as it can, unmasked full blocks, then the tail. Offsets that disagree mod 16 bytes (so
+    that some operand stays unaligned), every count of full blocks and heads longer than the tail."""
+    if device == "cuda":
+        from tkern.ops import triton_launch
+        monkeypatch.setattr(triton_launch, "INTERPRETER_MAX_BLOCK", 32)
+    ta, ka = _quarters_pair((n + 7,), dtype, device, 0)
+    tb, kb = _quarters_pair((n + 5,), dtype, device, 1)
+
+    def run(lib, a, b):
+        x, y = a[3:3 + n], b[1:1 + n]
+        results = [x + y, a[:n] * b[5:5 + n], lib.where(x > y, x, 2), x.clamp(0, 2), x.abs(), x.to(lib.float32)]
+        z = a.clone()
+        z[2:2 + n] += y
+        z[1:1 + n].fill_(3)
+        results.append(z)
+        if dtype.is_floating_point:
+            results += [x.tanh(), lib.maximum(x, y[:1])]
+        return results
+
+    tolerance = dict(atol=2e-3, rtol=2e-3) if dtype is tkern.float16 else dict(atol=1e-6, rtol=1e-6)
+    assert_same(run(torch, ta, tb), run(tkern, ka, kb), **tolerance)
+
+
 @pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64])
 def test_zero_dim_arithmetic_is_exact(dtype, device):
     # 0-d operands take a short path on the CPU: its results must be torch's to the bit, rounding,

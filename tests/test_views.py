@@ -143,3 +143,21 @@ def test_T_warns_like_torch_for_other_than_two_dims(ndim):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tkern.ones(2, 3).T
+
+
+@pytest.mark.parametrize("key", [slice(2, 3), (None, slice(1, 4)), (slice(None), 1)], ids=["one", "lead1", "column"])
+def test_augmented_assignment_through_a_view(key, device):
+    """z[key] += y writes the view back onto itself, through a value whose size-1 dims differ from the
+    view's (x[2:3] += y assigns a 0-d value): the same elements in the same order, which is not an
+    overlap."""
+    def run(lib, z, y):
+        z = z.clone()
+        z[key] += y[key]
+        z[key] *= 2
+        return z
+
+    values, other = random_array((5, 4), seed=3), random_array((5, 4), seed=4)
+    (tz, kz), (ty, ky) = make_pair(values, device), make_pair(other, device)
+    if key == (None, slice(1, 4)):
+        tz, kz, ty, ky = tz[0], kz[0], ty[0], ky[0]
+    assert_same(run(torch, tz, ty), run(tkern, kz, ky))
