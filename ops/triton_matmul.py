@@ -58,7 +58,8 @@ def _config(bm: int, bn: int, bk: int, stages: int, warps: int, group: int = 8) 
 
 
 # keyed by (bytes per element, precision): tensor-core tiles for 16-bit and TF32, smaller FMA-friendly
-# tiles for IEEE float32 and float64 (which also need more shared memory per element)
+# tiles for IEEE float32 and float64 (which also need more shared memory per element). These serve
+# every GPU before Hopper; none spills registers on sm_90 either (tests/test_gpu_compile.py).
 _CONFIGS = {
     (2, "ieee"): [
         _config(128, 256, 64, 3, 8), _config(256, 128, 64, 3, 8), _config(128, 128, 64, 4, 8),
@@ -69,13 +70,13 @@ _CONFIGS = {
     ],
     (4, "tf32"): [
         _config(128, 256, 32, 3, 8), _config(256, 128, 32, 3, 8), _config(128, 128, 32, 4, 8),
-        _config(128, 128, 32, 3, 4), _config(64, 256, 32, 4, 4), _config(128, 64, 32, 4, 4),
+        _config(128, 128, 32, 3, 4), _config(128, 64, 32, 4, 4),
         _config(64, 128, 32, 4, 4), _config(64, 64, 32, 4, 4), _config(32, 128, 32, 4, 4),
         _config(128, 32, 32, 4, 4), _config(16, 64, 64, 4, 2), _config(64, 16, 64, 4, 2),
     ],
     (4, "ieee"): [
         _config(128, 128, 16, 3, 8), _config(128, 128, 32, 3, 8), _config(128, 64, 32, 3, 4),
-        _config(64, 128, 32, 3, 4), _config(64, 64, 32, 3, 4), _config(32, 64, 32, 3, 4),
+        _config(64, 128, 32, 3, 4), _config(64, 64, 32, 3, 8), _config(32, 64, 32, 3, 4),
         _config(64, 32, 32, 3, 4), _config(16, 64, 32, 3, 2), _config(64, 16, 32, 3, 2),
     ],
     (8, "ieee"): [
@@ -84,24 +85,58 @@ _CONFIGS = {
         _config(32, 32, 32, 3, 4), _config(16, 64, 32, 3, 2), _config(64, 16, 32, 3, 2),
     ],
 }
-_ALL_CONFIGS = [c for family in _CONFIGS.values() for c in family]
+# Hopper (sm_90): warpgroup MMA (wgmma) needs 64 rows a warpgroup, so 16-bit and TF32 tiles start at
+# BLOCK_M 64; a smaller one compiles to the previous generation's mma.sync at a fraction of the rate
+_SM90_CONFIGS = {
+    (2, "ieee"): [
+        _config(128, 256, 64, 3, 8), _config(256, 128, 64, 3, 8), _config(128, 128, 64, 4, 8),
+        _config(128, 128, 64, 4, 4), _config(128, 64, 64, 4, 4), _config(64, 128, 64, 4, 4),
+        _config(64, 64, 64, 4, 4), _config(128, 32, 64, 4, 4), _config(64, 32, 64, 4, 4),
+    ],
+    (4, "tf32"): [
+        _config(128, 256, 32, 3, 8), _config(256, 128, 32, 3, 8), _config(128, 128, 32, 4, 8),
+        _config(128, 128, 32, 3, 4), _config(128, 64, 32, 4, 4), _config(64, 128, 32, 4, 4),
+        _config(64, 64, 32, 4, 4), _config(128, 32, 32, 4, 4), _config(64, 32, 32, 4, 4),
+    ],
+}
+_ALL_CONFIGS = list({id(c): c for family in (*_CONFIGS.values(), *_SM90_CONFIGS.values()) for c in family}.values())
+# configurations an autotuning key times at most: each costs a compilation (seconds on a fresh
+# machine) and ~30 ms of timing, so the ranking below keeps the likeliest few
+MAX_TIMED_CONFIGS = 4
 
 
-def _family(element_size: int, precision: str) -> list:
-    return _CONFIGS[element_size, "tf32" if precision == "tf32" else "ieee"]
+def _family(element_size: int, precision: str, arch: int = 0) -> list:
+    key = (element_size, "tf32" if precision == "tf32" else "ieee")
+    if arch >= 90 and key in _SM90_CONFIGS:
+        return _SM90_CONFIGS[key]
+    return _CONFIGS[key]
 
 
 def _prune(configs: list, named_args: dict, **kwargs) -> list:
-    """The configurations of this dtype and precision whose tiles the problem can fill."""
+    """The few configurations of this dtype, precision and GPU generation likeliest to be fastest for
+    the problem, best first: tiles the problem can fill, ranked by data reuse (BLOCK_M * BLOCK_N /
+    (BLOCK_M + BLOCK_N)) times how full their last wave of programs runs."""
     args = {**named_args, **kwargs}
-    family = _family(args["a_ptr"].element_size(), args["PRECISION"])
+    family = _family(args["a_ptr"].element_size(), args["PRECISION"], args["ARCH"])
     cap_m, cap_n = max(args["M_BUCKET"], 16), max(args["N_BUCKET"], 16)
     fitting = [c for c in family if c.kwargs["BLOCK_M"] <= cap_m and c.kwargs["BLOCK_N"] <= cap_n]
-    if fitting:
-        return fitting
-    # a problem smaller than every tile of the family: the smallest tiles waste least
-    smallest = min(c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] for c in family)
-    return [c for c in family if c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] == smallest]
+    if not fitting:
+        # a problem smaller than every tile of the family: the smallest tiles waste least
+        smallest = min(c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] for c in family)
+        return [c for c in family if c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] == smallest]
+    m, n = args["M"], args["N"]
+    batches = 1
+    for size in args["batch_sizes"]:
+        batches *= size
+    slots = triton_launch.sm_count() * args["SPLIT_K"]
+
+    def score(config) -> float:
+        bm, bn = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"]
+        programs = batches * -(-m // bm) * -(-n // bn) * args["SPLIT_K"]
+        waves = programs / slots
+        return bm * bn / (bm + bn) * waves / -(-waves // 1)
+
+    return sorted(fitting, key=score, reverse=True)[:MAX_TIMED_CONFIGS]
 
 
 # ----- shared index helpers -----
@@ -133,9 +168,11 @@ def _tile(M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.conste
 
 
 @triton.jit
-def _store_tile(c_ptr, c_offset, acc, offs_m, offs_n, M, N, stride_cm, stride_cn):
+def _store_tile(c_ptr, c_offset, acc, offs_m, offs_n, row0, col0, M, N, stride_cm, stride_cn):
+    """Store the tile's rows from row0 and columns from col0 that lie inside (M, N): a tile shifted
+    back from the edge leaves the rows and columns it shares with its neighbour to that neighbour."""
     c_ptrs = c_ptr + c_offset + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
-    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    mask = (offs_m[:, None] >= row0) & (offs_m[:, None] < M) & (offs_n[None, :] >= col0) & (offs_n[None, :] < N)
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask)
 
 
@@ -145,15 +182,43 @@ def _store_tile(c_ptr, c_offset, acc, offs_m, offs_n, M, N, stride_cm, stride_cn
 @triton.jit(do_not_specialize=["M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH"])
 def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_batch_strides, c_batch_strides,
                 a_offset, b_offset, c_offset, stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,
-                M_BUCKET, N_BUCKET, K_BUCKET, ARCH, PRECISION: tl.constexpr, ACC: tl.constexpr,
-                UPCAST: tl.constexpr, NB: tl.constexpr, WIDE: tl.constexpr, EVEN_K: tl.constexpr,
-                BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):
+                c_split_stride, n_out, M_BUCKET, N_BUCKET, K_BUCKET, ARCH, PRECISION: tl.constexpr, ACC: tl.constexpr,
+                UPCAST: tl.constexpr, NB: tl.constexpr, WIDE: tl.constexpr, A_DIV_M: tl.constexpr,
+                A_DIV_K: tl.constexpr, B_DIV_K: tl.constexpr, B_DIV_N: tl.constexpr, SPLIT_K: tl.constexpr,
+                EVEN_K: tl.constexpr, FULL_M: tl.constexpr, FULL_N: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+                GROUP_M: tl.constexpr):
     # M_BUCKET, N_BUCKET, K_BUCKET and ARCH are only the autotuning key (sizes, GPU generation):
-    # plain unspecialised ints, so a new key retunes without compiling new kernel variants
+    # plain unspecialised ints, so a new key retunes without compiling new kernel variants.
+    # A_DIV_*/B_DIV_*: what the host knows each operand's offsets to be multiples of along a dim
+    # whose other dim is contiguous (a row stride of 4104 is 8 elements of 16 bytes, which Triton's
+    # own specialisation, by 16 only, cannot see). With SPLIT_K, program_id(1) takes one share of
+    # the K tiles and c is a workspace in the accumulator's type, SPLIT_K slices c_split_stride apart.
+    # c has n_out columns; N, those of b, is larger when b is a zero-padded copy.
     batch, row0, col0 = _tile(M, N, BLOCK_M, BLOCK_N, GROUP_M, WIDE)
-    offs_m = row0 + tl.arange(0, BLOCK_M)
-    offs_n = col0 + tl.arange(0, BLOCK_N)
-    offs_k = tl.arange(0, BLOCK_K)
+    # a tile past the edge is shifted back inside (FULL_*: the dim holds a whole tile), so its rows
+    # and columns stay contiguous and in bounds and vector loads survive; below a tile's size, rows
+    # and columns past the edge re-read valid ones (their results are never stored)
+    if FULL_M:
+        offs_m = tl.minimum(row0, M - BLOCK_M) + tl.arange(0, BLOCK_M)
+        rows = offs_m
+    else:
+        offs_m = row0 + tl.arange(0, BLOCK_M)
+        rows = offs_m % M
+    if FULL_N:
+        offs_n = tl.minimum(col0, N - BLOCK_N) + tl.arange(0, BLOCK_N)
+        cols = offs_n
+    else:
+        offs_n = col0 + tl.arange(0, BLOCK_N)
+        cols = offs_n % N
+    k_tiles = tl.cdiv(K, BLOCK_K)
+    first = 0
+    last = k_tiles
+    if SPLIT_K > 1:
+        share = tl.cdiv(k_tiles, SPLIT_K)
+        first = tl.program_id(1) * share
+        last = tl.minimum(first + share, k_tiles)
+    lanes_k = tl.arange(0, BLOCK_K)
+    offs_k = first * BLOCK_K + lanes_k
     step_a = stride_ak * BLOCK_K
     step_b = stride_bk * BLOCK_K
     if WIDE:
@@ -161,38 +226,61 @@ def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
         offs_k = offs_k.to(tl.int64)
         step_a = tl.cast(stride_ak, tl.int64) * BLOCK_K
         step_b = tl.cast(stride_bk, tl.int64) * BLOCK_K
-    # rows and columns past the edge re-read valid ones (their results are never stored), so only
-    # the K tail needs a load mask
-    rows = offs_m % M
-    cols = offs_n % N
-    a_ptrs = (a_ptr + a_offset + strided_offsets(batch, batch_sizes, a_batch_strides, NB)
-              + rows[:, None] * stride_am + offs_k[None, :] * stride_ak)
-    b_ptrs = (b_ptr + b_offset + strided_offsets(batch, batch_sizes, b_batch_strides, NB)
-              + offs_k[:, None] * stride_bk + cols[None, :] * stride_bn)
+    a_offsets = (a_offset + strided_offsets(batch, batch_sizes, a_batch_strides, NB)
+                 + rows[:, None] * stride_am + offs_k[None, :] * stride_ak)
+    b_offsets = (b_offset + strided_offsets(batch, batch_sizes, b_batch_strides, NB)
+                 + offs_k[:, None] * stride_bk + cols[None, :] * stride_bn)
+    # (along M or N the claim holds only for a tile shifted inside: a wrapped one is not contiguous)
+    if A_DIV_K > 1 or (A_DIV_M > 1 and FULL_M):
+        a_offsets = tl.multiple_of(a_offsets, [A_DIV_M, A_DIV_K])
+    if B_DIV_K > 1 or (B_DIV_N > 1 and FULL_N):
+        b_offsets = tl.multiple_of(b_offsets, [B_DIV_K, B_DIV_N])
+    a_ptrs = a_ptr + a_offsets
+    b_ptrs = b_ptr + b_offsets
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
-    for k in range(0, tl.cdiv(K, BLOCK_K)):
-        if EVEN_K:
-            a = tl.load(a_ptrs)
-            b = tl.load(b_ptrs)
-        else:
-            remaining = K - k * BLOCK_K
-            a = tl.load(a_ptrs, mask=offs_k[None, :] < remaining, other=0.0)
-            b = tl.load(b_ptrs, mask=offs_k[:, None] < remaining, other=0.0)
-        if UPCAST:
-            # the interpreter multiplies bfloat16 bits as integers; float32 products of bfloat16
-            # values are exact, so this is the tensor cores' result
-            a = a.to(ACC)
-            b = b.to(ACC)
-        acc = tl.dot(a, b, acc, input_precision=PRECISION, out_dtype=ACC)
+    # whole K tiles unmasked (a mask along a contiguous K would cost the vector loads of every
+    # iteration), then the partial last one
+    if EVEN_K:
+        whole = last
+    else:
+        whole = tl.minimum(last, K // BLOCK_K)
+    for k in range(first, whole):
+        a = tl.load(a_ptrs)
+        b = tl.load(b_ptrs)
+        acc = _accumulate(acc, a, b, PRECISION, ACC, UPCAST)
         a_ptrs += step_a
         b_ptrs += step_b
+    if not EVEN_K:
+        if whole < last:
+            remaining = K - whole * BLOCK_K
+            a = tl.load(a_ptrs, mask=lanes_k[None, :] < remaining, other=0.0)
+            b = tl.load(b_ptrs, mask=lanes_k[:, None] < remaining, other=0.0)
+            acc = _accumulate(acc, a, b, PRECISION, ACC, UPCAST)
     c_base = c_offset + strided_offsets(batch, batch_sizes, c_batch_strides, NB)
-    _store_tile(c_ptr, c_base, acc, offs_m, offs_n, M, N, stride_cm, stride_cn)
+    if SPLIT_K > 1:
+        c_base += tl.program_id(1) * c_split_stride
+    _store_tile(c_ptr, c_base, acc, offs_m, offs_n, row0, col0, M, n_out, stride_cm, stride_cn)
 
 
-_dot_heuristic = triton.heuristics({"EVEN_K": lambda args: args["K"] % args["BLOCK_K"] == 0})(_dot_kernel)
-_dot_tuned = triton.autotune(configs=_ALL_CONFIGS, key=["M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION"],
-                             prune_configs_by={"early_config_prune": _prune})(_dot_heuristic)
+@triton.jit
+def _accumulate(acc, a, b, PRECISION: tl.constexpr, ACC: tl.constexpr, UPCAST: tl.constexpr):
+    if UPCAST:
+        # the interpreter multiplies bfloat16 bits as integers; float32 products of bfloat16
+        # values are exact, so this is the tensor cores' result
+        a = a.to(ACC)
+        b = b.to(ACC)
+    return tl.dot(a, b, acc, input_precision=PRECISION, out_dtype=ACC)
+
+
+_dot_heuristic = triton.heuristics({"EVEN_K": lambda args: args["K"] % args["BLOCK_K"] == 0,
+                                    "FULL_M": lambda args: args["M"] >= args["BLOCK_M"],
+                                    "FULL_N": lambda args: args["N"] >= args["BLOCK_N"]})(_dot_kernel)
+# tuning results persist in Triton's cache directory (TRITON_CACHE_DIR), so a process that meets a
+# key tuned before, in this or an earlier run, compiles its one configuration and times nothing
+_dot_tuned = triton.autotune(configs=_ALL_CONFIGS, key=["M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION",
+                                                        "SPLIT_K"],
+                             prune_configs_by={"early_config_prune": _prune}, warmup=5, rep=25,
+                             cache_results=True)(_dot_heuristic)
 
 
 @triton.jit
@@ -217,7 +305,7 @@ def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
         a_ptrs += stride_ak
         b_ptrs += stride_bk
     c_base = c_offset + strided_offsets(batch, batch_sizes, c_batch_strides, NB)
-    _store_tile(c_ptr, c_base, acc, offs_m, offs_n, M, N, stride_cm, stride_cn)
+    _store_tile(c_ptr, c_base, acc, offs_m, offs_n, row0, col0, M, N, stride_cm, stride_cn)
 
 
 # ----- launch -----
@@ -252,15 +340,66 @@ def _launch(kernel, grid, args: tuple, meta: dict) -> None:
         return
     options = {k: v for k, v in config.all_kwargs().items() if k not in config.kwargs}
     blocks = tuple(config.kwargs[name] for name in ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"))
-    tails = tuple((*(meta[name] for name in _TUNED_META), even_k, *blocks) for even_k in (True, False))
-    # keyed by the pointer's dtype (what the launch sees) and the tuning meta in _TUNED_META's order
-    _PLANS[(args[0].dtype, *(meta[name] for name in _PLAN_META))] = (*blocks[:3], *tails, options)
+    # keyed by the pointer's dtype (what the launch sees) and the tuning meta in _TUNED_META's order; the
+    # heuristics (EVEN_K, FULL_M, FULL_N) are worked out per launch between the two halves
+    _PLANS[(args[0].dtype, *(meta[name] for name in _PLAN_META))] = (
+        blocks, tuple(meta[name] for name in _TUNED_META), options)
 
 
 # the kernel's parameters between the operands' and EVEN_K, in order
-_TUNED_META = ("M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION", "ACC", "UPCAST", "NB", "WIDE")
+_TUNED_META = ("M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION", "ACC", "UPCAST", "NB", "WIDE", "A_DIV_M",
+               "A_DIV_K", "B_DIV_K", "B_DIV_N", "SPLIT_K")
 # the ones that tell plans apart (ACC and UPCAST follow from the dtype)
-_PLAN_META = ("PRECISION", "M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "NB", "WIDE")
+_PLAN_META = ("PRECISION", "M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "NB", "WIDE", "A_DIV_M", "A_DIV_K", "B_DIV_K",
+              "B_DIV_N", "SPLIT_K")
+
+# split-K: a problem whose output tiles (at 128 x 128) leave SMs idle and whose K is deep splits K
+# over up to this many programs per tile, each taking at least SPLIT_K_DEPTH of K (read at every
+# launch: tests shrink it)
+MAX_SPLIT_K = 16
+SPLIT_K_DEPTH = 4096
+# operands whose rows are not 16-byte aligned (K = 4093 in bfloat16, say) load element by element and
+# spill on sm_90; from this many multiply-adds on, they are first copied into zero-padded aligned
+# buffers (two copies are ~1% of such a product's time)
+PAD_MIN_WORK = 1 << 27
+
+
+def _divisibility(x: Array, vector: int, extent: int) -> tuple:
+    """(div along the rows, div along the columns) of x's last two dims: ``vector`` where every start of
+    a run along the contiguous dim is a multiple of it (the offset, the other dim's stride and the
+    batch strides all are; for a tile shifted back from the edge of the contiguous dim, ``extent``,
+    the size of that dim, too), 1 elsewhere and when unknown."""
+    rows, cols = x.strides[-2], x.strides[-1]
+    if cols == 1:
+        contiguous, strided, div = x.shape[-1], rows, (1, vector)
+    elif rows == 1:
+        contiguous, strided, div = x.shape[-2], cols, (vector, 1)
+    else:
+        return 1, 1
+    if any(v % vector for v in (x.offset, strided, *x.strides[:-2])) or (contiguous == extent and extent % vector):
+        return 1, 1
+    return div
+
+
+def _aligned(x: Array, vector: int) -> bool:
+    """Whether x's runs along its contiguous dim all start on a 16-byte boundary."""
+    return _divisibility(x, vector, -1) != (1, 1)
+
+
+def _padded(backend, x: Array, rows: int, cols: int) -> Array:
+    """A contiguous zero-padded copy of x with its last two dims grown to (rows, cols)."""
+    buffer = backend.empty(x.shape[:-2] + (rows, cols), x.dtype, x.device)
+    backend.fill(buffer, 0)
+    strides = buffer.strides
+    backend.copy(buffer.view_as(x.shape, strides, 0), x)
+    return buffer
+
+
+def _split_k(m: int, n: int, k: int, batches: int) -> int:
+    if batches != 1:
+        return 1
+    tiles = -(-m // 128) * -(-n // 128)
+    return max(1, min(triton_launch.sm_count() // tiles, k // SPLIT_K_DEPTH, MAX_SPLIT_K))
 
 
 def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> None:
@@ -275,40 +414,73 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
     dtype = a.dtype
     if dtype is dtypes.bool or dtype not in TL_TYPES:
         raise NotImplementedError(f"matmul on 'cuda' does not support {dtype}")
+    interpreting = triton_launch.INTERPRETING
+    batches = out.numel() // (m * n)
+    vector = 16 // dtype.itemsize
+    if (dtype in _FLOAT_TYPES and batches * m * n * k >= PAD_MIN_WORK
+            and not (_aligned(a, vector) and _aligned(b, vector))):
+        k_padded = -(-k // vector) * vector
+        # (b keeps its padded width: tiles at the right edge then start on a 16-byte boundary too)
+        a = _padded(backend, a, m, k_padded)
+        b = _padded(backend, b, k_padded, -(-n // vector) * vector)
+        k = k_padded
     a_strides, b_strides, c_strides = a.strides, b.strides, out.strides
     if batch_shape:
         sizes, (a_bs, b_bs, c_bs) = coalesce(batch_shape, [a_strides[:-2], b_strides[:-2], c_strides[:-2]])
     else:
         sizes, a_bs, b_bs, c_bs = (1,), (0,), (0,), (0,)
-    batches = out.numel() // (m * n)
-    args = (pointer(a), pointer(b), pointer(out), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset, out.offset,
-            a_strides[-2], a_strides[-1], b_strides[-2], b_strides[-1], c_strides[-2], c_strides[-1])
     wide = needs_int64(batches * m * n, (a, b, out))
-    interpreting = triton_launch.INTERPRETING
-
-    def grid(meta: dict) -> tuple:
-        return (batches * -(-m // meta["BLOCK_M"]) * -(-n // meta["BLOCK_N"]),)
 
     if dtype not in _FLOAT_TYPES:
-        _launch(_int_kernel, grid, args, dict(NB=len(sizes), WIDE=wide,
-                                              **(_INT_META_INTERPRETER if interpreting else _INT_META)))
+        args = (pointer(a), pointer(b), pointer(out), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset,
+                out.offset, a_strides[-2], a_strides[-1], b_strides[-2], b_strides[-1], c_strides[-2], c_strides[-1])
+        _launch(_int_kernel, _grid(batches, m, n, 1), args, dict(NB=len(sizes), WIDE=wide,
+                                                                  **(_INT_META_INTERPRETER if interpreting else _INT_META)))
         return
+    n_out, n = n, b.shape[-1]
+    split = _split_k(m, n, k, batches)
+    target, c_offset, c_split_stride, (stride_cm, stride_cn) = out, out.offset, 0, c_strides[-2:]
+    # the slices keep the accumulator's precision
+    partial_type = dtypes.float64 if dtype is dtypes.float64 else dtypes.float32
+    if split > 1:
+        target = backend.empty((split, m, n_out), partial_type, out.device)
+        c_offset, c_split_stride, stride_cm, stride_cn = 0, m * n_out, n_out, 1
+    args = (pointer(a), pointer(b), pointer(target), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset, c_offset,
+            a_strides[-2], a_strides[-1], b_strides[-2], b_strides[-1], stride_cm, stride_cn, c_split_stride, n_out)
     capability = cuda_memory.capability(out.device.index)
     precision = input_precision(dtype, capability)
     m_bucket, n_bucket, k_bucket = _bucket(m), _bucket(n), _bucket(k)
     arch = capability[0] * 10 + capability[1]
-    if not interpreting and not hooked():
-        plan = _PLANS.get((args[0].dtype, precision, m_bucket, n_bucket, k_bucket, arch, len(sizes), wide))
-        if plan is not None:
-            block_m, block_n, block_k, even_tail, odd_tail, options = plan
-            _DOT.launch_bound((batches * -(-m // block_m) * -(-n // block_n),),
-                              args + (even_tail if k % block_k == 0 else odd_tail), options)
-            return
+    # (an M-contiguous a or N-contiguous b is read by tiles shifted back from the edge of M or N, whose
+    # starts are multiples only if M or N is)
+    a_div = _divisibility(a, vector, m if a.strides[-1] != 1 else -1)
+    b_div = _divisibility(b, vector, n if b.strides[-2] != 1 else -1)
     meta = dict(M_BUCKET=m_bucket, N_BUCKET=n_bucket, K_BUCKET=k_bucket, ARCH=arch, PRECISION=precision,
                 ACC=tl.float64 if dtype is dtypes.float64 else tl.float32,
-                UPCAST=interpreting and dtype is dtypes.bfloat16, NB=len(sizes), WIDE=wide)
-    if interpreting:
-        # the interpreter would time every configuration in Python: one small one instead
-        _launch(_dot_heuristic, grid, args, {**meta, **_INTERPRETER_META})
-    else:
-        _launch(_dot_tuned, grid, args, meta)
+                UPCAST=interpreting and dtype is dtypes.bfloat16, NB=len(sizes), WIDE=wide, A_DIV_M=a_div[0],
+                A_DIV_K=a_div[1], B_DIV_K=b_div[0], B_DIV_N=b_div[1], SPLIT_K=split)
+    launched = False
+    if not interpreting and not hooked():
+        plan = _PLANS.get((args[0].dtype, *(meta[name] for name in _PLAN_META)))
+        if plan is not None:
+            blocks, tuned, options = plan
+            block_m, block_n, block_k = blocks[:3]
+            _DOT.launch_bound(_grid(batches, m, n, split)(dict(BLOCK_M=block_m, BLOCK_N=block_n)),
+                              args + tuned + (k % block_k == 0, m >= block_m, n >= block_n) + blocks, options)
+            launched = True
+    if not launched:
+        grid = _grid(batches, m, n, split)
+        if interpreting:
+            # the interpreter would time every configuration in Python: one small one instead
+            _launch(_dot_heuristic, grid, args, {**meta, **_INTERPRETER_META})
+        else:
+            _launch(_dot_tuned, grid, args, meta)
+    if split > 1:
+        # the slices' sum in a fixed order (deterministic, unlike atomics), rounded once to out's dtype
+        backend.copy(out, backend.reduce("sum", target, (0,), False, partial_type, partial_type))
+
+
+def _grid(batches: int, m: int, n: int, split: int):
+    def grid(meta: dict) -> tuple:
+        return (batches * -(-m // meta["BLOCK_M"]) * -(-n // meta["BLOCK_N"]), split)
+    return grid

@@ -107,6 +107,39 @@ def test_matmul_float_dtypes(dtype, shapes, device):
     check_matmul([(33, 17), (9, 33)], lambda a, b: a.t() @ b.t(), device, dtype, atol, rtol)
 
 
+SPLIT_AND_PAD_CASES = {
+    "deep_k": ([(9, 203), (203, 11)], lambda a, b: a @ b),
+    "deep_k_transposed": ([(203, 9), (11, 203)], lambda a, b: a.t() @ b.t()),
+    "odd_offsets": ([(10, 206), (205, 14)], lambda a, b: a[1:, 3:204] @ b[2:203, 1:12]),
+    "batched": ([(3, 9, 203), (203, 11)], lambda a, b: a @ b),
+}
+
+
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.bfloat16, tkern.float64], ids=lambda d: d.name)
+@pytest.mark.parametrize("name", list(SPLIT_AND_PAD_CASES))
+def test_matmul_split_k_and_padded_copies(name, dtype, device, monkeypatch):
+    """The GPU's large-problem paths at test sizes: K split over programs whose float32 slices are summed
+    afterwards (few output tiles, deep K), and operands whose rows are not 16-byte aligned copied into
+    zero-padded aligned buffers first."""
+    if device == "cuda":
+        from tkern.ops import triton_matmul
+        monkeypatch.setattr(triton_matmul, "SPLIT_K_DEPTH", 48)
+        monkeypatch.setattr(triton_matmul, "PAD_MIN_WORK", 0)
+    shapes, fn = SPLIT_AND_PAD_CASES[name]
+    atol, rtol = FLOAT_TOLERANCES[dtype]
+    check_matmul(shapes, fn, device, dtype, atol * 10, rtol)
+
+
+def test_matmul_split_k_is_taken(monkeypatch):
+    """The split is decided from the output tiles a GPU's SMs can hold and K's depth."""
+    from tkern.ops import triton_matmul
+    monkeypatch.setattr(triton_matmul.triton_launch, "sm_count", lambda: 132)
+    assert triton_matmul._split_k(1024, 1024, 65536, 1) == 2
+    assert triton_matmul._split_k(256, 256, 65536, 1) == 16
+    assert triton_matmul._split_k(4096, 4096, 4096, 1) == 1
+    assert triton_matmul._split_k(256, 256, 65536, 4) == 1
+
+
 INT_DTYPES = [tkern.uint8, tkern.int8, tkern.int16, tkern.int32, tkern.int64]
 
 

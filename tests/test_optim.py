@@ -207,6 +207,22 @@ def test_non_contiguous_parameters_and_gradients(device):
     assert_same_state(torch_opt, tkern_opt, torch_params, tkern_params)
 
 
+@pytest.mark.parametrize("name,options", [("SGD", {"momentum": 0.9}), ("Adam", {"amsgrad": True})])
+@pytest.mark.parametrize("offset", [0, 1], ids=["aligned", "offset1"])
+def test_full_and_partial_blocks_aligned_or_not(device, monkeypatch, name, options, offset):
+    """16-element blocks on 'cuda', so parameters of 37, 16 and 5 elements mix full blocks (run
+    unmasked, vector accesses when every place is 16-byte aligned) with partial ones; with a parameter
+    viewed at offset 1 no place is known aligned and the same steps take the scalar path."""
+    monkeypatch.setattr(triton_launch, "INTERPRETER_MAX_BLOCK", 16)
+    torch_params, tkern_params = make_params([(37 + offset,), (16,), (5,)], tkern.float32, device)
+    torch_params[0] = torch_params[0].detach()[offset:].requires_grad_()
+    tkern_params[0] = tkern_params[0].detach()[offset:].requires_grad_()
+    torch_opt = getattr(torch.optim, name)(torch_params, lr=0.1, **options)
+    tkern_opt = getattr(tkern.optim, name)(tkern_params, lr=0.1, **options)
+    run_both(torch_opt, tkern_opt, torch_params, tkern_params, device, steps=3)
+    assert_same_state(torch_opt, tkern_opt, torch_params, tkern_params)
+
+
 def test_replaced_parameter_storage_is_followed(device):
     # the fused step caches the parameters' addresses: new storage behind a parameter must be seen
     torch_params, tkern_params = make_params([(8,), (3,)], tkern.float32, device)
