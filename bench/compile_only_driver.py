@@ -54,3 +54,52 @@ def install() -> None:
     from tkern.ops import triton_dispatch
     triton_dispatch.launch = lambda compiled, grid, args: None
     autotuner.Autotuner.run = first_config
+
+
+kernels: list = []
+
+
+def keep_kernels() -> None:
+    """Also record (kernel name, CompiledKernel) of every launch in ``kernels``, for their code. Call
+    after ``install()``."""
+    run = jit.JITFunction.run
+
+    def keep(self, *args, grid, warmup, **kwargs):
+        kernel = run(self, *args, grid=grid, warmup=warmup, **kwargs)
+        kernels.append((self.fn.__name__, kernel))
+        return kernel
+
+    jit.JITFunction.run = keep
+
+
+def code_facts(kernel) -> dict:
+    """What the sm_90 code of a CompiledKernel does, for checks: its global loads and stores by width,
+    16-byte and narrower asynchronous copies, fp64 instructions, wgmma and mma.sync counts, and
+    ptxas's register and spill report."""
+    import collections
+    import os
+    import re
+    import subprocess
+    import tempfile
+
+    ptx = kernel.asm["ptx"]
+    ptxas = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "ptxas")
+    with tempfile.NamedTemporaryFile("w", suffix=".ptx", delete=False) as f:
+        f.write(ptx)
+    try:
+        report = subprocess.run([ptxas, "--gpu-name", "sm_90a", "-v", f.name, "-o", os.devnull], capture_output=True,
+                                text=True).stderr
+    finally:
+        os.unlink(f.name)
+    return {
+        "loads": dict(collections.Counter(re.findall(r"ld\.global(?:\.\w+)*", ptx))),
+        "stores": dict(collections.Counter(re.findall(r"st\.global(?:\.\w+)*", ptx))),
+        "copies": dict(collections.Counter(re.findall(r"cp\.async\.\w+\.shared\.global \[[^]]*\], \[[^]]*\], (\w+)",
+                                                      ptx))),
+        "fp64": len(re.findall(r"^\s*[a-z][\w.]*\.f64\b", ptx, re.M)),
+        "wgmma": len(re.findall(r"wgmma\.mma_async", ptx)),
+        "mma_sync": len(re.findall(r"\bmma\.sync", ptx)),
+        "maxnreg": re.findall(r"\.maxnreg (\d+)", ptx),
+        "registers": [int(r) for r in re.findall(r"Used (\d+) registers", report)],
+        "spills": [int(s) for s in re.findall(r"(\d+) bytes spill stores", report)],
+    }
