@@ -5,7 +5,7 @@
 A stand-in driver reports an H100 and makes every Triton launch compile-only, so what is timed is
 everything tkern and Triton do on the host for an op except the driver's launch call itself (a few
 microseconds on a real GPU; torch's whole eager op costs ~5 us there). On a GPU machine,
-bench/gpu_elementwise.py measures the real thing.
+`python -m bench --only small_op_us` measures the real thing.
 """
 from __future__ import annotations
 

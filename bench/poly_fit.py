@@ -58,22 +58,27 @@ def seed_numpy(x, y, problem: dict) -> list:
     return [float(v) for v in (a, b, c, d)]
 
 
+def seed_gradients(x, y, a, b, c, d) -> tuple:
+    """One step of the seed's torch program, op by op: (loss, gradients of a, b, c, d)."""
+    y_pred = a + b * x + c * x ** 2 + d * x ** 3
+    loss = (y_pred - y).pow(2).sum()
+    grad_y_pred = 2.0 * (y_pred - y)
+    return loss, (grad_y_pred.sum(), (grad_y_pred * x).sum(), (grad_y_pred * x ** 2).sum(),
+                  (grad_y_pred * x ** 3).sum())
+
+
 def seed_loop(lib, item: bool = True):
     """The seed's torch program on ``lib`` (torch or tkern): op by op, .item() each step when ``item``."""
     def run(x, y, problem: dict) -> list:
-        a, b, c, d = (lib.tensor(v, device=x.device, dtype=lib.float32) for v in problem["start"])
+        coeffs = [lib.tensor(v, device=x.device, dtype=lib.float32) for v in problem["start"]]
         lr = problem["lr"]
         for _ in range(problem["steps"]):
-            y_pred = a + b * x + c * x ** 2 + d * x ** 3
-            loss = (y_pred - y).pow(2).sum()
+            loss, grads = seed_gradients(x, y, *coeffs)
             if item:
                 loss.item()
-            grad_y_pred = 2.0 * (y_pred - y)
-            a -= lr * grad_y_pred.sum()
-            b -= lr * (grad_y_pred * x).sum()
-            c -= lr * (grad_y_pred * x ** 2).sum()
-            d -= lr * (grad_y_pred * x ** 3).sum()
-        return [p.item() for p in (a, b, c, d)]
+            for coeff, grad in zip(coeffs, grads):
+                coeff -= lr * grad
+        return [p.item() for p in coeffs]
     return run
 
 
@@ -113,6 +118,17 @@ def fused_fit(x, y, problem: dict) -> list:
 
 
 TORCH_EAGER = "torch eager, .item() each step"
+
+
+def seed_problem(n: int, steps: int) -> dict:
+    """The seed's fit at n points: lr = 2e-3 / n keeps its dynamics at every n."""
+    return {"n": n, "steps": steps, "lr": 2e-3 / n, "start": [0.3, -0.4, 0.2, 0.05]}
+
+
+def coefficients_agree(final: list, expected: list) -> bool:
+    """Two fits' final coefficients agree to RTOL (absolutely, to a hundredth of that of the largest)."""
+    scale = max(abs(v) for v in expected)
+    return bool(np.allclose(final, expected, rtol=RTOL, atol=RTOL * 1e-2 * scale))
 
 
 def variants(torch_gpu: bool, tkern_gpu: bool, compile_step: bool) -> list:
@@ -321,7 +337,7 @@ def main() -> None:
           f"{'GB/s':>8s} {'% copy':>7s}")
     for n in args.sizes:
         steps = args.steps or STEPS.get(n, 10)
-        problem = {"n": n, "steps": steps, "lr": 2e-3 / n, "start": [0.3, -0.4, 0.2, 0.05]}
+        fit = seed_problem(n, steps)
         chosen = [row for row in rows if row[1] == "cuda" or n <= CPU_LIMIT]
         data = {(device, library): points(library, device, n) for _, device, library, _, _ in chosen}
         def failed(variant: str, device: str, error: Exception) -> None:
@@ -345,21 +361,20 @@ def main() -> None:
         working = []
         for variant, device, library, per_step, run in chosen:
             try:
-                final = run(*data[device, library], problem)  # the warm-up (compilations) is the agreement check
+                final = run(*data[device, library], fit)  # the warm-up (compilations) is the agreement check
             except Exception as error:
                 failed(variant, device, error)
                 continue
             working.append((variant, device, library, per_step, run))
             expected = references.setdefault(device, final)
-            scale = max(abs(v) for v in expected)
-            if not np.allclose(final, expected, rtol=RTOL, atol=RTOL * 1e-2 * scale):
+            if not coefficients_agree(final, expected):
                 record["mismatches"].append({"device": device, "n": n, "variant": variant, "final": final,
                                              "expected": expected})
                 print(f"MISMATCH {device} N={n} {variant}: {final} against {expected}", file=sys.stderr)
         baselines: dict = {}
         for variant, device, library, per_step, run in working:
             x, y = data[device, library]
-            seconds = median_seconds(lambda: run(x, y, problem), device, args.repeats)
+            seconds = median_seconds(lambda: run(x, y, fit), device, args.repeats)
             us = seconds / steps * 1e6
             if variant == TORCH_EAGER:
                 baselines[device] = us
