@@ -51,7 +51,8 @@ def install() -> None:
         return self.fn.run(*args, **kwargs, **configs[0].all_kwargs())
 
     jit.JITFunction.run = compile_only
-    from tkern.ops import triton_dispatch
+    from tkern.ops import cuda_memory, triton_dispatch
+    cuda_memory.capability = lambda index=None: (9, 0)  # plan and tune as for the H100 reported above
     triton_dispatch.launch = lambda compiled, grid, args: None
     autotuner.Autotuner.run = first_config
 
@@ -74,8 +75,8 @@ def keep_kernels() -> None:
 
 def code_facts(kernel) -> dict:
     """What the sm_90 code of a CompiledKernel does, for checks: its global loads and stores by width,
-    16-byte and narrower asynchronous copies, fp64 instructions, wgmma and mma.sync counts, and
-    ptxas's register and spill report."""
+    16-byte and narrower asynchronous copies, TMA (bulk tensor) copies, fp64 instructions, wgmma and
+    mma.sync counts, and ptxas's register and spill report."""
     import collections
     import os
     import re
@@ -96,6 +97,7 @@ def code_facts(kernel) -> dict:
         "stores": dict(collections.Counter(re.findall(r"st\.global(?:\.\w+)*", ptx))),
         "copies": dict(collections.Counter(re.findall(r"cp\.async\.\w+\.shared\.global \[[^]]*\], \[[^]]*\], (\w+)",
                                                       ptx))),
+        "tma_copies": len(re.findall(r"cp\.async\.bulk\.tensor", ptx)),
         "fp64": len(re.findall(r"^\s*[a-z][\w.]*\.f64\b", ptx, re.M)),
         "wgmma": len(re.findall(r"wgmma\.mma_async", ptx)),
         "mma_sync": len(re.findall(r"\bmma\.sync", ptx)),

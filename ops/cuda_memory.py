@@ -48,6 +48,14 @@ def allocate(nbytes: int, dtype, index: int) -> torch.Tensor:
     return torch.empty(rounded // dtype.itemsize, dtype=TORCH_DTYPES[dtype], device=_torch_device(index))
 
 
+def scratch(nbytes: int) -> torch.Tensor:
+    """Bytes a kernel launch needs for itself (Triton's global scratch: the TMA descriptors a persistent
+    matmul builds), on the GPU launches go to. Freed when the launcher drops it: torch's caching
+    allocator hands the memory out again only to work queued after this launch on the same stream."""
+    from .triton_dispatch import _current_device
+    return allocate(nbytes, dtypes.uint8, _current_device or 0)
+
+
 def typed(buffer: torch.Tensor, dtype) -> torch.Tensor:
     """The whole buffer seen as elements of ``dtype``: what a kernel receives as a base pointer."""
     return buffer.view(TORCH_DTYPES[dtype])

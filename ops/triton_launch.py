@@ -161,3 +161,9 @@ def block_for(n: int) -> int:
 
 def grid_for(n: int, block: int = BLOCK) -> tuple:
     return (max(-(-n // block), 1),)  # triton.cdiv is a jit function: ~1 us a call from Python
+
+
+def tuning_bench(kernel_call, quantiles):
+    """How an autotuner times one configuration: triton.testing.do_bench over ~25 ms after ~5 ms of
+    warm-up (its defaults, 100 and 25, cost seconds a key on a machine that must tune everything)."""
+    return triton.testing.do_bench(kernel_call, warmup=5, rep=25, quantiles=quantiles)

@@ -16,7 +16,7 @@ import triton.language as tl
 
 from tkern import backends, dtypes
 
-from . import cuda_memory, triton_launch
+from . import cuda_memory, triton_launch, triton_matmul_tma
 from .array import Array
 from .triton_elementwise import strided_offsets
 from .triton_dispatch import Launcher, hooked
@@ -279,7 +279,7 @@ _dot_heuristic = triton.heuristics({"EVEN_K": lambda args: args["K"] % args["BLO
 # key tuned before, in this or an earlier run, compiles its one configuration and times nothing
 _dot_tuned = triton.autotune(configs=_ALL_CONFIGS, key=["M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION",
                                                         "SPLIT_K"],
-                             prune_configs_by={"early_config_prune": _prune}, warmup=5, rep=25,
+                             prune_configs_by={"early_config_prune": _prune}, do_bench=triton_launch.tuning_bench,
                              cache_results=True)(_dot_heuristic)
 
 
@@ -439,6 +439,9 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
         return
     n_out, n = n, b.shape[-1]
     split = _split_k(m, n, k, batches)
+    if triton_matmul_tma.applies(a, b, out, m, n, k, batches, split):
+        triton_matmul_tma.matmul(out, a, b, m, n_out, k)
+        return
     target, c_offset, c_split_stride, (stride_cm, stride_cn) = out, out.offset, 0, c_strides[-2:]
     # the slices keep the accumulator's precision
     partial_type = dtypes.float64 if dtype is dtypes.float64 else dtypes.float32

@@ -130,6 +130,37 @@ def test_matmul_split_k_and_padded_copies(name, dtype, device, monkeypatch):
     check_matmul(shapes, fn, device, dtype, atol * 10, rtol)
 
 
+# (shapes, product, whether the TMA kernel takes it)
+TMA_CASES = {
+    "row_major": ([(40, 72), (72, 24)], lambda a, b: a @ b, True),
+    "a_transposed": ([(72, 40), (72, 24)], lambda a, b: a.t() @ b, True),
+    "b_transposed_odd_n": ([(40, 72), (21, 72)], lambda a, b: a @ b.t(), True),
+    "offset_rows": ([(41, 64), (64, 24)], lambda a, b: a[1:] @ b, True),
+    "odd_stride": ([(37, 50), (50, 21)], lambda a, b: a @ b, False),
+    "odd_offset": ([(40, 73), (72, 24)], lambda a, b: a[:, 1:] @ b, False),
+}
+
+
+@pytest.mark.parametrize("dtype", [tkern.float16, tkern.bfloat16], ids=lambda d: d.name)
+@pytest.mark.parametrize("name", list(TMA_CASES))
+def test_matmul_persistent_tma_kernel(name, dtype, device, monkeypatch):
+    """sm_90's persistent TMA kernel, run through the interpreter at test sizes: descriptors over
+    operands contiguous along K or along M/N (loaded as stored, transposed in shared memory), edges that
+    the descriptors zero-fill, outputs stored by descriptor or (with a row stride that is not a 16-byte
+    multiple) by pointer, and operands the portable kernel must take instead (odd strides)."""
+    shapes, fn, expected = TMA_CASES[name]
+    taken = []
+    if device == "cuda":
+        from tkern.ops import triton_matmul_tma
+        monkeypatch.setattr(triton_matmul_tma, "UNDER_INTERPRETER", True)
+        monkeypatch.setattr(triton_matmul_tma, "TMA_MIN_WORK", 0)
+        run = triton_matmul_tma.matmul
+        monkeypatch.setattr(triton_matmul_tma, "matmul", lambda *args: taken.append(1) or run(*args))
+    atol, rtol = FLOAT_TOLERANCES[dtype]
+    check_matmul(shapes, fn, device, dtype, atol, rtol)
+    assert bool(taken) == (expected and device == "cuda")
+
+
 def test_matmul_split_k_is_taken(monkeypatch):
     """The split is decided from the output tiles a GPU's SMs can hold and K's depth."""
     from tkern.ops import triton_matmul

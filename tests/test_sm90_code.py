@@ -30,7 +30,7 @@ import triton.language as tl
 
 from tkern import dtypes
 from tkern.device import device
-from tkern.ops import triton_launch, triton_matmul
+from tkern.ops import triton_launch, triton_matmul, triton_matmul_tma
 from tkern.ops.optimizer_step import AdamStep, SGDStep
 from tkern.ops.triton_backend import TritonBackend
 
@@ -90,6 +90,18 @@ for size, precision in ((2, "ieee"), (4, "tf32"), (4, "ieee"), (8, "ieee")):
         blocks = "x".join(str(config.kwargs[k]) for k in ("BLOCK_M", "BLOCK_N", "BLOCK_K"))
         record(f"mm_sm90_{size}{precision}_{blocks}_s{config.num_stages}w{config.num_warps}",
                lambda: triton_matmul._dot_kernel[(1,)](*args, **meta))
+
+# every configuration of the persistent TMA kernel, both operand layouts
+for config in triton_matmul_tma._CONFIGS:
+    a, b, c = (empty((4096, 4096), BF16) for _ in range(3))
+    args = (triton_launch.pointer(a), triton_launch.pointer(b), triton_launch.pointer(c), 4096, 4096, 4096, 0, 0, 0,
+            4096, 4096, 4096, 4096, 4096, 4096)
+    blocks = "x".join(str(config.kwargs[k]) for k in ("BLOCK_M", "BLOCK_N", "BLOCK_K"))
+    for a_k, b_k in ((True, False), (False, True)):
+        meta = dict(A_K_CONTIGUOUS=a_k, B_K_CONTIGUOUS=b_k, C_DESCRIPTOR=True, UPCAST=False, **config.kwargs,
+                    num_warps=config.num_warps, num_stages=config.num_stages)
+        record(f"tma_{blocks}_s{config.num_stages}w{config.num_warps}_{a_k}{b_k}",
+               lambda: triton_matmul_tma._tma_kernel[(1,)](*args, **meta))
 
 # matmul problems the bench rows name, through the backend (sm_90 tiles, as tuned first)
 for name, (m, n, k) in {"mm_odd_bf16": (4097, 4095, 4093), "mm_4104_bf16": (4104, 4104, 4096),
@@ -169,10 +181,28 @@ def test_no_matmul_configuration_spills(facts):
         assert code["spills"] == [0] and max(code["registers"]) <= 255, (name, code)
 
 
-@pytest.mark.parametrize("name", ["mm_odd_bf16", "mm_4104_bf16", "mm_wgrad_bf16"])
-def test_awkward_matmuls_stream_16_byte_copies(facts, name):
-    """Odd sizes (operands copied to aligned, zero-padded buffers first), strides that are multiples of 8
-    but not 16 (hinted), and a deep K (split): the product's kernel copies tiles in with 16-byte
-    cp.async only, through wgmma, spilling nothing."""
-    code = only(facts, name, "_dot_kernel")
-    assert set(code["copies"]) == {"0x10"} and code["wgmma"] > 0 and code["spills"] == [0], code
+def test_tma_kernel_moves_tiles_by_descriptor_into_wgmma(facts):
+    """Every configuration of sm_90's persistent matmul, with operands contiguous along K or not: tiles
+    arrive by TMA (bulk tensor copies, no per-element cp.async), feed wgmma, and nothing spills."""
+    names = [name for name in facts if name.startswith("tma_")]
+    assert len(names) == 2 * len(facts_configs()), names
+    for name in names:
+        (code,) = facts[name]
+        assert code["tma_copies"] > 0 and not code["copies"] and code["wgmma"] > 0, (name, code)
+        assert code["spills"] == [0] and code["mma_sync"] == 0, (name, code)
+
+
+def facts_configs() -> list:
+    from tkern.ops import triton_matmul_tma
+    return triton_matmul_tma._CONFIGS
+
+
+@pytest.mark.parametrize("name,kernel", [("mm_odd_bf16", "_tma_kernel"), ("mm_4104_bf16", "_tma_kernel"),
+                                         ("mm_wgrad_bf16", "_dot_kernel")])
+def test_awkward_matmuls_stream_whole_tiles(facts, name, kernel):
+    """Odd sizes (operands copied to aligned, zero-padded buffers first) and strides that are multiples
+    of 8 but not 16 take the TMA kernel; a deep K with few output tiles takes the portable kernel split
+    over K, copying tiles with 16-byte cp.async only. wgmma throughout, nothing spilled."""
+    code = only(facts, name, kernel)
+    moved = code["tma_copies"] > 0 if kernel == "_tma_kernel" else set(code["copies"]) == {"0x10"}
+    assert moved and code["wgmma"] > 0 and code["spills"] == [0], code
