@@ -384,7 +384,7 @@ def _clamp(ctx, g):
 def _where(ctx, g):
     import tkern
     condition = ctx.input(0)
-    zero = g * 0
+    zero = tkern.zeros_like(g)  # (not g * 0: an inf or NaN in g must not reach the side not taken)
     return (None, _reduced(ctx, 1, tkern.where(condition, g, zero)), _reduced(ctx, 2, tkern.where(condition, zero, g)))
 
 

@@ -86,12 +86,24 @@ class Backend:
 
     def gather(self, out: Array, x: Array, indices: tuple) -> None:
         """out = x[indices]; indices has one entry per dim of x: None (whole dim) or an int64 Array,
-        all index Arrays already broadcast to one shape."""
+        all index Arrays already broadcast to one shape. Negative entries count from the end of their
+        dim. Entries out of range reach only a device backend (ops/indexing checks host-memory indices
+        itself): it reads nothing out of bounds and raises IndexError at its next synchronisation."""
         raise NotImplementedError
 
     def scatter(self, x: Array, indices: tuple, values: Array, accumulate: bool) -> None:
-        """x[indices] = values (or +=); values has the shape that gather with these indices gives."""
+        """x[indices] = values (or +=); values has the shape that gather with these indices gives. As
+        gather, except that with an index out of range nothing at all is written."""
         raise NotImplementedError
+
+    def check_class_targets(self, target: Array, classes: int, ignore_index: int) -> None:
+        """IndexError, as torch's nll_loss, when an entry of the int64 ``target`` other than
+        ignore_index lies outside [0, classes): raised here, or by a device backend at its next
+        synchronisation without reading the targets back."""
+        values = self.to_numpy(target)
+        out_of_range = (values != ignore_index) & ((values < 0) | (values >= classes))
+        if out_of_range.any():
+            raise IndexError(f"Target {values[out_of_range][0]} is out of bounds.")
 
     def nonzero(self, x: Array) -> Array:
         """int64 Array of shape (count, x.ndim) with the coordinates of nonzero elements."""

@@ -1,17 +1,20 @@
 """Indexing: basic keys (ints, slices, Ellipsis, None) as views; integer and boolean tensors as
-gathers and scatters, with every index validated before anything is read or written."""
+gathers and scatters. Every index is validated before anything is read or written at it: on the
+host at once where the index is in host memory, else by the device backend, which raises at its
+next synchronisation (as torch's device-side asserts) rather than read the index back."""
 from __future__ import annotations
 
 import operator
 
+import numpy as np
+
 from tkern import dtypes
 
 from .allocation import bump_version, empty
-from .array import Array
+from .array import Array, numel_of
 from .backend import backend_for
 from .copying import converted
-from .elementwise import binary, expand_to, where
-from .reduction import reduce_to_scalar
+from .elementwise import expand_to
 from .shapes import broadcast_shapes
 from .views import select, slice_dim, unsqueeze
 
@@ -107,32 +110,62 @@ def _add_mask(view: Array, dim: int, mask: Array, advanced: list) -> int:
     return dim + mask.ndim
 
 
+def _in_host_memory(a: Array) -> bool:
+    return a.device.type == "cpu"
+
+
 def _checked_indices(view: Array, advanced: list) -> tuple:
-    """One entry per dim of view: None, or an int64 Array broadcast to the common index shape with
-    negative entries wrapped; IndexError for anything out of bounds."""
+    """(one entry per dim of view: None, or an int64 Array on view's device broadcast to the common
+    index shape; the shape of view[indices]). Indices in host memory are checked here before they
+    go anywhere, raising IndexError at once; the device backend checks the others where they live,
+    raising at its next synchronisation. Negative entries stay as they are: the backend counts them
+    from the end."""
     try:
         shape = broadcast_shapes(*(idx.shape for _, idx in advanced))
     except RuntimeError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(idx.shape)) for _, idx in advanced)) from None
+    if 0 not in shape and any(view.shape[dim] == 0 for dim, _ in advanced):
+        # torch's shape-only check: no index is valid along a dim of size 0
+        raise IndexError("index is out of bounds for dimension with size 0")
+    if _in_host_memory(view):
+        # (a device index of a host tensor has to come to the host anyway)
+        advanced = [(dim, converted(idx, device=view.device)) for dim, idx in advanced]
+    gathered = _gathered_shape(view, [dim for dim, _ in advanced], shape)
+    if numel_of(gathered):  # (like torch, only indices that select something are checked)
+        _check_on_host([(view.shape[dim], idx) for dim, idx in advanced if _in_host_memory(idx)], shape)
     indices = [None] * view.ndim
     for dim, idx in advanced:
-        size = view.shape[dim]
-        idx = converted(idx, dtypes.int64, view.device)
-        if idx.numel():
-            low, high = reduce_to_scalar("min", idx), reduce_to_scalar("max", idx)
-            for bad in (low, high):
-                if bad < -size or bad >= size:
-                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
-            if low < 0:
-                idx = where(binary("lt", idx, 0), binary("add", idx, size), idx)
-        indices[dim] = expand_to(idx, shape)
-    return tuple(indices), shape
+        indices[dim] = expand_to(converted(idx, dtypes.int64, view.device), shape)
+    return tuple(indices), gathered
 
 
-def _gathered_shape(view: Array, indices: tuple, index_shape: tuple) -> tuple:
-    dims = [d for d, i in enumerate(indices) if i is not None]
-    rest = [view.shape[d] for d in range(view.ndim) if indices[d] is None]
+def _check_on_host(sized: list, shape: tuple) -> None:
+    """IndexError for the first position of the common index ``shape`` (then the first index) whose
+    index lies outside [-size, size); ``sized`` holds (size, index Array) per index, in dim order."""
+    first = None
+    for k, (size, idx) in enumerate(sized):
+        values = backend_for(idx.device).to_numpy(idx)
+        if ((values < -size) | (values >= size)).any():
+            values = np.broadcast_to(values, shape).reshape(-1)
+            at = int(np.flatnonzero((values < -size) | (values >= size))[0])
+            if first is None or at < first[0]:
+                first = (at, int(values[at]), k, size)
+    if first is not None:
+        _, value, k, size = first
+        raise IndexError(f"index {value} is out of bounds for dimension {k} with size {size}")
+
+
+def check_class_targets(target: Array, classes: int, ignore_index: int) -> None:
+    """IndexError, as torch's nll_loss, for an entry of the int64 ``target`` outside [0, classes) that
+    is not ignore_index: raised at once for a target in host memory, at the next synchronisation for
+    one on a GPU (its values never come to the host)."""
+    backend_for(target.device).check_class_targets(target, classes, ignore_index)
+
+
+def _gathered_shape(view: Array, dims: list, index_shape: tuple) -> tuple:
+    """The shape of view[indices] for indices on ``dims`` (increasing) broadcast to index_shape."""
+    rest = [view.shape[d] for d in range(view.ndim) if d not in dims]
     if dims == list(range(dims[0], dims[-1] + 1)):
         before = [view.shape[d] for d in range(dims[0])]
         return tuple(before) + index_shape + tuple(rest[len(before):])
@@ -181,8 +214,8 @@ def getitem(x: Array, key, as_array) -> Array:
     view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, as_array))
     if not advanced:
         return view
-    indices, index_shape = _checked_indices(view, advanced)
-    out = empty(_gathered_shape(view, indices, index_shape), x.dtype, x.device)
+    indices, shape = _checked_indices(view, advanced)
+    out = empty(shape, x.dtype, x.device)
     if out.numel():
         backend_for(x.device).gather(out, view, indices)
     return out
@@ -201,8 +234,7 @@ def setitem(x: Array, key, value, as_array, accumulate: bool = False) -> None:
         else:
             fill(view, value)
         return
-    indices, index_shape = _checked_indices(view, advanced)
-    shape = _gathered_shape(view, indices, index_shape)
+    indices, shape = _checked_indices(view, advanced)
     if isinstance(value, Array):
         value = converted(value, x.dtype, x.device)
     else:
@@ -225,8 +257,8 @@ def _without_leading_ones(value: Array) -> Array:
 def index_put(x: Array, indices: tuple, values: Array, accumulate: bool) -> None:
     """torch's index_put_: indices is one integer Array (or None) per leading dim of x."""
     advanced = [(d, i) for d, i in enumerate(indices) if i is not None]
-    checked, index_shape = _checked_indices(x, advanced)
-    values = expand_to(converted(values, x.dtype, x.device), _gathered_shape(x, checked, index_shape))
+    checked, shape = _checked_indices(x, advanced)
+    values = expand_to(converted(values, x.dtype, x.device), shape)
     bump_version(x)
     if values.numel():
         backend_for(x.device).scatter(x, checked, values, accumulate)

@@ -11,8 +11,8 @@ import numpy as np
 from tkern import dtypes
 from tkern.storage import Storage
 
-from . import (cuda_memory, triton_elementwise as elementwise, triton_indexing, triton_matmul, triton_optim,
-               triton_polynomial, triton_random, triton_reduction)
+from . import (cuda_memory, device_errors, triton_elementwise as elementwise, triton_indexing, triton_matmul,
+               triton_optim, triton_polynomial, triton_random, triton_reduction)
 from .array import Array, contiguous_strides, numel_of
 from .backend import Backend
 from .triton_dispatch import use_device
@@ -38,6 +38,8 @@ class TritonBackend(Backend):
         return out
 
     def to_numpy(self, src):
+        # a host read waits for every kernel before it: the errors they found surface here
+        device_errors.raise_pending(src.device.index)
         if not src.is_contiguous():
             dense = self.empty(src.shape, src.dtype, src.device)
             self.copy(dense, src)
@@ -125,6 +127,10 @@ class TritonBackend(Backend):
     def scatter(self, x, indices, values, accumulate):
         use_device(x.device.index)
         triton_indexing.scatter(self, x, indices, values, accumulate)
+
+    def check_class_targets(self, target, classes, ignore_index):
+        use_device(target.device.index)
+        triton_indexing.check_class_targets(self, target, classes, ignore_index)
 
     def nonzero(self, x):
         use_device(x.device.index)

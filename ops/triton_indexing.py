@@ -1,10 +1,16 @@
-"""Indexing kernels: gather (x[indices]), scatter (x[indices] = values, or +=) and nonzero.
+"""Indexing kernels: gather (x[indices]), scatter (x[indices] = values, or +=), index checks and nonzero.
 
 Gather and scatter walk the gathered shape in row-major order. Every operand gets strides over that
 shape: x's on the sliced dims (0 on the index dims), each index Array's on the index dims (0 on the
 sliced ones), so one coalesced layout serves them all and views (transposed, stepped, offset,
-expanded) are read and written in place. The loaded index values times x's strides of the indexed
-dims complete the element offset into x.
+expanded) are read and written in place. The loaded index values (negative ones counted from the
+end) times x's strides of the indexed dims complete the element offset into x.
+
+Indices are checked on the device, never read back to the host: gather reads nothing for a position
+whose index is out of range and records the failure in the GPU's error flag (ops/device_errors.py);
+scatter first runs a check pass over the indices alone, and the writing kernel writes nothing when
+the flag is set. The error is raised at the next synchronisation. Class targets of a loss are
+checked by the same pass.
 
 nonzero counts the nonzero elements per block, scans the block counts into starting ranks, and then
 writes each nonzero element's coordinates at its rank (a cumsum inside the block).
@@ -16,7 +22,9 @@ import triton.language as tl
 
 from tkern import dtypes
 
+from . import device_errors
 from .array import Array
+from .device_errors import INDEX_OUT_OF_BOUNDS, TARGET_OUT_OF_BOUNDS, is_clear, record_failure
 from .triton_dispatch import Launcher
 from .triton_elementwise import block_indices, strided_offsets
 from .triton_launch import BLOCK, coalesce, grid_for, needs_int64, pointer
@@ -33,31 +41,81 @@ _NONZERO_BLOCK = 2048
 _SCAN_BLOCK = 1024
 
 
+# ----- index checks -----
+
+
+@triton.jit
+def _checked(i, bound, ignore, CHECK: tl.constexpr):
+    """(i as a position along a dim of ``bound`` entries, whether i is valid there): an index counts
+    negative entries from the end; a class target lies in [0, bound) or is ``ignore``."""
+    if CHECK == INDEX_OUT_OF_BOUNDS:
+        i = tl.where(i < 0, i + bound, i)
+        valid = (i >= 0) & (i < bound)
+    else:
+        valid = (i == ignore) | ((i >= 0) & (i < bound))
+    return i, valid
+
+
+@triton.jit
+def _record_first_failure(flag_ptr, stamp, failed, idx, sizes, index_ptrs, index_offsets, index_strides, bounds,
+                          ignore, K: tl.constexpr, NDIM: tl.constexpr, CHECK: tl.constexpr):
+    """Record the block's first failed position (``failed`` per position ``idx`` of the common index
+    layout) with its first invalid index, read again there: the common path, no failure, keeps no
+    more than the ``failed`` mask live."""
+    if tl.max(failed.to(tl.int32), axis=0) > 0:
+        position = tl.min(tl.where(failed, idx.to(tl.int64), 2 ** 63 - 1), axis=0)
+        dim = tl.full([], -1, tl.int64)
+        value = tl.full([], 0, tl.int64)
+        size = tl.full([], 0, tl.int64)
+        for k in tl.static_range(K):
+            raw = tl.load(index_ptrs[k] + index_offsets[k] + strided_offsets(position, sizes, index_strides[k], NDIM))
+            _, valid = _checked(raw, bounds[k], ignore, CHECK)
+            first = (dim < 0) & ~valid
+            value = tl.where(first, raw, value)
+            size = tl.where(first, bounds[k], size)
+            dim = tl.where(first, k, dim)
+        record_failure(flag_ptr, stamp, position, dim, value, size, CHECK)
+
+
+@triton.jit(do_not_specialize=["stamp"])
+def check_indices_kernel(flag_ptr, stamp, index_ptrs, n, sizes, index_strides, index_offsets, bounds, ignore,
+                         K: tl.constexpr, NDIM: tl.constexpr, CHECK: tl.constexpr, WIDE: tl.constexpr,
+                         BLOCK: tl.constexpr):
+    """Record in the flag the first position (in row-major order of the common index shape, then in
+    k order) whose index k is not valid along a dim of bounds[k] entries."""
+    idx = block_indices(WIDE, BLOCK)
+    mask = idx < n
+    failed = idx < 0
+    for k in tl.static_range(K):
+        raw = tl.load(index_ptrs[k] + index_offsets[k] + strided_offsets(idx, sizes, index_strides[k], NDIM),
+                      mask=mask, other=0)
+        _, valid = _checked(raw, bounds[k], ignore, CHECK)
+        failed = failed | (mask & ~valid)
+    _record_first_failure(flag_ptr, stamp, failed, idx, sizes, index_ptrs, index_offsets, index_strides, bounds,
+                          ignore, K, NDIM, CHECK)
+
+
 # ----- gather and scatter -----
 
 
-@triton.jit
-def _indexed_offsets(idx, mask, sizes, x_strides, index_ptrs, index_offsets, index_strides, dim_strides,
-                     K: tl.constexpr, NDIM: tl.constexpr):
-    """Element offsets into x (from its base) of the gathered positions ``idx``."""
-    off = strided_offsets(idx, sizes, x_strides, NDIM)
-    for k in tl.static_range(K):
-        where = index_offsets[k] + strided_offsets(idx, sizes, index_strides[k], NDIM)
-        i = tl.load(index_ptrs[k] + where, mask=mask, other=0)
-        off += i * dim_strides[k]
-    return off
-
-
-@triton.jit
-def gather_kernel(out_ptr, x_ptr, index_ptrs, n, sizes, out_strides, x_strides, index_strides, index_offsets,
-                  dim_strides, out_offset, x_offset, K: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr,
-                  BLOCK: tl.constexpr):
+@triton.jit(do_not_specialize=["stamp"])
+def gather_kernel(out_ptr, x_ptr, index_ptrs, flag_ptr, stamp, n, sizes, out_strides, x_strides, index_strides,
+                  index_offsets, dim_strides, bounds, out_offset, x_offset, K: tl.constexpr, NDIM: tl.constexpr,
+                  WIDE: tl.constexpr, BLOCK: tl.constexpr):
     idx = block_indices(WIDE, BLOCK)
     mask = idx < n
-    source = x_offset + _indexed_offsets(idx, mask, sizes, x_strides, index_ptrs, index_offsets, index_strides,
-                                         dim_strides, K, NDIM)
-    value = tl.load(x_ptr + source, mask=mask)
+    source = x_offset + strided_offsets(idx, sizes, x_strides, NDIM)
+    failed = idx < 0
+    for k in tl.static_range(K):
+        where = index_offsets[k] + strided_offsets(idx, sizes, index_strides[k], NDIM)
+        i, valid = _checked(tl.load(index_ptrs[k] + where, mask=mask, other=0), bounds[k], 0, INDEX_OUT_OF_BOUNDS)
+        failed = failed | (mask & ~valid)
+        source += i * dim_strides[k]
+    # a position with an index out of range reads nothing (its output is garbage, and the error pending)
+    value = tl.load(x_ptr + source, mask=mask & ~failed, other=0)
     tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), value, mask=mask)
+    _record_first_failure(flag_ptr, stamp, failed, idx, sizes, index_ptrs, index_offsets, index_strides, bounds, 0,
+                          K, NDIM, INDEX_OUT_OF_BOUNDS)
 
 
 @triton.jit
@@ -89,14 +147,19 @@ def _splice_add(target, value, active, anchor, BITS: tl.constexpr):
 
 
 @triton.jit
-def scatter_kernel(x_ptr, values_ptr, index_ptrs, n, sizes, values_strides, x_strides, index_strides,
-                   index_offsets, dim_strides, values_offset, x_offset, MODE: tl.constexpr, BITS: tl.constexpr,
-                   K: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+def scatter_kernel(x_ptr, values_ptr, index_ptrs, flag_ptr, n, sizes, values_strides, x_strides, index_strides,
+                   index_offsets, dim_strides, bounds, values_offset, x_offset, MODE: tl.constexpr,
+                   BITS: tl.constexpr, K: tl.constexpr, NDIM: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+    """x[indices] = values (or +=) for indices the check pass found valid: nothing is written while
+    the error flag holds a failure."""
     idx = block_indices(WIDE, BLOCK)
-    mask = idx < n
+    mask = (idx < n) & is_clear(flag_ptr)
     value = tl.load(values_ptr + values_offset + strided_offsets(idx, sizes, values_strides, NDIM), mask=mask)
-    target = x_ptr + x_offset + _indexed_offsets(idx, mask, sizes, x_strides, index_ptrs, index_offsets,
-                                                 index_strides, dim_strides, K, NDIM)
+    target = x_ptr + x_offset + strided_offsets(idx, sizes, x_strides, NDIM)
+    for k in tl.static_range(K):
+        where = index_offsets[k] + strided_offsets(idx, sizes, index_strides[k], NDIM)
+        i, _ = _checked(tl.load(index_ptrs[k] + where, mask=mask, other=0), bounds[k], 0, INDEX_OUT_OF_BOUNDS)
+        target += i * dim_strides[k]
     if MODE == 0:
         tl.store(target, value, mask=mask)
     elif MODE == 1:
@@ -109,8 +172,9 @@ def scatter_kernel(x_ptr, values_ptr, index_ptrs, n, sizes, values_strides, x_st
 
 
 def _layout(shape: tuple, operand: Array, x: Array, indices: tuple) -> tuple:
-    """(sizes, operand strides, x strides, index strides per index, x strides of the indexed dims,
-    index Arrays), coalesced over ``shape``, the gathered shape that operand (out or values) has."""
+    """(sizes, operand strides, x strides, index strides per index, x strides of the indexed dims, x
+    sizes of the indexed dims, index Arrays), coalesced over ``shape``, the gathered shape that operand
+    (out or values) has."""
     dims = [d for d, i in enumerate(indices) if i is not None]
     index_arrays = [indices[d] for d in dims]
     index_ndim = index_arrays[0].ndim
@@ -121,22 +185,49 @@ def _layout(shape: tuple, operand: Array, x: Array, indices: tuple) -> tuple:
     x_strides = tuple(x.strides[d] for d in before) + (0,) * index_ndim + tuple(x.strides[d] for d in after)
     index_strides = [(0,) * len(before) + tuple(i.strides) + (0,) * len(after) for i in index_arrays]
     sizes, merged = coalesce(shape, [operand.strides, x_strides] + index_strides)
-    return sizes, merged[0], merged[1], tuple(merged[2:]), tuple(x.strides[d] for d in dims), index_arrays
+    return (sizes, merged[0], merged[1], tuple(merged[2:]), tuple(x.strides[d] for d in dims),
+            tuple(x.shape[d] for d in dims), index_arrays)
 
 
+_launch_check_indices_kernel = Launcher(check_indices_kernel)
 _launch_gather_kernel = Launcher(gather_kernel)
 _launch_scatter_kernel = Launcher(scatter_kernel)
 
+
+def _check_indices(index_arrays: list, bounds: tuple, ignore: int, check: int) -> None:
+    """Launch the check pass of index_arrays (one common shape) against bounds; a failure is raised
+    at the GPU's next synchronisation."""
+    shape = index_arrays[0].shape
+    n = index_arrays[0].numel()
+    sizes, strides = coalesce(shape, [i.strides for i in index_arrays])
+    flag, stamp = device_errors.for_validation(index_arrays[0].device.index)
+    _launch_check_indices_kernel(
+        grid_for(n), flag, stamp, tuple(pointer(i) for i in index_arrays), n, sizes, tuple(strides),
+        tuple(i.offset for i in index_arrays), bounds, ignore, K=len(index_arrays), NDIM=len(sizes), CHECK=check,
+        WIDE=needs_int64(n + BLOCK, index_arrays), BLOCK=BLOCK)
+
+
+def check_class_targets(backend, target: Array, classes: int, ignore_index: int) -> None:
+    """IndexError at the next synchronisation when an int64 target other than ignore_index lies
+    outside [0, classes)."""
+    if target.numel():
+        _check_indices([target], (classes,), ignore_index, TARGET_OUT_OF_BOUNDS.value)
+
+
 def gather(backend, out: Array, x: Array, indices: tuple) -> None:
-    """out = x[indices] (numpy's advanced indexing with None for a whole dim)."""
+    """out = x[indices] (numpy's advanced indexing with None for a whole dim); an index out of range
+    raises IndexError at the next synchronisation."""
     n = out.numel()
     if n == 0:
         return
-    sizes, out_strides, x_strides, index_strides, dim_strides, index_arrays = _layout(out.shape, out, x, indices)
+    sizes, out_strides, x_strides, index_strides, dim_strides, bounds, index_arrays = _layout(out.shape, out, x,
+                                                                                             indices)
+    flag, stamp = device_errors.for_validation(x.device.index)
     _launch_gather_kernel(
-        grid_for(n), pointer(out), pointer(x), tuple(pointer(i) for i in index_arrays), n, sizes, out_strides, x_strides,
-        index_strides, tuple(i.offset for i in index_arrays), dim_strides, out.offset, x.offset,
-        K=len(index_arrays), NDIM=len(sizes), WIDE=needs_int64(n + BLOCK, [out, x] + index_arrays), BLOCK=BLOCK)
+        grid_for(n), pointer(out), pointer(x), tuple(pointer(i) for i in index_arrays), flag, stamp, n, sizes,
+        out_strides, x_strides, index_strides, tuple(i.offset for i in index_arrays), dim_strides, bounds,
+        out.offset, x.offset, K=len(index_arrays), NDIM=len(sizes),
+        WIDE=needs_int64(n + BLOCK, [out, x] + index_arrays), BLOCK=BLOCK)
 
 
 def _private(backend, a: Array, x: Array) -> Array:
@@ -149,7 +240,8 @@ def _private(backend, a: Array, x: Array) -> Array:
 
 
 def scatter(backend, x: Array, indices: tuple, values: Array, accumulate: bool) -> None:
-    """x[indices] = values, or += with duplicates adding up when ``accumulate``."""
+    """x[indices] = values, or += with duplicates adding up when ``accumulate``; with an index out of
+    range nothing is written, and IndexError is raised at the next synchronisation."""
     n = values.numel()
     if n == 0:
         return
@@ -163,12 +255,14 @@ def scatter(backend, x: Array, indices: tuple, values: Array, accumulate: bool) 
         mode = _SPLICE_ADD
     else:
         mode = _ATOMIC_ADD
-    sizes, values_strides, x_strides, index_strides, dim_strides, index_arrays = _layout(values.shape, values, x,
-                                                                                         indices)
+    sizes, values_strides, x_strides, index_strides, dim_strides, bounds, index_arrays = _layout(values.shape,
+                                                                                                 values, x, indices)
+    _check_indices(index_arrays, bounds, 0, INDEX_OUT_OF_BOUNDS.value)
     _launch_scatter_kernel(
-        grid_for(n), pointer(x), pointer(values), tuple(pointer(i) for i in index_arrays), n, sizes, values_strides, x_strides,
-        index_strides, tuple(i.offset for i in index_arrays), dim_strides, values.offset, x.offset,
-        MODE=mode, BITS=8 * x.dtype.itemsize, K=len(index_arrays), NDIM=len(sizes),
+        grid_for(n), pointer(x), pointer(values), tuple(pointer(i) for i in index_arrays),
+        device_errors.for_reading(x.device.index), n, sizes, values_strides, x_strides, index_strides,
+        tuple(i.offset for i in index_arrays), dim_strides, bounds, values.offset, x.offset, MODE=mode,
+        BITS=8 * x.dtype.itemsize, K=len(index_arrays), NDIM=len(sizes),
         WIDE=needs_int64(n + BLOCK, [x, values] + index_arrays), BLOCK=BLOCK)
 
 

@@ -101,6 +101,8 @@ def families():
             backend.matmul(make((2, 17, 9), dtype), a, b, dtype)
             transposed = make((33, 9), dtype).view_as((9, 33), (1, 9), 0)
             backend.matmul(make((9, 17), dtype), transposed, make((33, 17), dtype), dtype)
+        if dtype is I32:
+            backend.check_class_targets(make((4,), I64), 5, -100)
         generator = tkern.Generator("cuda")
         if dtype.is_floating_point:
             backend.random("uniform", make((100,), dtype), generator)

@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -5,6 +6,7 @@ import pytest
 import torch
 
 import tkern
+from conftest import DEVICES
 from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array
 
 KEYS = [
@@ -477,3 +479,268 @@ def test_int64_offsets_path(device, monkeypatch):
     t[t < -2] = 0.5
     k[k < -2] = 0.5
     assert_same(t, k)
+
+
+# ----- indices out of range: raised at once on the host, by the next synchronisation on a GPU -----
+
+
+def _torch_message(fn) -> str:
+    """torch's IndexError message for fn(), as a pattern."""
+    with pytest.raises(IndexError) as caught:
+        fn()
+    return re.escape(str(caught.value))
+
+
+def _synchronize(device) -> None:
+    if device == "cuda":
+        tkern.cuda.synchronize()
+
+
+def _device_key(key, device) -> tuple:
+    """key with each list as an index tensor: a torch one, and a tkern one on ``device`` (so that
+    tkern checks it where it lives)."""
+    return (tuple(torch.tensor(k) if isinstance(k, list) else k for k in key),
+            tuple(tkern.tensor(k, device=device) if isinstance(k, list) else k for k in key))
+
+
+OUT_OF_RANGE_KEYS = [
+    ((3, 4), ([0, 5],)),
+    ((3, 4), ([0, -4],)),
+    ((3, 4), (slice(None), [1, -5])),
+    ((3, 4, 5), ([0, 7], slice(None), [9, 1])),   # the first position's bad index wins: 9, dimension 1
+    ((3, 4), ([[0], [5]], [1, 9, 3])),             # broadcast: (0, 9) comes before (5, 1)
+    ((3, 4), (1, [2, 4])),
+    ((3, 4), ([True, False, True], [9, 0])),       # a mask's dims count among the indices
+    ((3, 4), ([[0, 1], [2, 3]],)),
+    ((1,), ([1],)),
+]
+
+
+@pytest.mark.parametrize("shape,key", OUT_OF_RANGE_KEYS, ids=repr)
+def test_gather_out_of_range_raises_torchs_error_by_the_next_synchronisation(shape, key, device):
+    t, k = make_pair(random_array(shape), device)
+    t_key, k_key = _device_key(key, device)
+    with pytest.raises(IndexError, match=_torch_message(lambda: t[t_key])):
+        k[k_key].cpu()
+    # raised once: the flag is clear and the next gather works
+    assert_same(t[[0, -1]], k[tkern.tensor([0, -1], device=device)])
+
+
+@pytest.mark.parametrize("shape,key", OUT_OF_RANGE_KEYS, ids=repr)
+@pytest.mark.parametrize("value_kind", ["scalar", "tensor"])
+def test_refused_scatter_writes_nothing(shape, key, value_kind, device):
+    values = random_array(shape)
+    t, k = make_pair(values, device)
+    t_key, k_key = _device_key(key, device)
+    tv, kv = (2.5, 2.5) if value_kind == "scalar" else make_pair(random_array((1,), seed=1), device)
+
+    def write_t():
+        t[t_key] = tv
+    with pytest.raises(IndexError, match=_torch_message(write_t)):
+        k[k_key] = kv
+        _synchronize(device)
+    assert k.tolist() == values.tolist()
+    # and the next write works
+    t = torch.from_numpy(values.copy())
+    t[torch.tensor([0, -1])] = tv
+    k[tkern.tensor([0, -1], device=device)] = kv
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("indices", [([0, 5],), ([0, -4],), ([[0], [5]], [1, 9, 3]), ([2, 1], [3, -6])], ids=repr)
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_refused_index_put_writes_nothing(indices, accumulate, device):
+    values = random_array((3, 4))
+    t, k = make_pair(values, device)
+    t_indices, k_indices = _device_key(indices, device)
+    tv, kv = make_pair(random_array((1,), seed=2), device)
+    message = _torch_message(lambda: t.index_put_(t_indices, tv, accumulate=accumulate))
+    with pytest.raises(IndexError, match=message):
+        k.index_put_(k_indices, kv, accumulate=accumulate)
+        k.cpu()
+    assert k.tolist() == values.tolist()
+    t = torch.from_numpy(values.copy())
+    t.index_put_((torch.tensor([1, 1, -1]),), tv, accumulate=accumulate)
+    k.index_put_((tkern.tensor([1, 1, -1], device=device),), kv, accumulate=accumulate)
+    assert_same(t, k)
+
+
+INDEX_VIEWS = {
+    "offset": lambda i: i[2:],
+    "stepped": lambda i: i[1::2],
+    "expanded": lambda i: i[4:5].expand(3),
+    "transposed": lambda i: i[:6].reshape(2, 3).t(),
+    "int32": lambda i: i[2:].to(TORCH_DTYPES[tkern.int32] if isinstance(i, torch.Tensor) else tkern.int32),
+}
+
+
+@pytest.mark.parametrize("view", list(INDEX_VIEWS))
+def test_out_of_range_entries_of_index_views(view, device):
+    """Offset, stepped, expanded and transposed index tensors (and an int32 one) into a transposed,
+    offset view of x."""
+    base = [0, 9, 1, 2, -7, 3, 0, 8]
+    t_base, k_base = make_pair(random_array((4, 5)), device)
+    t, k = t_base[1:, 1:].t(), k_base[1:, 1:].t()
+    t_index, k_index = INDEX_VIEWS[view](torch.tensor(base)), INDEX_VIEWS[view](tkern.tensor(base, device=device))
+    with pytest.raises(IndexError, match=_torch_message(lambda: t[t_index])):
+        k[k_index].cpu()
+    before = k_base.tolist()
+    with pytest.raises(IndexError, match=_torch_message(lambda: t.index_put_((t_index,), torch.tensor(1.0)))):
+        k.index_put_((k_index,), tkern.tensor(1.0, device=device))
+        _synchronize(device)
+    assert k_base.tolist() == before
+
+
+@pytest.mark.parametrize("kind", ["gather", "scatter"])
+def test_the_first_out_of_range_index_is_reported_across_blocks(kind, device):
+    """Of several bad indices in different programs, the one a loop in order meets first, every run."""
+    values = np.arange(5000) % 10
+    values[[3001, 4500, 1200]] = [17, -30, 4]
+    values[4999] = 11
+    t, k = make_pair(random_array((10,)), device)
+    t_index, k_index = torch.from_numpy(values), tkern.tensor(values, device=device)
+    t_op = (lambda: t[t_index]) if kind == "gather" else (lambda: t.index_put_((t_index,), torch.tensor(1.0)))
+    message = _torch_message(t_op)
+    assert "17" in message
+    for _ in range(2):
+        with pytest.raises(IndexError, match=message):
+            if kind == "gather":
+                k[k_index].sum().item()
+            else:
+                k.index_put_((k_index,), tkern.tensor(1.0, device=device))
+                _synchronize(device)
+
+
+def test_the_first_failing_operation_is_the_one_raised(device):
+    t, k = make_pair(random_array((3, 4)), device)
+    first, second = tkern.tensor([0, 5], device=device), tkern.tensor([-9], device=device)
+    with pytest.raises(IndexError, match=_torch_message(lambda: t[torch.tensor([0, 5])])):
+        k[first]
+        k[:, second] = 1.0
+        k[second]
+        _synchronize(device)
+    with pytest.raises(IndexError, match=_torch_message(lambda: t[:, torch.tensor([-9])])):
+        k[:, second].tolist()
+    _synchronize(device)  # nothing left pending
+    assert_same(t[1:], k[1:])
+
+
+SYNCHRONISATIONS = {
+    "cpu": lambda y: y.cpu(),
+    "item": lambda y: y.sum().item(),
+    "tolist": lambda y: y.tolist(),
+    "repr": repr,
+    "bool": lambda y: bool(y[0, 0] > 0),
+    "mask": lambda y: y[y > 0],
+    "synchronize": lambda y: tkern.cuda.synchronize() if y.device.type == "cuda" else None,
+}
+
+
+@pytest.mark.parametrize("sync", list(SYNCHRONISATIONS))
+def test_every_synchronisation_raises_a_pending_index_error(sync, device):
+    t, k = make_pair(random_array((3, 4)), device)
+    with pytest.raises(IndexError, match=re.escape("index 3 is out of bounds for dimension 0 with size 3")):
+        y = k[tkern.tensor([1, 3], device=device)]
+        SYNCHRONISATIONS[sync](y)
+
+
+def test_indices_held_on_the_host_are_checked_at_once(device):
+    """Lists, numpy arrays and CPU tensors as indices of a tensor on any device raise before any
+    synchronisation, and the tensor is unchanged."""
+    t, k = make_pair(random_array((3, 4)), device)
+    before = k.tolist()
+    for index in ([0, 3], np.array([[-4]]), tkern.tensor([1, 2, 7])):
+        t_index = torch.tensor(np.asarray(index))
+        with pytest.raises(IndexError, match=_torch_message(lambda: t[t_index])):
+            k[index]
+        with pytest.raises(IndexError):
+            k[index] = 1.0
+        if isinstance(index, tkern.Tensor):
+            with pytest.raises(IndexError):
+                k.index_put_((index,), tkern.tensor(1.0, device=device), accumulate=True)
+    assert k.tolist() == before
+
+
+@pytest.mark.parametrize("shape,key", [((3, 0), ([5],)), ((0, 3), (slice(None), [7])), ((3, 4), ([5], slice(0, 0)))],
+                         ids=repr)
+def test_indices_that_select_nothing_are_not_checked(shape, key, device):
+    """As in torch: an index into a selection with no elements reads and writes nothing, so it is
+    not checked."""
+    t, k = make_pair(random_array(shape), device)
+    t_key, k_key = _device_key(key, device)
+    assert_same(t[t_key], k[k_key])
+    t[t_key] = 1.0
+    k[k_key] = 1.0
+    assert_same(t, k)
+
+
+def test_an_index_into_a_dim_of_size_0_is_refused_at_once(device):
+    t, k = make_pair(random_array((3, 0)), device)
+    t_key, k_key = _device_key((slice(None), [0]), device)
+    with pytest.raises(IndexError, match=_torch_message(lambda: t[t_key])):
+        k[k_key]
+    with pytest.raises(IndexError, match=_torch_message(lambda: t.t().index_put_((torch.tensor([0]),),
+                                                                                torch.tensor(1.0)))):
+        k.t().index_put_((tkern.tensor([0], device=device),), tkern.tensor(1.0, device=device))
+
+
+def test_out_of_range_on_the_int64_offsets_path(device, monkeypatch):
+    if device == "cuda":
+        from tkern.ops import triton_indexing
+        monkeypatch.setattr(triton_indexing, "needs_int64", lambda *args: True)
+    t, k = make_pair(random_array((9, 13)), device)
+    rows_t, rows_k = _index_pair([4, -1, -10, 4], device)
+    with pytest.raises(IndexError, match=_torch_message(lambda: t[rows_t])):
+        k[rows_k].cpu()
+    before = k.tolist()
+    cols_t, cols_k = _index_pair([4, -1, -14, 4], device)
+    with pytest.raises(IndexError, match=_torch_message(lambda: t.t().index_put_((cols_t,), torch.tensor(1.0)))):
+        k.t().index_put_((cols_k,), tkern.tensor(1.0, device=device), accumulate=True)
+        _synchronize(device)
+    assert k.tolist() == before
+
+
+@pytest.mark.skipif("cuda" not in DEVICES, reason="device 'cuda' is not available")
+def test_device_indices_are_never_read_back_to_the_host(monkeypatch):
+    """Advanced indexing with indices on the GPU costs no host read: the bounds are checked on the
+    device, and an error waits for the next synchronisation."""
+    from tkern.ops import cuda_memory, triton_backend
+    t, k = make_pair(random_array((5, 6)), "cuda")
+    idx_t, idx_k = _index_pair([4, -1, 0, 4], "cuda")
+    v_t, v_k = make_pair(random_array((4, 6), seed=3), "cuda")
+    k.cpu()  # (nothing pending before the patch)
+
+    def host_read(*args):
+        raise AssertionError("a host read")
+    monkeypatch.setattr(triton_backend.TritonBackend, "to_numpy", host_read)
+    monkeypatch.setattr(cuda_memory, "to_host", host_read)
+    picked = k[idx_k]
+    columns = k[:, idx_k[:2]]
+    k[idx_k[1:]] = v_k[1:]
+    k.index_put_((idx_k,), v_k, accumulate=True)
+    refused = k[idx_k + 3]
+    monkeypatch.undo()
+    with pytest.raises(IndexError, match=re.escape("index 7 is out of bounds for dimension 0 with size 5")):
+        refused.cpu()
+    expected_picked, expected_columns = t[idx_t], t[:, idx_t[:2]]
+    t[idx_t[1:]] = v_t[1:]
+    t.index_put_((idx_t,), v_t, accumulate=True)
+    assert_same((expected_picked, expected_columns, t), (picked, columns, k))
+
+
+@pytest.mark.skipif("cuda" not in DEVICES, reason="device 'cuda' is not available")
+def test_a_synchronisation_reads_the_error_flag_only_after_a_check(monkeypatch):
+    """The common path costs nothing: a host read reads the flag too only when an index check ran
+    on the device since the last one."""
+    from tkern.ops import cuda_memory
+    k = tkern.tensor(random_array((4, 5)), device="cuda")
+    k.cpu()
+    reads = []
+    to_host = cuda_memory.to_host
+    monkeypatch.setattr(cuda_memory, "to_host", lambda *args: reads.append(args[2]) or to_host(*args))
+    (k + 1).cpu()
+    assert len(reads) == 1
+    picked = k[tkern.tensor([3, 0], device="cuda")]
+    picked.cpu()
+    picked.cpu()
+    assert len(reads) == 4  # the flag once, then the values twice

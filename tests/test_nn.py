@@ -1,8 +1,10 @@
 """tkern.nn against torch.nn: modules and functional ops give torch's values on the same weights and
 inputs, and Module's bookkeeping (names, state_dict, reprs, conversions, modes) behaves like torch's."""
 import copy
+import itertools
 import math
 import pickle
+import re
 import warnings
 from collections import OrderedDict
 from functools import partial
@@ -14,7 +16,8 @@ import torch.nn.functional as TF
 
 import tkern
 import tkern.nn.functional as KF
-from helpers import assert_same, check_error, make_pair, random_array
+from conftest import DEVICES
+from helpers import assert_same, check_error, check_grad, make_pair, random_array
 from tkern import nn
 
 
@@ -313,8 +316,171 @@ def test_cross_entropy_errors_match_torch(input_shape, target, kwargs, device):
     if "weight" in kwargs:
         tkwargs["weight"] = torch.tensor(kwargs["weight"])
         kkwargs["weight"] = tkern.tensor(kwargs["weight"], device=device)
-    check_error(lambda i, t: TF.cross_entropy(i, t, **tkwargs), lambda i, t: KF.cross_entropy(i, t, **kkwargs),
-                (ti, tt), (ki, kt))
+    # (a target out of range on a GPU is found there and raised at the next synchronisation)
+    check_error(lambda i, t: TF.cross_entropy(i, t, **tkwargs),
+                lambda i, t: KF.cross_entropy(i, t, **kkwargs).cpu(), (ti, tt), (ki, kt))
+
+
+def _torch_message(fn) -> str:
+    """torch's IndexError message for fn(), as a pattern."""
+    with pytest.raises(IndexError) as caught:
+        fn()
+    return re.escape(str(caught.value))
+
+
+TARGETS_OUT_OF_RANGE = [
+    ((3, 4), [0, 4, 1], {}),
+    ((3, 4), [0, -1, 2], {}),                            # negative, and not ignore_index
+    ((3, 4), [-1, 9, 5], {"ignore_index": -1}),           # the first one not ignored
+    ((2, 3, 2), [[0, 2], [3, 1]], {}),
+    ((2, 3, 1, 2), [[[0, 2]], [[1, 7]]], {"weight": True}),
+    ((4,), 4, {}),                                       # 1-D input, 0-d target
+    ((4,), [-2], {}),
+    ((3, 4), np.array([0, 7, 1], np.uint8), {}),
+    ((1000, 3), np.r_[np.zeros(600, np.int64), 5, np.ones(398, np.int64), -7], {}),  # across blocks
+]
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("input_shape,target,kwargs", TARGETS_OUT_OF_RANGE, ids=repr)
+def test_targets_out_of_range_raise_torchs_error_by_the_next_synchronisation(loss, input_shape, target, kwargs,
+                                                                               device):
+    ti, ki = pair(input_shape, device, seed=21)
+    tt, kt = make_pair(np.array(target), device)
+    classes = input_shape[0 if len(input_shape) == 1 else 1]
+    tkwargs, kkwargs = dict(kwargs), dict(kwargs)
+    if kwargs.get("weight"):
+        tkwargs["weight"], kkwargs["weight"] = pair((classes,), device, seed=22, low=0.5, high=2.0)
+    message = _torch_message(lambda: getattr(TF, loss)(ti, tt, **tkwargs))
+    with pytest.raises(IndexError, match=message):
+        getattr(KF, loss)(ki, kt, **kkwargs).cpu()
+    # raised once: the next loss works
+    tt, kt = class_targets(tt.shape, classes, device)
+    assert_same(getattr(TF, loss)(ti, tt, **tkwargs), getattr(KF, loss)(ki, kt, **kkwargs), atol=1e-5)
+
+
+def test_a_target_out_of_range_surfaces_at_synchronize(device):
+    ti, ki = pair((3, 4), device, seed=23)
+    kt = tkern.tensor([1, 4, 0], device=device)
+    with pytest.raises(IndexError, match=re.escape("Target 4 is out of bounds.")):
+        KF.cross_entropy(ki, kt, reduction="none")
+        if device == "cuda":
+            tkern.cuda.synchronize()
+    if device == "cuda":
+        tkern.cuda.synchronize()  # raised once, then cleared
+    tt, kt = make_pair(np.array([1, 3, 0]), device)
+    assert_same(TF.cross_entropy(ti, tt), KF.cross_entropy(ki, kt))
+
+
+def _loss_inputs(target_shape, classes, kwargs, device):
+    """Random class targets (some ignored), and the weight kwargs asks for, for torch and tkern."""
+    ignore_index = kwargs.get("ignore_index", -100)
+    values = np.random.default_rng(24).integers(0, classes, target_shape)
+    if ignore_index == -100 and values.size > 1:
+        values.reshape(-1)[1] = ignore_index
+    tt, kt = make_pair(values, device, tkern.int64)
+    tkwargs, kkwargs = dict(kwargs), dict(kwargs)
+    if kwargs.get("weight"):
+        tkwargs["weight"], kkwargs["weight"] = pair((classes,), device, seed=25, low=0.5, high=2.0)
+    return tt, kt, tkwargs, kkwargs
+
+
+CLASS_GRAD_SHAPES = [((5,), ()), ((6, 4), (6,)), ((1, 3), (1,)), ((0, 3), (0,)), ((2, 3, 4, 5), (2, 4, 5)),
+                     ((3, 2, 1), (3, 1))]
+CLASS_GRAD_KWARGS = [{}, {"weight": True}, {"ignore_index": 1}, {"label_smoothing": 0.3},
+                     {"weight": True, "ignore_index": 1, "label_smoothing": 0.2}]
+# every (kwargs, reduction) pair on two of the shapes, so each shape meets most kwargs and every reduction
+CLASS_GRAD_CASES = [(*CLASS_GRAD_SHAPES[(i + shift) % len(CLASS_GRAD_SHAPES)], kwargs, reduction)
+                    for i, (kwargs, reduction) in enumerate(itertools.product(CLASS_GRAD_KWARGS, REDUCTIONS))
+                    for shift in (0, 3)]
+
+
+@pytest.mark.parametrize("input_shape,target_shape,kwargs,reduction", CLASS_GRAD_CASES, ids=repr)
+def test_class_index_losses_and_gradients_match_torch(input_shape, target_shape, kwargs, reduction, device):
+    classes = input_shape[0 if len(input_shape) == 1 else 1]
+    tt, kt, tkwargs, kkwargs = _loss_inputs(target_shape, classes, dict(kwargs, reduction=reduction), device)
+    check_grad([input_shape], lambda x: TF.cross_entropy(x, tt, **tkwargs),
+               lambda x: KF.cross_entropy(x, kt, **kkwargs), device=device, atol=1e-5)
+    if "label_smoothing" not in kwargs:
+        class_dim = 0 if len(input_shape) == 1 else 1
+        check_grad([input_shape], lambda x: TF.nll_loss(TF.log_softmax(x, class_dim), tt, **tkwargs),
+                   lambda x: KF.nll_loss(KF.log_softmax(x, class_dim), kt, **kkwargs), device=device, atol=1e-5)
+
+
+LOGIT_LAYOUTS = {
+    "transposed": ((5, 4), lambda x: x.t()),
+    "offset": ((5, 5), lambda x: x[1:, 1:]),
+    "stepped": ((4, 9), lambda x: x[:, ::2]),
+    "expanded": ((1, 5), lambda x: x.expand(4, 5)),
+    "classes_last": ((2, 3, 5), lambda x: x.permute(0, 2, 1)),
+}
+
+
+@pytest.mark.parametrize("layout", list(LOGIT_LAYOUTS))
+def test_class_index_losses_of_strided_logits(layout, device):
+    shape, view = LOGIT_LAYOUTS[layout]
+    picked = view(torch.empty(shape))
+    tt, kt, tkwargs, kkwargs = _loss_inputs(picked.shape[:1] + picked.shape[2:], picked.shape[1],
+                                            {"weight": True, "label_smoothing": 0.1}, device)
+    check_grad([shape], lambda x: TF.cross_entropy(view(x), tt, **tkwargs),
+               lambda x: KF.cross_entropy(view(x), kt, **kkwargs), device=device, atol=1e-5)
+    # a strided target too
+    wide_t, wide_k = make_pair(np.stack([tt.numpy(), tt.numpy()], -1), device)
+    check_grad([shape], lambda x: TF.cross_entropy(view(x), wide_t[..., 1], **tkwargs),
+               lambda x: KF.cross_entropy(view(x), wide_k[..., 1], **kkwargs), device=device, atol=1e-5)
+
+
+def test_nll_loss_ignores_infinite_log_probs_of_ignored_samples(device):
+    """An ignored sample picks class 0 internally: a -inf there must give neither a NaN loss nor a
+    NaN gradient."""
+    values = random_array((3, 4), seed=26)
+    values[1, 0] = -np.inf
+    tt, kt = make_pair(np.array([2, -100, 3]), device)
+    for reduction in REDUCTIONS:
+        for weight in (None, random_array((4,), seed=27, low=0.5, high=2.0)):
+            ti, ki = make_pair(values, device)
+            ti.requires_grad_()
+            ki.requires_grad_()
+            tw, kw = (None, None) if weight is None else make_pair(weight, device)
+            expected = TF.nll_loss(ti, tt, tw, reduction=reduction)
+            actual = KF.nll_loss(ki, kt, kw, reduction=reduction)
+            assert_same(expected, actual)
+            expected.sum().backward()
+            actual.sum().backward()
+            assert_same(ti.grad, ki.grad)
+
+
+@pytest.mark.skipif("cuda" not in DEVICES, reason="device 'cuda' is not available")
+def test_cross_entropy_on_cuda_never_reads_targets_back(monkeypatch):
+    """Forward and backward run without a host read: targets are checked on the device; and no
+    N x C one-hot mask is made (the target classes are gathered)."""
+    from tkern.ops import cuda_memory, triton_backend
+    ti, ki = pair((6, 5), "cuda", seed=28)
+    ti.requires_grad_()
+    ki.requires_grad_()
+    tt, kt, tkwargs, kkwargs = _loss_inputs((6,), 5, {"weight": True, "label_smoothing": 0.1}, "cuda")
+    kt.cpu()  # (nothing pending before the patch)
+
+    def host_read(*args):
+        raise AssertionError("a host read")
+    monkeypatch.setattr(triton_backend.TritonBackend, "to_numpy", host_read)
+    monkeypatch.setattr(cuda_memory, "to_host", host_read)
+    allocated = []
+    empty = triton_backend.TritonBackend.empty
+    monkeypatch.setattr(triton_backend.TritonBackend, "empty",
+                        lambda self, shape, dtype, device: allocated.append((shape, dtype)) or empty(self, shape, dtype,
+                                                                                                    device))
+    actual = KF.cross_entropy(ki, kt, **kkwargs)
+    actual.backward()
+    assert ((6, 5), tkern.bool) not in allocated and ((6, 5), tkern.float32) in allocated
+    refused = KF.cross_entropy(ki.detach(), tkern.tensor([0, 1, 2, 3, 4, 5], device="cuda"))
+    monkeypatch.undo()
+    with pytest.raises(IndexError, match=re.escape("Target 5 is out of bounds.")):
+        refused.item()
+    expected = TF.cross_entropy(ti, tt, **tkwargs)
+    expected.backward()
+    assert_same(expected, actual, atol=1e-5)
+    assert_same(ti.grad, ki.grad, atol=1e-5)
 
 
 def test_cross_entropy_target_dtype_errors_match_torch(device):

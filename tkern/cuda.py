@@ -117,12 +117,15 @@ def check_available() -> None:
 
 def synchronize(device=None) -> None:
     """Wait for every kernel launched on the GPU ``device`` (the current one by default; a no-op
-    under the interpreter)."""
+    under the interpreter), and raise the error a kernel found there since the last synchronisation
+    (an index out of range), as torch raises a device-side assert."""
     check_available()
     index = _index_of(device, optional=True)
     check_ordinal(index)
-    from tkern.ops import cuda_memory
-    cuda_memory.synchronize(_current if index < 0 else index)
+    index = _current if index < 0 else index
+    from tkern.ops import cuda_memory, device_errors
+    cuda_memory.synchronize(index)
+    device_errors.raise_pending(index)
 
 
 def get_device_name(device=None) -> str:

@@ -1,16 +1,17 @@
 """tkern.nn.functional: activations, linear and losses as functions, like torch.nn.functional.
 
 Every function is a composition of differentiable Tensor operations (elementwise math, reductions,
-matmul, views), so autograd differentiates it without a backward of its own; target classes are picked
-with a one-hot mask, never with integer indexing. softmax, log_softmax and mse_loss (unweighted) are
-given nodes of their own by autograd/derivatives.py (FUNCTIONAL_FORMULAS): one node each, with
-torch's names, where the composition would record several; so is poly_mse_loss, whose fused forward
-computes its gradients."""
+matmul, views, indexing), so autograd differentiates it without a backward of its own; a loss picks
+each sample's target class by advanced indexing (a gather of one entry per sample, no one-hot).
+softmax, log_softmax and mse_loss (unweighted) are given nodes of their own by
+autograd/derivatives.py (FUNCTIONAL_FORMULAS): one node each, with torch's names, where the
+composition would record several; so is poly_mse_loss, whose fused forward computes its gradients."""
 from __future__ import annotations
 
 import warnings
 
 from tkern.ops import TORCH_TYPE_NAMES
+from tkern.ops.indexing import check_class_targets
 from tkern.ops.polynomial import check_points, check_reduction
 
 from .. import dtypes
@@ -153,8 +154,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
 
 
 def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
-    """target checked like torch's nll_loss (shape, dtype, range); a 1-element target of a 1-D input
-    becomes 0-d."""
+    """target as int64, checked like torch's nll_loss (shape, dtype, range); a 1-element target of a
+    1-D input becomes 0-d. A target on a GPU is range-checked there: an error surfaces at the next
+    synchronisation, as torch's device-side assert does."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if input.dim() > 1 and (target.dim() == 0 or target.shape[0] != input.shape[0]):
@@ -171,13 +173,28 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
     if target.dtype not in (dtypes.int64, dtypes.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {TORCH_TYPE_NAMES[target.dtype]}")
-    classes = input.shape[0 if input.dim() == 1 else 1]
-    # the one-hot pick gives an out-of-range class a silent zero loss, so check on the host like torch's CPU path
-    values = target.detach().cpu().numpy()
-    out_of_range = (values != ignore_index) & ((values < 0) | (values >= classes))
-    if out_of_range.any():
-        raise IndexError(f"Target {values[out_of_range][0]} is out of bounds.")
+    target = target.detach().to(dtypes.int64)
+    check_class_targets(target._a, input.shape[0 if input.dim() == 1 else 1], ignore_index)
     return target
+
+
+def _at_targets(values: Tensor, target: Tensor, class_dim: int) -> Tensor:
+    """values[..., target, ...] along class_dim: each sample's entry at its class, in target's shape
+    (values has target's dims plus the class dim)."""
+    if not values.shape[class_dim]:
+        return values.sum(class_dim).expand(target.shape)  # (no class to pick: zeros)
+    if values.dim() == 1:
+        return values[target.reshape(-1)].reshape(target.shape)
+    # the other dims are indexed by aranges that broadcast against target: the gather reads only the picks
+    key = []
+    for dim, size in enumerate(values.shape):
+        if dim == class_dim:
+            key.append(target)
+        else:
+            shape = [1] * target.dim()
+            shape[dim - (dim > class_dim)] = size
+            key.append(arange(size, device=values.device).reshape(shape))
+    return values[tuple(key)]
 
 
 def _class_weights(input: Tensor, weight: Tensor | None, class_dim: int) -> Tensor | None:
@@ -202,23 +219,29 @@ def _weighted(values: Tensor, weights: Tensor | None) -> Tensor:
 
 def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str,
          label_smoothing: float = 0.0) -> Tensor:
-    """-weight[t] * log_probs[t] per sample, t picked by a one-hot mask; 'mean' divides by the summed weight
-    of the targets not ignored. label_smoothing mixes in the weighted sum over all classes, as torch does."""
+    """-weight[t] * log_probs[t] per sample, with log_probs[t] gathered at the target class; 'mean' divides
+    by the summed weight of the targets not ignored. label_smoothing mixes in the weighted sum over all
+    classes, as torch does."""
     target = _class_targets(log_probs, target, ignore_index)
     class_dim = 0 if log_probs.dim() == 1 else 1
     classes = log_probs.shape[class_dim]
     weights = _class_weights(log_probs, weight, class_dim)
-    shape = [1] * log_probs.dim()
-    shape[class_dim] = classes
     kept = target != ignore_index
-    one_hot = (target.unsqueeze(class_dim) == arange(classes, device=log_probs.device).reshape(shape))
-    picked = _weighted((one_hot & kept.unsqueeze(class_dim)).to(log_probs.dtype), weights)
-    losses = -(picked * log_probs).sum(class_dim)
+    # an ignored target picks class 0 and its loss is masked out (by where, not a product: no NaN
+    # from a -inf there)
+    safe = target.where(kept, 0)
+    picked = _at_targets(log_probs, safe, class_dim)
+    if weights is None:
+        target_weights = kept.to(log_probs.dtype)
+        losses = (-picked).where(kept, 0.0)
+    else:
+        target_weights = _at_targets(weights.reshape(-1), safe, 0).where(kept, 0.0)
+        losses = (-picked * target_weights).where(kept, 0.0)
     if label_smoothing > 0.0:
-        smooth = -_weighted(log_probs, weights).sum(class_dim) * kept.to(log_probs.dtype)
+        smooth = (-_weighted(log_probs, weights).sum(class_dim)).where(kept, 0.0)
         losses = (1.0 - label_smoothing) * losses + (label_smoothing / classes) * smooth
     if reduction == "mean":
-        return losses.sum() / picked.sum()
+        return losses.sum() / target_weights.sum()
     return _reduced(losses, reduction)
 
 
