@@ -45,7 +45,21 @@ def allocate(nbytes: int, dtype, index: int) -> torch.Tensor:
     to 512 bytes by torch's caching allocator (64 by its CPU one, under the interpreter): kernels
     specialise on 16-byte alignment, and ops/triton_dispatch.py counts on every buffer having it."""
     rounded = max(-(-nbytes // _ALIGN) * _ALIGN, _ALIGN)
-    return torch.empty(rounded // dtype.itemsize, dtype=TORCH_DTYPES[dtype], device=_torch_device(index))
+    try:
+        return torch.empty(rounded // dtype.itemsize, dtype=TORCH_DTYPES[dtype], device=_torch_device(index))
+    except RuntimeError as error:  # torch.OutOfMemoryError on a GPU, the CPU allocator's under the interpreter
+        where = f"cuda:{index}" if _torch_device(index).type == "cuda" else f"cuda:{index} (host memory: interpreter)"
+        # (from None: the failed frame must not keep anything alive, so that allocation can go on)
+        raise cuda.OutOfMemoryError(
+            f"CUDA out of memory. Tried to allocate {_size_text(rounded)} ({rounded} bytes) on {where}: "
+            f"{str(error).splitlines()[0]}") from None
+
+
+def _size_text(nbytes: int) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{nbytes} bytes"
 
 
 def scratch(nbytes: int) -> torch.Tensor:

@@ -232,3 +232,19 @@ def test_deepcopy_and_pickle():
     assert c.tolist() == k.tolist() and c.requires_grad and c.data_ptr() != k.data_ptr()
     p = pickle.loads(pickle.dumps(k))
     assert p.tolist() == k.tolist() and p.dtype is tkern.float32
+
+
+@pytest.mark.parametrize("factory", ["empty", "zeros"])
+def test_out_of_memory_names_the_size_and_allocation_goes_on(device, factory):
+    """16 TiB is more than any machine here holds: RuntimeError (tkern.OutOfMemoryError on 'cuda', as
+    torch.OutOfMemoryError) naming the bytes asked for, raised before anything is made; the next
+    allocations succeed, again and again."""
+    numel = 1 << 42
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match=str(4 * numel)) as raised:
+            getattr(tkern, factory)(numel, device=device)
+        if device == "cuda":
+            assert isinstance(raised.value, tkern.OutOfMemoryError)
+        values = random_array((1000,), seed=5)
+        t, k = make_pair(values, device)
+        assert_same(t * 2 + 1, k * 2 + 1)

@@ -1,5 +1,6 @@
 """tkern: a small GPU tensor runtime with torch's API: ``import tkern as torch``."""
 from . import cuda, dtypes
+from .cuda import OutOfMemoryError
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision
 from .creation import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                        HalfTensor, IntTensor, LongTensor, ShortTensor, arange, as_tensor, empty, empty_like,

@@ -7,6 +7,11 @@ import os
 from functools import lru_cache
 
 
+class OutOfMemoryError(RuntimeError):
+    """A 'cuda' allocation the GPU could not serve (torch.OutOfMemoryError's counterpart): the message
+    names the bytes asked for, and the process can go on allocating."""
+
+
 def _interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
