@@ -251,7 +251,8 @@ def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
         a_ptrs += step_a
         b_ptrs += step_b
     if not EVEN_K:
-        if whole < last:
+        # the partial tile belongs to the split whose share holds it (a later share may start past it)
+        if (whole < last) & (whole >= first):
             remaining = K - whole * BLOCK_K
             a = tl.load(a_ptrs, mask=lanes_k[None, :] < remaining, other=0.0)
             b = tl.load(b_ptrs, mask=lanes_k[:, None] < remaining, other=0.0)

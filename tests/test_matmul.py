@@ -110,6 +110,8 @@ def test_matmul_float_dtypes(dtype, shapes, device):
 SPLIT_AND_PAD_CASES = {
     "deep_k": ([(9, 203), (203, 11)], lambda a, b: a @ b),
     "deep_k_transposed": ([(203, 9), (11, 203)], lambda a, b: a.t() @ b.t()),
+    # more splits than whole K tiles allow: the last shares start past the partial tile
+    "deep_k_many_splits": ([(9, 515), (515, 7)], lambda a, b: a @ b),
     "odd_offsets": ([(10, 206), (205, 14)], lambda a, b: a[1:, 3:204] @ b[2:203, 1:12]),
     "batched": ([(3, 9, 203), (203, 11)], lambda a, b: a @ b),
 }
