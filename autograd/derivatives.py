@@ -258,7 +258,8 @@ def _mul(ctx, g):
 
 def _div(ctx, g):
     if ctx.kwargs.get("rounding_mode") is not None:
-        return (g * 0 if _needs(ctx, 0) else None), (_reduced(ctx, 1, g * 0) if _needs(ctx, 1) else None)
+        # torch: zeros of each input's shape, whatever the upstream gradient holds (g * 0 keeps inf and nan)
+        return (_zeros(ctx, 0) if _needs(ctx, 0) else None), (_zeros(ctx, 1) if _needs(ctx, 1) else None)
     b = ctx.input(1)
     return (_reduced(ctx, 0, g / b) if _needs(ctx, 0) else None,
             _reduced(ctx, 1, -g * ctx.input(0) / (b * b)) if _needs(ctx, 1) else None)
@@ -363,22 +364,39 @@ def _zero_gradient(ctx, g):
 
 
 def _clamp(ctx, g):
-    x = ctx.input(0)
-    low = ctx.input(1) if len(ctx.args) > 1 else ctx.kwargs.get("min")
-    high = ctx.input(2) if len(ctx.args) > 2 else ctx.kwargs.get("max")
-    inside = None
-    if low is not None:
-        inside = x >= low
-    if high is not None:
-        inside = (x <= high) if inside is None else inside & (x <= high)
-    grads = [_reduced(ctx, 0, g * inside)]
-    if _needs(ctx, 1):
-        grads.append(sum_to(g * (x < low), _shape(ctx, 1)))
+    # torch's clamp_backward and clamp_backward_min_max: where min > max the result is max, and so
+    # is the gradient
+    import tkern
+    x, low, high = ctx.input(0), ctx.input(1), ctx.input(2)
+    both = low is not None and high is not None
+    if both:
+        inside = (x >= low) & (x <= high)
     else:
-        grads.append(None)
+        inside = x >= low if low is not None else x <= high
+    grad_low = grad_high = None
+    if _needs(ctx, 1):
+        below = (x < low) & (low < high) if both else x < low
+        grad_low = sum_to(tkern.where(below, g, 0.0), _shape(ctx, 1))
     if _needs(ctx, 2):
-        grads.append(sum_to(g * (x > high), _shape(ctx, 2)))
-    return tuple(grads)
+        above = (x > high) | (high < low) if both else x > high
+        grad_high = sum_to(tkern.where(above, g, 0.0), _shape(ctx, 2))
+    return _reduced(ctx, 0, tkern.where(inside, g, 0.0)), grad_low, grad_high
+
+
+def _bounds_by_position(recorded_clamp):
+    """clamp with its bounds handed on by position: a tensor given as min= or max= must be an input
+    of the node (record follows positional tensors)."""
+    @functools.wraps(recorded_clamp)
+    def clamp(input, min=None, max=None, *, out=None):
+        return recorded_clamp(input, min, max, out=out)
+    return clamp
+
+
+def _atan2(ctx, g):
+    a, b = ctx.input(0), ctx.input(1)
+    recip = (a * a + b * b).reciprocal()
+    return (_reduced(ctx, 0, g * b * recip) if _needs(ctx, 0) else None,
+            _reduced(ctx, 1, g * -a * recip) if _needs(ctx, 1) else None)
 
 
 def _where(ctx, g):
@@ -464,6 +482,8 @@ def _extremum_reduction(ctx, g):
     dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
     keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
     if isinstance(dim, int) and ctx.name() in ("MaxBackward0", "MinBackward0"):
+        if not shape:
+            return (g,)  # a 0-d input is its own maximum, whatever dim (0 or -1) named it
         indices = ctx.kwargs["_indices"]
         index = indices if keepdim or not shape else indices.unsqueeze(dim)
         positions = tkern.arange(shape[dim], device=x.device).reshape([-1 if d == dim % len(shape) else 1
@@ -592,9 +612,11 @@ def _cat(ctx, g):
     dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim", 0)
     grads, start = [], 0
     for i in range(len(pieces)):
-        shape = ctx.meta[(0, i)][0]
-        if len(shape) == 1 and shape[0] == 0 and g.ndim != 1:
-            grads.append(None)  # torch lets a 1-d empty tensor join any cat
+        shape, dtype, device = ctx.meta[(0, i)]
+        if shape == (0,):
+            # torch lets a 1-d empty tensor join a cat along any dim; its gradient is empty too
+            from tkern.creation import zeros
+            grads.append(zeros(shape, dtype=dtype, device=device))
             continue
         size = shape[dim % g.ndim]
         grads.append(g.narrow(dim, start, size))
@@ -640,9 +662,11 @@ FORMULAS = {
     "round": ("RoundBackward0", _zero_gradient, ()),
     "trunc": ("TruncBackward0", _zero_gradient, ()),
     "sign": ("SignBackward0", _zero_gradient, ()),
-    "clamp": (lambda a, k: "ClampBackward0" if any(_is_tensor(b) for b in list(a[1:]) + list(k.values()))
-              else "ClampBackward1", _clamp, (0, 1, 2)),
-    "clip": ("ClampBackward1", _clamp, (0, 1, 2)),
+    "clamp": (lambda a, k: "ClampBackward0" if any(_is_tensor(b) for b in a[1:]) else "ClampBackward1", _clamp,
+              (0, 1, 2)),
+    "clip": (lambda a, k: "ClampBackward0" if any(_is_tensor(b) for b in a[1:]) else "ClampBackward1", _clamp,
+             (0, 1, 2)),
+    "atan2": ("Atan2Backward0", _atan2, (0, 1)),
     "where": ("WhereBackward0", _where, (0,)),
     "maximum": ("MaximumBackward0", _extremum_pair(True), (0, 1)),
     "minimum": ("MinimumBackward0", _extremum_pair(False), (0, 1)),
@@ -869,7 +893,8 @@ def install() -> None:
         for holder in (tkern, math_ops, Tensor):
             fn = holder.__dict__.get(fname) if holder is not Tensor else Tensor.__dict__.get(fname)
             if fn is not None and not (holder is Tensor and fname in _OWN_METHODS):
-                setattr(holder, fname, record(name, formula, saves)(fn))
+                recorded = record(name, formula, saves)(fn)
+                setattr(holder, fname, _bounds_by_position(recorded) if fname in ("clamp", "clip") else recorded)
     from tkern.nn import functional
     for fname, (name, formula, saves) in FUNCTIONAL_FORMULAS.items():
         setattr(functional, fname, record(name, formula, saves)(functional.__dict__[fname]))
@@ -895,9 +920,54 @@ def install() -> None:
 def _copy_slices(ctx, g):
     key = ctx.args[1]
     grad_old = g.clone()
-    grad_old[key] = 0
-    grad_value = sum_to(g[key], _shape(ctx, 2)) if _needs(ctx, 2) else None
+    value_meta = ctx.meta.get((2, None))
+    # zeros shaped like the tensor value (not a scalar 0): a lone uint8 mask refuses one-element values
+    grad_old[key] = 0 if value_meta is None else _zeros_in_value_shape(g, value_meta)
+    grad_value = _sum_to_value(g[key], value_meta) if _needs(ctx, 2) else None
     return grad_old, None, grad_value
+
+
+def _zeros_in_value_shape(g, value_meta: tuple):
+    from tkern.creation import zeros
+    return zeros(value_meta[0], dtype=g.dtype, device=g.device)
+
+
+def _sum_to_value(gathered, value_meta: tuple):
+    """The gradient at the written positions summed back to the value's shape, which may carry
+    leading size-1 dims the selection lacks (setitem drops them; a one-element value written
+    through a mask ignores its shape), in the value's dtype."""
+    shape, dtype, _ = value_meta
+    lead = next((i for i, size in enumerate(shape) if size != 1), len(shape))
+    return sum_to(gathered, shape[lead:]).reshape(shape).to(dtype)
+
+
+def _index_put(ctx, g):
+    indices, accumulate = ctx.args[1], ctx.args[3]
+    value_meta = ctx.meta[(2, None)]
+    grad_old = None
+    if _needs(ctx, 0):
+        grad_old = g if accumulate else g.clone().index_put_(indices, _zeros_in_value_shape(g, value_meta))
+    key = tuple(slice(None) if i is None else i for i in indices)
+    grad_value = _sum_to_value(g[key], value_meta) if _needs(ctx, 2) else None
+    return grad_old, None, grad_value
+
+
+def recorded_index_put(tensor, indices: tuple, values, accumulate: bool):
+    """``tensor.index_put_(indices, values, accumulate)`` where either side is part of a graph."""
+    from tkern.tensor import _recorded_inplace
+
+    def compute(old):
+        with no_grad():
+            new = old.detach().clone().index_put_(indices, values, accumulate)
+        args = (old, indices, values)
+        positions = [(0, None), (2, None)]
+        meta = {p: (tuple(_get(args, p).shape), _get(args, p).dtype, _get(args, p).device) for p in positions}
+        node = OpNode("IndexPutBackward0", tuple(edge_of(_get(args, p)) for p in positions), _index_put,
+                      (None, indices, None, accumulate), {}, {}, meta, positions)
+        attach((new,), node)
+        return new
+
+    return _recorded_inplace(tensor, compute)
 
 
 def recorded_setitem(tensor, key, value) -> None:

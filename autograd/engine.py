@@ -154,7 +154,7 @@ def _make_grads(outputs: list, grad_outputs) -> list:
         raise RuntimeError(f"Mismatch in number of tensors: got {len(outputs)} tensors and {len(grad_outputs)} "
                            "gradients")
     grads = []
-    for out, grad in zip(outputs, grad_outputs):
+    for index, (out, grad) in enumerate(zip(outputs, grad_outputs)):
         if grad is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -165,6 +165,11 @@ def _make_grads(outputs: list, grad_outputs) -> list:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {grad.shape} and output[0] has a shape of "
                 f"{out.shape}.")
+        elif grad._a.device != out._a.device:
+            if grad.ndim:
+                raise RuntimeError(
+                    f"invalid gradient at index {index} - expected device {out.device} but got {grad.device}")
+            grad = grad.to(out.device)  # torch moves a 0-d gradient to its output's device
         grads.append(grad)
     return grads
 

@@ -1,6 +1,10 @@
 """Elementwise semantics: promotion, broadcasting and outputs for unary, binary and ternary ops."""
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from tkern import dtypes
 from tkern.dtypes import result_type_of, scalar_dtype
 
@@ -14,6 +18,9 @@ BOOL_RESULT_UNARY = frozenset(("logical_not", "isnan", "isinf", "isfinite"))
 COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge"))
 LOGICAL = frozenset(("logical_and", "logical_or", "logical_xor"))
 BITWISE = frozenset(("bitwise_and", "bitwise_or", "bitwise_xor"))
+# unary ops whose out= must have the input's dtype exactly, as in torch
+SAME_DTYPE_UNARY = frozenset(("neg", "abs", "floor", "ceil", "trunc", "round", "sign", "bitwise_not"))
+_ROUNDING_UNARY = frozenset(("floor", "ceil", "trunc", "round"))
 
 
 def result_type(*operands) -> dtypes.dtype:
@@ -85,9 +92,12 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
         result = d
     compute = result if op not in BOOL_RESULT_UNARY else d
     if out is not None:
+        if out.dtype is not d and op in SAME_DTYPE_UNARY:
+            raise RuntimeError(f"Found dtype {TORCH_TYPE_NAMES[out.dtype]} but expected {TORCH_TYPE_NAMES[d]}")
         _check_out(out, x.shape, result, (x,))
     backend = backend_for(x.device)
-    if op == "sign" and d is dtypes.bool:
+    if op in _ROUNDING_UNARY and not d.is_floating_point or op == "sign" and d is dtypes.bool:
+        # integers are their own floor, ceil, trunc and round (exactly, beyond 2**53 too)
         target = out if out is not None else backend.empty(x.shape, d, x.device)
         backend.copy(target, x)
         return target
@@ -126,14 +136,19 @@ def binary_result(op: str, a, b) -> tuple:
             "mask, use the `~` or `logical_not()` operator instead.")
     if (op == "div" or op == "atan2") and not promoted.is_floating_point:
         promoted = dtypes.get_default_dtype()
-    elif promoted is dtypes.bool and op in ("floor_divide", "remainder", "pow", "maximum", "minimum"):
+    elif promoted is dtypes.bool and op in _BOOL_REFUSING_BINARY:
         if op in ("maximum", "minimum") or op == "pow" and type(b) is bool:
             return promoted, promoted
-        kernel = {"floor_divide": "div_floor_cpu", "remainder": "remainder_cpu"}.get(op, op)
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        raise NotImplementedError(f"\"{_BOOL_REFUSING_BINARY[op]}\" not implemented for 'Bool'")
     elif op in BITWISE and promoted.is_floating_point:
-        raise RuntimeError(f"\"{op}_cpu\" not implemented for '{TORCH_TYPE_NAMES[promoted]}'")
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{TORCH_TYPE_NAMES[promoted]}'")
     return promoted, promoted
+
+
+# binary ops on bool results: torch's kernel that refuses them (maximum, minimum and pow by a bool
+# exponent are served after all)
+_BOOL_REFUSING_BINARY = {"floor_divide": "div_floor_cpu", "trunc_divide": "div_trunc_cpu", "remainder": "remainder_cpu",
+                         "fmod": "fmod_cpu", "pow": "pow", "maximum": "maximum", "minimum": "minimum"}
 
 
 # promotion is decided, and the backend's launcher bound, once per operand combination; a call then
@@ -190,8 +205,8 @@ def binary(op: str, a, b, out: Array | None = None) -> Array:
             b = _on_device(b, device)
             launch = None
         shape = broadcast_shapes(a.shape if type(a) is Array else (), b.shape if type(b) is Array else ())
-    elif op == "pow" and not compute.is_floating_point:
-        _check_integer_power(b)
+    elif op == "pow" and type(b) is not Array:
+        b = _scalar_exponent(b, compute)
     if out is not None:
         _check_out(out, shape, result, (a, b))
     if launch is not None:
@@ -204,17 +219,28 @@ def _check_scalar(x) -> None:
         raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
-def _check_integer_power(exponent) -> None:
-    # torch refuses a negative scalar exponent for integers; tensor exponents follow integer pow
-    if not isinstance(exponent, Array) and exponent < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+def _scalar_exponent(exponent, compute: dtypes.dtype):
+    """A Python exponent as torch's pow takes it: refused when negative for integers, rounded to the
+    type first for float16 and bfloat16 ((-2) ** 257 in bfloat16 is (-2) ** 256, inf)."""
+    if not compute.is_floating_point:
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    elif (compute is dtypes.bfloat16 or compute is dtypes.float16) and type(exponent) is not bool:
+        rounded = float(np.float32(exponent).astype(compute.numpy))
+        if rounded != exponent:
+            return rounded
+    return exponent
 
 
 def where(condition: Array, a, b, out: Array | None = None) -> Array:
     if condition.dtype is not dtypes.bool:
-        raise RuntimeError(
-            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{TORCH_TYPE_NAMES[condition.dtype]}")
+        if condition.dtype is not dtypes.uint8:
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{TORCH_TYPE_NAMES[condition.dtype]}")
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
+                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=3)
+        condition = binary("ne", condition, 0)
     result = result_type(a, b)
     return _ternary("where", condition, a, b, result, out)
 
@@ -222,10 +248,23 @@ def where(condition: Array, a, b, out: Array | None = None) -> Array:
 def clamp(x: Array, low=None, high=None, out: Array | None = None) -> Array:
     if low is None and high is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if x.dtype is dtypes.bool:
-        raise RuntimeError("\"clamp\" not implemented for 'Bool'")
     result = result_type(x, low, high)
+    if result is dtypes.bool:
+        _check_bool_clamp(low, high)
     return _ternary("clamp", x, low, high, result, out)
+
+
+def _check_bool_clamp(low, high) -> None:
+    """torch clamps bool by one tensor bound (maximum or minimum) but has no bool kernel for two tensor
+    bounds or for Python bounds."""
+    if isinstance(low, Array) and isinstance(high, Array):
+        raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
+    if not isinstance(low, Array) and not isinstance(high, Array):
+        kernel = "clamp_scalar_cpu" if low is not None and high is not None else (
+            "clamp_min_scalar_cpu" if high is None else "clamp_max_scalar_cpu")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if low is not None and high is not None:
+        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
 
 
 def _ternary(op: str, a, b, c, result, out) -> Array:

@@ -10,15 +10,16 @@ import numpy as np
 
 from tkern import dtypes
 
-from .allocation import bump_version, empty
+from .allocation import TORCH_TYPE_NAMES, bump_version, empty
 from .array import Array, numel_of
 from .backend import backend_for
-from .copying import converted
+from .copying import checked_scalar, converted, copy_into, fill
 from .elementwise import expand_to
 from .shapes import broadcast_shapes
 from .views import select, slice_dim, unsqueeze
 
 _INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.uint8, dtypes.bool)
+_MASK_DTYPES = (dtypes.bool, dtypes.uint8)
 
 
 def _is_int(k) -> bool:
@@ -224,26 +225,65 @@ def getitem(x: Array, key, as_array) -> Array:
 def setitem(x: Array, key, value, as_array, accumulate: bool = False) -> None:
     """x[key] = value, value a scalar or an Array broadcast to the indexed shape; with
     ``accumulate`` x[key] += value where repeated indices add up (indexing's backward)."""
-    from .copying import copy_into, fill
-    view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, as_array))
+    items = _normalize_key(key, x.ndim, as_array)
     if isinstance(value, Array):
         value = _without_leading_ones(value)
+    else:
+        value = checked_scalar(value, x.dtype, from_setitem=True)
+    view, advanced = _apply_basic(x, items)
     if not advanced:
         if isinstance(value, Array):
             copy_into(view, value)
         else:
             fill(view, value)
         return
+    index_tensors = [k for k in items if isinstance(k, (Array, bool))]
+    # torch reads a lone True as a new dim of size 1 and copies into it, casting like basic keys
+    _put(view, advanced, value, accumulate, _lone_mask(index_tensors), must_match=type(key) is not bool)
+
+
+def _lone_mask(index_tensors: list) -> Array | None:
+    """The mask when it is the only index tensor: torch then writes a one-element value through
+    masked_fill_, which casts it, instead of index_put_, which refuses another dtype."""
+    if len(index_tensors) == 1 and isinstance(index_tensors[0], Array) and index_tensors[0].dtype in _MASK_DTYPES:
+        return index_tensors[0]
+    return None
+
+
+def _put(view: Array, advanced: list, value, accumulate: bool, lone_mask: Array | None,
+         must_match: bool = True) -> None:
+    """view[advanced indices] = value (a scalar or an Array), checked entirely before anything is written."""
+    if not isinstance(value, Array) or value.numel() == 1 and lone_mask is not None and not accumulate:
+        if lone_mask is not None and not accumulate and lone_mask.dtype is dtypes.uint8:
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+        if isinstance(value, Array):
+            value = value.view_as((), (), value.offset)
+            must_match = False
+    if isinstance(value, Array) and must_match and value.dtype is not view.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got {TORCH_TYPE_NAMES[view.dtype]} for "
+            f"the destination and {TORCH_TYPE_NAMES[value.dtype]} for the source.")
+    if not advanced:  # (index_put_ with 0-d integer indices only: they select)
+        copy_into(view, _broadcast_value(value, view.shape))
+        return
     indices, shape = _checked_indices(view, advanced)
     if isinstance(value, Array):
-        value = converted(value, x.dtype, x.device)
+        value = converted(value, view.dtype, view.device)
     else:
-        scalar, value = value, empty((), x.dtype, x.device)
+        scalar, value = value, empty((), view.dtype, view.device)
         fill(value, scalar)
-    value = expand_to(value, shape)
-    bump_version(x)
+    value = _broadcast_value(value, shape)
+    bump_version(view)
     if value.numel():
-        backend_for(x.device).scatter(view, indices, value, accumulate)
+        backend_for(view.device).scatter(view, indices, value, accumulate)
+
+
+def _broadcast_value(value: Array, shape: tuple) -> Array:
+    try:
+        return expand_to(value, shape)
+    except RuntimeError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(shape)}") from None
 
 
 def _without_leading_ones(value: Array) -> Array:
@@ -255,10 +295,8 @@ def _without_leading_ones(value: Array) -> Array:
 
 
 def index_put(x: Array, indices: tuple, values: Array, accumulate: bool) -> None:
-    """torch's index_put_: indices is one integer Array (or None) per leading dim of x."""
-    advanced = [(d, i) for d, i in enumerate(indices) if i is not None]
-    checked, shape = _checked_indices(x, advanced)
-    values = expand_to(converted(values, x.dtype, x.device), shape)
-    bump_version(x)
-    if values.numel():
-        backend_for(x.device).scatter(x, checked, values, accumulate)
+    """torch's index_put_: indices holds one index Array (or None, a whole dim) per leading dim of x;
+    a bool or uint8 Array is a mask over as many dims as it has."""
+    key = tuple(slice(None) if i is None else i for i in indices)
+    view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, None))
+    _put(view, advanced, values, accumulate, _lone_mask([i for i in indices if i is not None]))

@@ -23,10 +23,10 @@ def cat(arrays: list, dim: int = 0, out_dtype=None) -> Array:
     if out_dtype is not None and reduce(promote_types, (a.dtype for a in arrays)).category > out_dtype.category:
         raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
                         f"{TORCH_TYPE_NAMES[out_dtype]}")
-    # torch skips 1-D empty inputs when placing the others
-    placed = [a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)] or arrays[:1]
-    reference = placed[0]
-    d = normalize_dim(dim, reference.ndim)
+    # torch skips 1-D empty inputs when placing the others, and takes any dim when there are no others
+    placed = [a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)]
+    reference = placed[0] if placed else arrays[0]
+    d = normalize_dim(dim, reference.ndim) if placed else 0
     for i, a in enumerate(arrays):
         if a.ndim == 1 and a.shape[0] == 0 and a is not reference:
             continue

@@ -12,7 +12,7 @@ from tkern.device import CPU
 from tkern.storage import Storage
 
 from . import numpy_polynomial
-from .array import Array
+from .array import Array, numel_of
 from .backend import Backend
 from .optimizer_step import AdamStep
 from .polynomial import accumulation_dtype
@@ -110,11 +110,12 @@ def _power(base, exponent, out):
         return np.copyto(out, base if exponent else True)
     if out.dtype.kind not in "iu" or np.all(exponent >= 0):
         return np.power(base, exponent, out=out)
-    # integer pow with negative exponents, as torch's kernel computes it: 1, +-1 for base -1, else 0
-    np.power(base, np.maximum(exponent, 0), out=out)
+    # integer pow with negative exponents, as torch's kernel computes it: 1, +-1 for base -1, else 0;
+    # worked out before the power is written, as out may be the base itself (x.pow_(y))
     negative = exponent < 0
     sign = np.where(np.remainder(exponent, 2) == 0, 1, -1)
     fix = np.where(base == 1, 1, np.where(base == -1, sign, 0))
+    np.power(base, np.maximum(exponent, 0), out=out)
     return np.copyto(out, fix.astype(out.dtype), where=np.broadcast_to(negative, out.shape))
 
 
@@ -184,6 +185,12 @@ def _float_power_by_scalar(base: np.ndarray, exponent, out: np.ndarray | None = 
             return np.multiply(square, base, out=square)
     if exponent == 2 or exponent == 3:
         value = _small_integer_power(base, exponent)
+    elif exponent == 0.5 or exponent == -0.5:
+        # torch takes these as sqrt and 1 / sqrt: (-inf) ** 0.5 is nan, (-0.0) ** -0.5 is -inf
+        with np.errstate(all="ignore"):
+            value = np.sqrt(base)
+            if exponent < 0:
+                value = np.reciprocal(value)
     else:
         with np.errstate(all="ignore"):
             value = np.power(base, exponent)
@@ -238,7 +245,14 @@ def _result_array(value, result: dtypes.dtype) -> Array:
 
 class NumpyBackend(Backend):
     def empty(self, shape, dtype, device=CPU):
-        return Array.around_host(np.empty(shape, _STORAGE_TYPES[dtype]), dtype, CPU)
+        try:
+            data = np.empty(shape, _STORAGE_TYPES[dtype])
+        except MemoryError:
+            nbytes = dtype.itemsize * numel_of(shape)
+            # torch's CPU allocator raises RuntimeError (from None: nothing of the failure is kept alive)
+            raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} "
+                               "bytes.") from None
+        return Array.around_host(data, dtype, CPU)
 
     def from_numpy(self, array, device=CPU):
         data = np.array(array, order="C", copy=True)

@@ -27,6 +27,12 @@ def _kept_shape(shape: tuple, dims: tuple) -> tuple:
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
 
 
+def reduction_dims(dims, ndim: int) -> tuple:
+    """normalize_dims, except that a 0-d input takes dim 0 or -1 (checked like torch) and reduces over none."""
+    dims = normalize_dims(dims, ndim)
+    return dims if ndim else ()
+
+
 def _every_dim_if_empty(dims):
     """torch reduces over every dim when handed an empty dim list (all/any excepted: over none)."""
     if dims is not None and not isinstance(dims, int) and len(dims) == 0:
@@ -63,7 +69,7 @@ def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> A
     if every_dim:
         dims = _ALL_DIMS[len(x.shape)]
     else:
-        dims = normalize_dims(dims, x.ndim) if x.shape else ()
+        dims = normalize_dims(dims, x.ndim) if x.shape else reduction_dims(dims, 0)
     if op == "max" or op == "min":
         # (amax and amin come this way; max() and min() check first, under their own names)
         if every_dim and x.shape and x.numel() == 0:
@@ -97,7 +103,7 @@ def mean(x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {TORCH_TYPE_NAMES[result]}")
-    dims_n = normalize_dims(_every_dim_if_empty(dims), x.ndim) if x.ndim else ()
+    dims_n = reduction_dims(_every_dim_if_empty(dims), x.ndim)
     count = 1
     for d in dims_n:
         count *= x.shape[d]
@@ -109,7 +115,7 @@ def mean(x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
 def var(x: Array, dims=None, correction: float = 1, keepdim: bool = False, take_sqrt: bool = False) -> Array:
     if not x.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    dims_n = normalize_dims(_every_dim_if_empty(dims), x.ndim) if x.ndim else ()
+    dims_n = reduction_dims(_every_dim_if_empty(dims), x.ndim)
     count = 1
     for d in dims_n:
         count *= x.shape[d]

@@ -60,6 +60,9 @@ def _operand(ptr, scalar, offset, idx, mask, sizes, strides, KIND: tl.constexpr,
 
 # ----- the generic kernels -----
 #
+# Results are stored through rounded_to: a bool or int64 result into a bfloat16 output (x.logical_not_())
+# goes through float32, as torch converts, and as the interpreter needs.
+#
 # Every kernel has two paths. The strided one walks any layout through sizes and strides. The flat
 # one serves operands that are all contiguous after coalescing: the host picks a ``head`` (fewer than
 # 16 elements) after which as many operands as possible start on a 16-byte boundary, every program
@@ -85,7 +88,7 @@ def _flat_operand(ptr, scalar, start, lanes, mask, KIND: tl.constexpr, COMPUTE: 
 @triton.jit
 def _flat_unary(out_ptr, x_ptr, out_start, x_start, lanes, mask, OP: tl.constexpr, COMPUTE: tl.constexpr):
     x = _flat_operand(x_ptr, 0, x_start, lanes, mask, 0, COMPUTE)
-    tl.store(out_ptr + out_start + lanes, OP(x), mask=mask)
+    tl.store(out_ptr + out_start + lanes, rounded_to(OP(x), out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -94,7 +97,7 @@ def _flat_binary(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, out_start, a_start, 
     a = _flat_operand(a_ptr, a_scalar, a_start, lanes, mask, A_KIND, COMPUTE)
     b = _flat_operand(b_ptr, b_scalar, b_start, lanes, mask, B_KIND, COMPUTE)
     a, b = tl.broadcast(a, b)
-    tl.store(out_ptr + out_start + lanes, OP(a, b), mask=mask)
+    tl.store(out_ptr + out_start + lanes, rounded_to(OP(a, b), out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -107,7 +110,7 @@ def _flat_ternary(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, out_start, a
     a, b = tl.broadcast(a, b)
     a, c = tl.broadcast(a, c)
     b, c = tl.broadcast(b, c)
-    tl.store(out_ptr + out_start + lanes, OP(a, b, c), mask=mask)
+    tl.store(out_ptr + out_start + lanes, rounded_to(OP(a, b, c), out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -141,7 +144,8 @@ def unary_kernel(out_ptr, x_ptr, n, head, sizes, out_strides, x_strides, out_off
         idx = block_indices(WIDE, BLOCK)
         mask = idx < n
         x = tl.load(x_ptr + x_offset + strided_offsets(idx, sizes, x_strides, NDIM), mask=mask).to(COMPUTE)
-        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(x), mask=mask)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM),
+                 rounded_to(OP(x), out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["a_scalar", "b_scalar"])
@@ -171,7 +175,8 @@ def binary_kernel(out_ptr, a_ptr, b_ptr, a_scalar, b_scalar, n, head, sizes, out
         # a scalar operand becomes a block too: the ops may then mix predicates freely (and the
         # interpreter mis-types predicates on scalars)
         a, b = tl.broadcast(a, b)
-        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b), mask=mask)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM),
+                 rounded_to(OP(a, b), out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["b_scalar", "c_scalar"])
@@ -203,7 +208,8 @@ def ternary_kernel(out_ptr, a_ptr, b_ptr, c_ptr, b_scalar, c_scalar, n, head, si
         a, b = tl.broadcast(a, b)
         a, c = tl.broadcast(a, c)
         b, c = tl.broadcast(b, c)
-        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM), OP(a, b, c), mask=mask)
+        tl.store(out_ptr + out_offset + strided_offsets(idx, sizes, out_strides, NDIM),
+                 rounded_to(OP(a, b, c), out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -313,14 +319,30 @@ def _tanh(x):
 
 @triton.jit
 def _tanh_float64(x):
-    # 1 - 2 / (exp(2|x|) + 1) has no cancellation worth the name above |x| ~ 1e-4; below, the series
-    # is exact to the last bit of a float64
+    # below 0.55 the Taylor series to x**35 (its terms shrink ~8x each there) is within an ulp of
+    # tanh; above, 1 - 2 / (exp(2|x|) + 1) loses little to cancellation. The coefficients stay
+    # literals inside float64 expressions: a literal assigned to a name becomes a float32 tensor
     a = tl.abs(x)
     big = 1.0 - 2.0 / (tl.exp(2.0 * a) + 1.0)
-    a2 = a * a
-    small = a * (1.0 - a2 * (1.0 / 3.0 - a2 * (2.0 / 15.0 - a2 * (17.0 / 315.0))))
-    t = tl.where(a < 1e-4, small, big)
-    return tl.where(x < 0, -t, t)
+    s = x * x
+    p = -1.7406618963571648e-07 * s + 4.294911078273806e-07
+    p = -1.0597268320104654e-06 + s * p
+    p = 2.6147711512907546e-06 + s * p
+    p = -6.451689215655431e-06 + s * p
+    p = 1.5918905069328964e-05 + s * p
+    p = -3.927832388331683e-05 + s * p
+    p = 9.691537956929451e-05 + s * p
+    p = -0.00023912911424355248 + s * p
+    p = 0.000590027440945586 + s * p
+    p = -0.0014558343870513183 + s * p
+    p = 0.003592128036572481 + s * p
+    p = -0.008863235529902197 + s * p
+    p = 0.021869488536155203 + s * p
+    p = -0.05396825396825397 + s * p
+    p = 0.13333333333333333 + s * p
+    p = -0.3333333333333333 + s * p
+    small = x + x * (s * p)
+    return tl.where(a < 0.55, small, tl.where(x < 0, -big, big))
 
 
 @triton.jit
@@ -587,6 +609,19 @@ def _pow_on_gpu(a, b):
 
 
 @triton.jit
+def _sqrt_by_pow(a, b):
+    # torch computes x ** 0.5 as sqrt(x) and x ** -0.5 as 1 / sqrt(x): (-inf) ** 0.5 is nan and
+    # (-0.0) ** -0.5 is -inf, where C's pow gives inf and inf
+    return _sqrt(a)
+
+
+@triton.jit
+def _rsqrt_by_pow(a, b):
+    root = _sqrt(a)
+    return _div(tl.zeros_like(root) + 1.0, root)
+
+
+@triton.jit
 def _square_by_pow(a, b):
     return a * a
 
@@ -689,11 +724,15 @@ def _bitwise_xor(a, b):
 
 @triton.jit
 def _atan(x):
-    # two half-angle steps bring |x| under tan(pi/16); the series then converges to float64 accuracy
+    # x in [0, 1], float64: two half-angle steps bring it under tan(pi/16), where the series to x**23
+    # is within float64 rounding. (Constants stay inside float64 expressions: a literal assigned to a
+    # name becomes a float32 tensor.)
     r = x / (1.0 + tl.sqrt(1.0 + x * x))
     r = r / (1.0 + tl.sqrt(1.0 + r * r))
     r2 = r * r
-    s = 1.0 / 17.0
+    s = 1.0 / 21.0 - r2 * (1.0 / 23.0)
+    s = 1.0 / 19.0 - r2 * s
+    s = 1.0 / 17.0 - r2 * s
     s = 1.0 / 15.0 - r2 * s
     s = 1.0 / 13.0 - r2 * s
     s = 1.0 / 11.0 - r2 * s
@@ -701,8 +740,7 @@ def _atan(x):
     s = 1.0 / 7.0 - r2 * s
     s = 1.0 / 5.0 - r2 * s
     s = 1.0 / 3.0 - r2 * s
-    s = 1.0 - r2 * s
-    return 4.0 * r * s
+    return 4.0 * (r - r * r2 * s)
 
 
 @triton.jit
@@ -712,15 +750,14 @@ def _atan2(a, b):
     # signed zeros and infinities land where C's atan2 (and torch) put them
     y = a.to(tl.float64)
     x = b.to(tl.float64)
-    pi = 3.141592653589793
     ax = tl.abs(x)
     ay = tl.abs(y)
     larger = tl.maximum(ax, ay)
     ratio = tl.minimum(ax, ay) / larger
     ratio = tl.where(larger == 0, 0.0, tl.where((ax == ay) & (larger == float("inf")), 1.0, ratio))
     angle = _atan(ratio)
-    angle = tl.where(ay > ax, pi / 2 - angle, angle)
-    angle = tl.where(x.to(tl.int64, bitcast=True) < 0, pi - angle, angle)
+    angle = tl.where(ay > ax, 1.5707963267948966 - angle, angle)
+    angle = tl.where(x.to(tl.int64, bitcast=True) < 0, 3.141592653589793 - angle, angle)
     angle = tl.where(y.to(tl.int64, bitcast=True) < 0, _neg(angle), angle)
     return tl.where((x != x) | (y != y), x + y, angle).to(a.dtype)
 
@@ -935,8 +972,11 @@ def binary_op(op: str, compute: dtypes.dtype, b=None):
     """The jit function for a binary op at this compute dtype (and scalar exponent, for pow)."""
     if compute is dtypes.bool and op in _BOOL_BINARY_OPS:
         return _BOOL_BINARY_OPS[op]
-    if op == "pow" and type(b) is not Array and not isinstance(b, bool) and b in (2, 3):
-        return _square_by_pow if b == 2 else _cube_by_pow
+    if op == "pow" and type(b) is not Array and not isinstance(b, bool):
+        if b == 2 or b == 3:
+            return _square_by_pow if b == 2 else _cube_by_pow
+        if (b == 0.5 or b == -0.5) and compute.is_floating_point:
+            return _sqrt_by_pow if b == 0.5 else _rsqrt_by_pow
     if op == "pow" and not triton_launch.INTERPRETING:
         return _pow_on_gpu
     return BINARY_OPS[op]

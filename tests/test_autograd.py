@@ -826,3 +826,150 @@ def test_grad_mode_is_per_thread():
         other.join()
         look("main")
     assert seen == {"other": (True, True), "main": (False, False)}
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.max(0)[0], lambda x: x.min(-1, keepdim=True).values,
+                                lambda x: torch.max(x, dim=0).values * 2 if isinstance(x, torch.Tensor)
+                                else tkern.max(x, dim=0).values * 2,
+                                lambda x: torch.min(x, -1)[0] if isinstance(x, torch.Tensor) else tkern.min(x, -1)[0]])
+def test_max_min_with_a_dim_of_a_0d_input(fn, device):
+    check_grad([()], fn, device=device)
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+@pytest.mark.parametrize("shapes", [((1,), (2, 3)), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((), (5,)), ((5,), ())])
+def test_rounding_division_gives_zero_gradients_of_each_input_shape(mode, shapes, device):
+    check_grad(shapes, lambda a, b: a.div(b, rounding_mode=mode), device=device, low=0.5, high=3.0)
+    a_t, a_k = make_pair(random_array((2, 1), seed=5), device)
+    b_t, b_k = make_pair(random_array((3,), seed=6), device)
+    upstream = np.full((2, 3), np.inf, np.float32)
+    upstream[1] = np.nan
+    for a, b, lib in ((a_t, b_t, torch), (a_k, b_k, tkern)):
+        a.requires_grad_()
+        b.requires_grad_()
+        lib.div(a, b, rounding_mode=mode).backward(lib.tensor(upstream, device=None if lib is torch else device))
+    assert_same((a_t.grad, b_t.grad), (a_k.grad, b_k.grad))  # zeros, whatever the upstream gradient holds
+
+
+def test_backward_refuses_a_gradient_on_another_device(device):
+    # torch's CPU build has no second device with data: 'meta' stands in for it
+    x_t = torch.ones(3, requires_grad=True)
+    calls = [(lambda lib, x, good, bad: (x * 2).backward(bad), 0),
+             (lambda lib, x, good, bad: lib.autograd.grad(x * 2, x, bad), 0),
+             (lambda lib, x, good, bad: lib.autograd.grad([x * 2], [x], [bad]), 0),
+             (lambda lib, x, good, bad: lib.autograd.backward([x * 2, x * 3], [good, bad]), 1)]
+    for call, index in calls:
+        expected = f"^invalid gradient at index {index} - expected device cpu but got meta$"
+        with pytest.raises(RuntimeError, match=expected):
+            call(torch, x_t, torch.ones(3), torch.ones(3, device="meta"))
+    (x_t * 2).sum().backward(torch.tensor(2.0))
+    others = [d for d in ("cpu", "cuda") if d != device and (d == "cpu" or tkern.cuda.is_available())]
+    for other in others:
+        x_k = tkern.ones(3, device=device, requires_grad=True)
+        good, bad = tkern.ones(3, device=device), tkern.ones(3, device=other)
+        for call, index in calls:
+            error = check_error(call, call, (torch, x_t, torch.ones(3), torch.ones(3, device="meta")),
+                                (tkern, x_k, good, bad))
+            assert str(error) == (f"invalid gradient at index {index} - expected device {x_k.device} "
+                                  f"but got {bad.device}")
+        assert x_k.grad is None
+        # a 0-d gradient is moved to the output's device, as in torch
+        (x_k * 2).sum().backward(tkern.tensor(2.0, device=other))
+        assert x_k.grad.device == x_k.device
+        assert_same(x_t.grad, x_k.grad)
+
+
+# ----- regressions from the differential fuzz (issue 14) -----
+
+
+def test_pow_half_gradient_at_signed_zero(device):
+    t, k = make_pair(np.array([-0.0, 0.0, 0.5, 2.0]), device, tkern.float32)
+    t.requires_grad_()
+    k.requires_grad_()
+    (t ** 0.5).sum().backward()
+    (k ** 0.5).sum().backward()
+    assert_same(t.grad, k.grad)
+    assert_same(torch.signbit(t.grad), tkern.tensor(np.signbit(k.grad.cpu().numpy())))
+
+
+@pytest.mark.parametrize("bound", ["min", "max"])
+def test_clamp_gives_a_single_tensor_bound_its_gradient(bound, device):
+    check_grad([(3, 4), (3, 4)], lambda x, b: torch.clamp(x, **{bound: b}),
+               lambda x, b: tkern.clamp(x, **{bound: b}), device=device)
+    check_grad([(3, 4), (4,)], lambda x, b: x.clamp(**{bound: b}), device=device)
+
+
+def test_clamp_with_min_above_max_sends_the_gradient_to_max(device):
+    def with_bounds(x, low, high):
+        return torch.clamp(x, low + 2.0, high) if isinstance(x, torch.Tensor) else tkern.clamp(x, low + 2.0, high)
+    check_grad([(5,), (5,), (5,)], with_bounds, device=device, low=-1.0, high=1.0)
+    check_grad([(2, 3), (3,), (2, 1)], lambda x, lo, hi: x.clip(lo, hi), device=device)
+
+
+def test_atan2_records_gradients(device):
+    check_grad([(3, 4), (3, 4)], torch.atan2, tkern.atan2, device=device)
+    check_grad([(3, 4), (4,)], torch.atan2, tkern.atan2, device=device, grad_inputs=[0])
+    check_grad([(3, 4), (4,)], lambda a, b: a.atan2(b), device=device, grad_inputs=[1])
+
+
+def _index_put_graph(indices, accumulate: bool):
+    """y = x.clone(); y.index_put_(indices, v): indices made by the library of x, on x's device."""
+    def fn(x, v):
+        lib = torch if isinstance(x, torch.Tensor) else tkern
+        made = tuple(lib.tensor(i, device=x.device) for i in indices)
+        y = x.clone()
+        y.index_put_(made, v, accumulate=accumulate)
+        assert y.grad_fn.name() == "IndexPutBackward0"
+        return y
+    return fn
+
+
+INDEX_PUT_GRADS = [((5,), ([1, 3, 1],), (3,)), ((5,), ([4, 0],), (1,)), ((5,), ([True, False, True, True, False],), ()),
+                   ((5,), ([True, False, True, True, False],), (3,)), ((3, 4), ([0, 2, 0], [1, 1, 3]), (3,)),
+                   ((3, 4), ([2, 0],), (4,)), ((3, 4), ([[True, False, True, False], [False] * 4, [True] * 4],), (6,))]
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("shape,indices,value_shape", INDEX_PUT_GRADS, ids=repr)
+def test_index_put_records_its_gradient(shape, indices, value_shape, accumulate, device):
+    check_grad([shape, value_shape], _index_put_graph(indices, accumulate), device=device)
+
+
+def _setitem_graph(key_of):
+    def fn(x, v):
+        lib = torch if isinstance(x, torch.Tensor) else tkern
+        y = x.clone()
+        y[key_of(lambda values: lib.tensor(values, device=x.device))] = v
+        return y
+    return fn
+
+
+SETITEM_GRADS = {
+    "index_with_extra_leading_ones": ((4,), lambda t: t([0, 1]), (1, 1)),
+    "rows_with_extra_leading_ones": ((3, 2), lambda t: t([0, 1]), (1, 1, 1)),
+    "mask_with_one_value": ((4,), lambda t: t([True, False, True, False]), ()),
+    "mask_with_extra_leading_ones": ((4,), lambda t: t([True, False, True, False]), (1, 1)),
+    "mask_with_each_value": ((4,), lambda t: t([True, False, True, True]), (3,)),
+    "mask_after_a_slice": ((2, 3), lambda t: (slice(None), t([True, False, True])), (2, 1)),
+    "two_dim_mask": ((2, 3), lambda t: t([[True, False, True], [False, True, True]]), (4,)),
+    "mask_and_index": ((2, 3), lambda t: (t([True, False]), t([2])), (1,)),
+}
+
+
+@pytest.mark.parametrize("case", list(SETITEM_GRADS))
+def test_setitem_backward_with_broadcast_values_and_masks(case, device):
+    shape, key_of, value_shape = SETITEM_GRADS[case]
+    check_grad([shape, value_shape], _setitem_graph(key_of), device=device)
+
+
+def test_setitem_through_a_lone_mask_gives_a_value_of_another_dtype_its_gradient(device):
+    t, k = make_pair(random_array((4,), seed=1), device)
+    v_t, v_k = make_pair(np.float64(2.5), device)
+    for x, v, lib in ((t, v_t, torch), (k, v_k, tkern)):
+        x.requires_grad_()
+        v.requires_grad_()
+        y = x.clone()
+        y[lib.tensor([True, False, True, True], device=x.device)] = v
+        (y * y).sum().backward()
+    assert_same(t.grad, k.grad)
+    assert_same(v_t.grad, v_k.grad)

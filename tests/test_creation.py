@@ -349,3 +349,37 @@ def test_import_loads_neither_torch_nor_triton():
     code = "import sys, tkern; tkern.ones(2) + 1; print('torch' in sys.modules, 'triton' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+FACTORIES_WITH_DTYPE = [("ones", (2,)), ("zeros", (2,)), ("empty", (2,)), ("full", ((2,), 1.0)), ("tensor", ([1.0],)),
+                        ("arange", (3,)), ("linspace", (0, 1, 3)), ("eye", (2,)), ("rand", (2,)), ("randn", (2,)),
+                        ("randint", (3, (2,)))]
+
+
+@pytest.mark.parametrize("name, args", FACTORIES_WITH_DTYPE, ids=[n for n, _ in FACTORIES_WITH_DTYPE])
+def test_dtype_given_as_a_string_is_a_type_error(name, args, device):
+    error = check_error(lambda: getattr(torch, name)(*args, dtype="float32"),
+                        lambda: getattr(tkern, name)(*args, dtype="float32", device=device))
+    assert "dtype" in str(error)
+
+
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"])
+def test_like_dtype_given_as_a_string_is_a_type_error(name, device):
+    check_error(lambda: getattr(torch, name)(torch.ones(2), dtype="float32"),
+                lambda: getattr(tkern, name)(tkern.ones(2, device=device), dtype="float32"))
+
+
+@pytest.mark.parametrize("python_type", [float, int, bool], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("name,args", FACTORIES_WITH_DTYPE, ids=[n for n, _ in FACTORIES_WITH_DTYPE])
+def test_dtype_given_as_a_python_type_is_read_like_torch(name, args, python_type, device):
+    """torch reads dtype=float as float64, int as int64, bool as bool (and refuses what it refuses for
+    those dtypes: rand of int64, arange of bool...)."""
+    try:
+        expected = getattr(torch, name)(*args, dtype=python_type)
+    except Exception:
+        check_error(lambda: getattr(torch, name)(*args, dtype=python_type),
+                    lambda: getattr(tkern, name)(*args, dtype=python_type, device=device))
+        return
+    actual = getattr(tkern, name)(*args, dtype=python_type, device=device)
+    assert str(actual.dtype).replace("tkern", "torch") == str(expected.dtype)
+    assert tuple(actual.shape) == tuple(expected.shape)

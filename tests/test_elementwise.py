@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -428,3 +429,141 @@ def test_views_are_read_in_place(device, monkeypatch):
         view @ view.t()
         view[index], view[view > 0]
     assert copies == []
+
+
+# ----- regressions from the differential fuzz (issue 14) -----
+
+
+def test_integer_pow_in_place_with_negative_exponents(device):
+    base = random_array((6,), tkern.int32, seed=1, low=-3, high=3)
+    exponent = random_array((6,), tkern.int32, seed=2, low=-5, high=-1)
+    (tb, kb), (te, ke) = make_pair(base, device), make_pair(exponent, device)
+    assert_same(tb.clone().pow_(te), kb.clone().pow_(ke))
+    assert_same(torch.tensor([2, -1], dtype=torch.int32).pow_(torch.tensor([-3, -5], dtype=torch.int32)),
+                tkern.tensor([2, -1], dtype=tkern.int32, device=device).pow_(
+                    tkern.tensor([-3, -5], dtype=tkern.int32, device=device)))
+
+
+@pytest.mark.parametrize("name", ["round", "floor", "ceil", "trunc"])
+@pytest.mark.parametrize("dtype", [tkern.int64, tkern.int32, tkern.uint8], ids=lambda d: d.name)
+def test_rounding_integers_is_exact_identity(name, dtype, device):
+    values = random_array((7,), dtype, seed=3, low=0, high=100)
+    if dtype is tkern.int64:
+        values = values + np.int64(2 ** 53 + 1)  # beyond float64's integers
+    t, k = make_pair(values, device)
+    assert_same(getattr(torch, name)(t), getattr(tkern, name)(k))
+    assert_same(getattr(t.clone(), name + "_")(), getattr(k.clone(), name + "_")())
+
+
+def _ulps(expected: torch.Tensor, actual: tkern.Tensor) -> float:
+    e = expected.numpy()
+    return float(np.max(np.abs(actual.cpu().numpy() - e) / np.spacing(np.abs(e))))
+
+
+def test_float64_atan2_and_tanh_within_ulps_of_torch(device):
+    y = random_array((2000,), tkern.float64, seed=4, low=-3, high=3)
+    x = random_array((2000,), tkern.float64, seed=5, low=-3, high=3)
+    (ty, ky), (tx, kx) = make_pair(np.append(y, 0.9), device), make_pair(np.append(x, 0.5), device)
+    assert _ulps(torch.atan2(ty, tx), tkern.atan2(ky, kx)) <= 6
+    small = random_array((2000,), tkern.float64, seed=6, low=-1.5, high=1.5)
+    t, k = make_pair(np.concatenate([small, small * 1e-4, [1e-4, -1e-4, 0.55, 1e-300]]), device)
+    assert _ulps(torch.tanh(t), tkern.tanh(k)) <= 2
+
+
+@pytest.mark.parametrize("exponent", [0.5, -0.5])
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64, tkern.bfloat16], ids=lambda d: d.name)
+def test_pow_by_half_is_sqrt_like_torch(exponent, dtype, device):
+    values = np.append(random_array((9,), tkern.float32, seed=7, low=-2, high=4),
+                       [-np.inf, np.inf, -0.0, 0.0, np.nan])
+    t, k = make_pair(values, device, dtype)
+    tolerance = 1e-2 if dtype is tkern.bfloat16 else 1e-6
+    assert_same(t ** exponent, k ** exponent, atol=tolerance, rtol=tolerance)
+    expected, actual = (t ** exponent).float().numpy(), (k ** exponent).float().cpu().numpy()
+    numbers = ~np.isnan(expected)  # (a NaN's sign is no part of the result)
+    np.testing.assert_array_equal(np.signbit(actual[numbers]), np.signbit(expected[numbers]))
+
+
+@pytest.mark.parametrize("dtype, exponent", [(tkern.bfloat16, 257), (tkern.float16, 2049), (tkern.bfloat16, 3.01)])
+def test_half_pow_rounds_a_python_exponent_to_the_type(dtype, exponent, device):
+    t, k = make_pair(np.array([-2.0, -1.0, 1.5], dtype=np.float32), device, dtype)
+    assert_same(t.pow(exponent), k.pow(exponent), atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["logical_and_", "logical_or_", "logical_xor_"])
+def test_bfloat16_logical_in_place(name, device):
+    (ta, ka), (tb, kb) = (make_pair(random_array((5,), tkern.float32, seed=s, low=-1, high=1).round(), device,
+                                    tkern.bfloat16) for s in (8, 9))
+    assert_same(getattr(ta.clone(), name)(tb), getattr(ka.clone(), name)(kb))
+    assert_same(ta.clone().logical_not_(), ka.clone().logical_not_())
+
+
+def test_bool_fmod_and_integer_round_in_place(device):
+    t, k = make_pair(np.array([True, False]), device)
+    for fn in (lambda x: torch.fmod(x, True) if isinstance(x, torch.Tensor) else tkern.fmod(x, True),
+               lambda x: x.fmod(x), lambda x: x.remainder(True), lambda x: x.div(x, rounding_mode="trunc")):
+        check_error(fn, torch_args=(t,), tkern_args=(k,))
+    assert_same(torch.fmod(t, 2), tkern.fmod(k, 2))
+    ti, ki = make_pair(np.array([1, 2]), device)
+    assert_same(ti.round_(), ki.round_())
+
+
+def test_bitwise_on_floats_and_clamp_on_bool_error_classes(device):
+    t, k = make_pair(random_array((4,), tkern.float32, seed=10), device)
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        check_error(lambda a: getattr(a, name)(a), torch_args=(t,), tkern_args=(k,))
+    tb, kb = make_pair(np.array([True, False, True]), device)
+    for bounds in ({"min": True}, {"max": False}, {"min": False, "max": True}):
+        check_error(lambda x: x.clamp(**bounds), torch_args=(tb,), tkern_args=(kb,))
+    check_error(lambda x, lo: x.clamp(lo, lo), torch_args=(tb, tb), tkern_args=(kb, kb))
+
+
+def test_clamp_bool_promotes_like_torch(device):
+    t, k = make_pair(np.array([True, False, True]), device)
+    for bounds in ({"max": 1}, {"min": 0.5}, {"min": 0, "max": 1}):
+        assert_same(torch.clamp(t, **bounds), tkern.clamp(k, **bounds))
+    assert_same(torch.clamp(t, min=t), tkern.clamp(k, min=k))
+    check_error(lambda x: x.clamp_(max=1), torch_args=(t.clone(),), tkern_args=(k.clone(),))
+
+
+def test_where_accepts_a_uint8_condition_with_a_warning(device):
+    condition = random_array((6,), tkern.uint8, seed=11, low=0, high=1)
+    (tc, kc), (ta, ka), (tb, kb) = (make_pair(condition, device),
+                                    make_pair(random_array((6,), seed=12), device),
+                                    make_pair(random_array((6,), seed=13), device))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch warns once a process)
+        expected = torch.where(tc, ta, tb)
+    with pytest.warns(UserWarning, match="uint8 condition"):
+        actual = tkern.where(kc, ka, kb)
+    assert_same(expected, actual)
+    ti, ki = make_pair(condition.astype(np.int8), device)
+    check_error(torch.where, tkern.where, (ti, ta, tb), (ki, ka, kb))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "atan2", "logical_and", "logical_or", "logical_xor"])
+def test_tensor_only_binary_refuse_python_numbers(name, device):
+    t, k = make_pair(random_array((3,), seed=14), device)
+    check_error(getattr(torch, name), getattr(tkern, name), (t, 1.5), (k, 1.5))
+    check_error(getattr(torch, name), getattr(tkern, name), (2, t), (2, k))
+    check_error(lambda x: getattr(x, name)(1), torch_args=(t,), tkern_args=(k,))
+    if name.startswith("logical"):
+        check_error(lambda x: getattr(x, name + "_")(1), torch_args=(t.clone(),), tkern_args=(k.clone(),))
+
+
+@pytest.mark.parametrize("name", ["neg", "abs", "floor", "ceil", "trunc", "round", "sign"])
+@pytest.mark.parametrize("dtype, out_dtype", [(tkern.float32, tkern.float64), (tkern.int64, tkern.int32),
+                                              (tkern.int32, tkern.float32)], ids=str)
+def test_non_promoting_unary_refuse_out_of_another_dtype(name, dtype, out_dtype, device):
+    t, k = make_pair(random_array((4,), dtype, seed=15), device)
+    out_t = torch.zeros(4, dtype=TORCH_DTYPES[out_dtype])
+    out_k = tkern.zeros(4, dtype=out_dtype, device=device)
+    check_error(lambda x, o: getattr(torch, name)(x, out=o), lambda x, o: getattr(tkern, name)(x, out=o),
+                (t, out_t), (k, out_k))
+    assert_same(out_t, out_k)  # nothing written
+
+
+def test_bad_rounding_mode_is_a_runtime_error(device):
+    t, k = make_pair(random_array((3,), seed=16, low=1, high=3), device)
+    check_error(lambda a: torch.div(a, a, rounding_mode="bad"), lambda a: tkern.div(a, a, rounding_mode="bad"),
+                (t,), (k,))
+    check_error(lambda a: a.div_(a, rounding_mode="round"), torch_args=(t.clone(),), tkern_args=(k.clone(),))

@@ -744,3 +744,143 @@ def test_a_synchronisation_reads_the_error_flag_only_after_a_check(monkeypatch):
     picked.cpu()
     picked.cpu()
     assert len(reads) == 4  # the flag once, then the values twice
+
+
+MASK_PUTS = [((6,), (6,)), ((3, 4), (3, 4)), ((3, 4), (3,))]
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("value_kind", ["one", "each"])
+@pytest.mark.parametrize("x_shape,mask_shape", MASK_PUTS, ids=repr)
+def test_index_put_reads_bool_indices_as_masks(x_shape, mask_shape, value_kind, accumulate, device):
+    t, k = make_pair(random_array(x_shape, seed=1), device)
+    mask_t, mask_k = make_pair(random_array(mask_shape, tkern.bool, seed=2), device)
+    selected = (int(mask_t.sum()),) + x_shape[len(mask_shape):]
+    v_t, v_k = make_pair(random_array(() if value_kind == "one" else selected, seed=3), device)
+    t.index_put_((mask_t,), v_t, accumulate=accumulate)
+    k.index_put_((mask_k,), v_k, accumulate=accumulate)
+    assert_same(t, k)
+
+
+def test_index_put_reads_uint8_indices_as_masks_and_refuses_them_for_one_value(device):
+    t, k = make_pair(random_array((6,), seed=1), device)
+    mask = random_array((6,), tkern.bool, seed=2).astype(np.uint8)
+    mask_t, mask_k = make_pair(mask, device)
+    v_t, v_k = make_pair(random_array((int(mask.sum()),), seed=3), device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's deprecation of uint8 indices
+        t.index_put_((mask_t,), v_t)
+        k.index_put_((mask_k,), v_k)
+        assert_same(t, k)
+        one_t, one_k = make_pair(np.float32(7.0), device)
+        before = k.clone()
+        check_error(lambda x, m, v: x.index_put_((m,), v), torch_args=(t, mask_t, one_t),
+                    tkern_args=(k, mask_k, one_k))
+        check_error(lambda x, m: x.__setitem__(m, 7.0), torch_args=(t, mask_t), tkern_args=(k, mask_k))
+    assert_same(before, k)
+
+
+def test_index_put_mixes_a_mask_with_integer_indices(device):
+    t, k = make_pair(random_array((3, 4), seed=1), device)
+    mask_t, mask_k = _index_pair([True, False, True], device)
+    idx_t, idx_k = _index_pair([3, 0], device)
+    v_t, v_k = make_pair(random_array((2,), seed=3), device)
+    t.index_put_((mask_t, idx_t), v_t)
+    k.index_put_((mask_k, idx_k), v_k)
+    assert_same(t, k)
+
+
+DTYPE_MISMATCHED_PUTS = {
+    "index_put_": lambda lib, dev, x, v: x.index_put_((lib.tensor([1, 3], **dev),), v),
+    "index_put_accumulate": lambda lib, dev, x, v: x.index_put_((lib.tensor([1, 3], **dev),), v, accumulate=True),
+    "index_put_two_masks": lambda lib, dev, x, v: x.index_put_(
+        (lib.tensor([True, False, True, False], **dev), lib.tensor([True, False, False, False, True], **dev)), v),
+    "setitem_list": lambda lib, dev, x, v: x.__setitem__([1, 3], v),
+    "setitem_slice_and_tensor": lambda lib, dev, x, v: x.__setitem__((slice(1, 3), lib.tensor([0, 4], **dev)), v),
+    "setitem_0d_bool_tensor": lambda lib, dev, x, v: x.__setitem__((lib.tensor(True, **dev), 1), v),
+}
+
+
+@pytest.mark.parametrize("value_dtype", [tkern.float64, tkern.int64, tkern.float16])
+@pytest.mark.parametrize("put", list(DTYPE_MISMATCHED_PUTS))
+def test_index_put_refuses_a_value_of_another_dtype(put, value_dtype, device):
+    fn = DTYPE_MISMATCHED_PUTS[put]
+    t, k = make_pair(random_array((4, 5), seed=1), device)
+    v_t, v_k = make_pair(random_array((2,), value_dtype, seed=2), device, value_dtype)
+    before = k.clone()
+    error = check_error(lambda: fn(torch, {}, t, v_t), lambda: fn(tkern, {"device": device}, k, v_k))
+    torch_message = f"got Float for the destination and {ops_name(value_dtype)} for the source."
+    assert str(error) == "Index put requires the source and destination dtypes match, " + torch_message
+    assert_same(before, k)
+
+
+def ops_name(dtype) -> str:
+    return tkern.ops.TORCH_TYPE_NAMES[dtype]
+
+
+CASTING_PUTS = {
+    "basic_slice": lambda lib, dev, x, v: x.__setitem__((slice(1, None),), v),
+    "lone_mask_one_value": lambda lib, dev, x, v: x.__setitem__(lib.tensor([True, False, True, True], **dev), v[:1]),
+    "lone_mask_after_slice": lambda lib, dev, x, v: x.__setitem__(
+        (slice(None), lib.tensor([True, False, True, False, True], **dev)), v[0]),
+    "index_put_lone_mask": lambda lib, dev, x, v: x.index_put_((lib.tensor([False, True, True, False], **dev),),
+                                                                v[:1].reshape(1, 1)),
+    "lone_true": lambda lib, dev, x, v: x.__setitem__(True, v),
+}
+
+
+@pytest.mark.parametrize("put", list(CASTING_PUTS))
+def test_basic_keys_and_one_value_through_a_lone_mask_cast_like_torch(put, device):
+    fn = CASTING_PUTS[put]
+    t, k = make_pair(random_array((4, 5), seed=1), device)
+    v_t, v_k = make_pair(random_array((5,), tkern.float64, seed=2), device, tkern.float64)
+    fn(torch, {}, t, v_t)
+    fn(tkern, {"device": device}, k, v_k)
+    assert_same(t, k)
+
+
+def test_setitem_value_broadcast_from_extra_leading_ones(device):
+    t, k = make_pair(random_array((4,), seed=1), device)
+    idx_t, idx_k = _index_pair([0, 1], device)
+    v_t, v_k = make_pair(random_array((1, 1), seed=2), device)
+    t[idx_t] = v_t
+    k[idx_k] = v_k
+    assert_same(t, k)
+    check_error(lambda x, i, v: x.index_put_((i,), v), torch_args=(t, idx_t, v_t), tkern_args=(k, idx_k, v_k))
+
+
+SCALAR_WRITES = {
+    "fill_": lambda lib, dev, d, v: lib.zeros(3, dtype=d, **dev).fill_(v),
+    "full": lambda lib, dev, d, v: lib.full((3,), v, dtype=d, **dev),
+    "setitem_int": lambda lib, dev, d, v: _written(lib.zeros(3, dtype=d, **dev), 1, v),
+    "setitem_ellipsis": lambda lib, dev, d, v: _written(lib.zeros(3, dtype=d, **dev), Ellipsis, v),
+    "setitem_mask": lambda lib, dev, d, v: _written(lib.zeros(3, dtype=d, **dev), lib.tensor([True, False, True], **dev), v),
+    "setitem_index": lambda lib, dev, d, v: _written(lib.zeros(3, dtype=d, **dev), lib.tensor([2, 0], **dev), v),
+}
+SCALARS = [300, 256, 255, -1, -2, -128, -129, -255, -256, 32768, -32769, 70000, 2**31, -2**31 - 1, 2**40, 2**63 - 1,
+           2**63, 2**64, -2**63, -2**63 - 1, 2.5, -2.5, 255.5, 300.5, 1e6, 1e39, -1e39, float("inf"), float("nan"), True]
+
+
+def _written(x, key, value):
+    x[key] = value
+    return x
+
+
+@pytest.mark.parametrize("write", list(SCALAR_WRITES))
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=str)
+def test_python_numbers_that_do_not_fit_the_dtype(dtype, write, device):
+    """torch's checked conversion of a Python number: the same values written, or the same error
+    class and message, for every dtype and every way of writing a number."""
+    fn = SCALAR_WRITES[write]
+    for value in SCALARS:
+        try:
+            expected = fn(torch, {}, TORCH_DTYPES[dtype], value)
+        except Exception as torch_error:
+            with pytest.raises(type(torch_error)) as raised:
+                fn(tkern, {"device": device}, dtype, value)
+            if isinstance(torch_error, RuntimeError):
+                assert str(raised.value) == str(torch_error), value
+            continue
+        actual = fn(tkern, {"device": device}, dtype, value)
+        # (bfloat16 within one rounding step: Triton's interpreter rounds 70000 down to 69632)
+        assert_same(expected, actual, rtol=1e-2 if dtype is tkern.bfloat16 else 1e-5)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import assert_same, check_error, check_op, make_pair, random_array
+from helpers import assert_same, check_error, check_grad, check_op, make_pair, random_array
 
 DIMS = [None, 0, 1, -1, (0, 2), (0, 1, 2)]
 
@@ -362,3 +362,53 @@ def test_empty_dim_list_like_torch(name, device):
     # an empty dim list means every dim (all/any: none), as in torch
     check_op([(3, 4)], lambda x: getattr(x, name)(()), device=device)
     check_op([(3, 4)], lambda x: getattr(x, name)(dim=[]), device=device)
+
+
+_WITH_A_DIM = {
+    "sum": lambda x, d: x.sum(d), "mean": lambda x, d: x.mean(d), "prod": lambda x, d: x.prod(d),
+    "amax": lambda x, d: x.amax(d), "amin": lambda x, d: x.amin(d), "any": lambda x, d: x.any(d),
+    "all": lambda x, d: x.all(d), "var": lambda x, d: x.var(d, correction=0),
+    "std": lambda x, d: x.std(d, correction=0),
+    "max": lambda x, d: tuple(x.max(d)), "min": lambda x, d: tuple(x.min(d)), "argmax": lambda x, d: x.argmax(d),
+    "argmin": lambda x, d: x.argmin(d), "logsumexp": lambda x, d: x.logsumexp(d),
+    "sum_keepdim": lambda x, d: x.sum(d, keepdim=True), "softmax": lambda x, d: x.softmax(d),
+}
+
+
+@pytest.mark.parametrize("name", list(_WITH_A_DIM))
+def test_a_0d_input_takes_only_dim_0_and_minus_1(name, device):
+    fn = _WITH_A_DIM[name]
+    t, k = make_pair(random_array((), seed=3), device)
+    for dim in (0, -1):
+        assert_same(fn(t, dim), fn(k, dim))
+    for dim in (2, 1, -2, [0, 2]):
+        if isinstance(dim, list) and name in ("prod", "max", "min", "argmax", "argmin", "softmax"):
+            continue  # (these take one int dim)
+        error = check_error(lambda x: fn(x, dim), lambda x: fn(x, dim), (t,), (k,))
+        offending = 2 if isinstance(dim, list) else dim
+        assert str(error) == f"Dimension out of range (expected to be in range of [-1, 0], but got {offending})"
+    check_error(lambda x: x.sum([0, -1]), lambda x: x.sum([0, -1]), (t,), (k,))
+
+
+def test_a_0d_input_checks_dim_with_grad_on(device):
+    for fn in (lambda x: x.sum(dim=2), lambda x: x.mean(dim=2), lambda x: x.amax(dim=-2), lambda x: x.max(1)):
+        t, k = make_pair(random_array((), seed=4), device)
+        check_error(fn, fn, (t.requires_grad_(),), (k.requires_grad_(),))
+
+
+@pytest.mark.parametrize("dtype", [tkern.bool, tkern.uint8, tkern.int32, tkern.int64])
+def test_logsumexp_of_bool_and_integer_input(dtype, device):
+    check_op([(3, 4)], lambda x: torch.logsumexp(x, 1), lambda x: tkern.logsumexp(x, 1), device=device, dtype=dtype,
+             low=0, high=5)
+    check_op([(3, 4)], lambda x: x.logsumexp((0, 1), keepdim=True), device=device, dtype=dtype, low=0, high=5)
+
+
+@pytest.mark.parametrize("shape, dim, keepdim", [((0, 3), 0, False), ((2, 0), 1, True), ((2, 0), (0, 1), False),
+                                                  ((0, 3), 1, False), ((0,), -1, False)])
+def test_logsumexp_over_an_empty_dim_is_minus_infinity(shape, dim, keepdim, device):
+    check_op([shape], lambda x: torch.logsumexp(x, dim, keepdim), lambda x: tkern.logsumexp(x, dim, keepdim),
+             device=device)
+    check_op([shape], lambda x: torch.logsumexp(x, dim), lambda x: tkern.logsumexp(x, dim), device=device,
+             dtype=tkern.int64)
+    check_grad([shape], lambda x: torch.logsumexp(x, dim, keepdim), lambda x: tkern.logsumexp(x, dim, keepdim),
+               device=device)

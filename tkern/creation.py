@@ -9,6 +9,7 @@ import numpy as np
 
 from tkern import ops
 from tkern.ops.backend import backend_for
+from tkern.ops.copying import checked_scalar
 
 from . import dtypes
 from .device import as_device
@@ -93,7 +94,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
         array = ops.converted(data._a, dtype, as_device(device) if device is not None else None, force_copy=True)
         return _finish(array, requires_grad)
     values, inferred = _host_values(data)
-    dtype = dtype or inferred
+    dtype = dtypes.checked_dtype_argument(dtype) or inferred
     target = as_device(device)
     host = values.astype(dtype.numpy, copy=False)
     return _finish(backend_for(target).from_numpy(host, target), requires_grad)
@@ -132,9 +133,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 def _filled(size, value, dtype, device, requires_grad) -> Tensor:
     shape = ops.check_shape_arg(size)
     target = as_device(device)
-    array = ops.empty(shape, dtype or dtypes.get_default_dtype(), target)
+    array = ops.empty(shape, dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype(), target)
     if value is not None:
-        backend_for(target).fill(array, value)
+        backend_for(target).fill(array, checked_scalar(value, array.dtype))
     return _finish(array, requires_grad)
 
 
@@ -193,6 +194,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad:
         start, end = 0, start
     bounds = [b.item() if isinstance(b, Tensor) else b for b in (start, end, step)]
     start, end, step = bounds
+    dtype = dtypes.checked_dtype_argument(dtype)
     if dtype is None:
         is_float = builtins.any(isinstance(b, builtins.float) for b in bounds)
         dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
@@ -232,7 +234,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     """steps evenly spaced values from start to end, computed like torch (from both ends)."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dtype = dtype or dtypes.get_default_dtype()
+    dtype = dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype()
     if dtype is dtypes.bool:
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if not dtype.is_floating_point:
@@ -266,7 +268,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
         raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
     m = n if m is None else m
     target = as_device(device)
-    array = ops.empty((n, m), dtype or dtypes.get_default_dtype(), target)
+    array = ops.empty((n, m), dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype(), target)
     backend = backend_for(target)
     backend.fill(array, 0)
     if n and m:
@@ -277,7 +279,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 def _random(kind: str, size, generator, dtype, device, requires_grad, low=None, high=None) -> Tensor:
     shape = ops.check_shape_arg(size)
     target = as_device(device)
-    dtype = dtype or dtypes.get_default_dtype()
+    dtype = dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype()
     if kind != "integers" and not dtype.is_floating_point:
         name = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
         raise NotImplementedError(f"\"{name}\" not implemented for '{ops.TORCH_TYPE_NAMES[dtype]}'")
@@ -305,7 +307,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     if high is None or size is None:
         raise TypeError("randint() missing required arguments: 'high' and 'size'")
-    dtype = dtype or dtypes.int64
+    dtype = dtypes.checked_dtype_argument(dtype) or dtypes.int64
     _check_integer_range(low, high, dtype)
     return _random("integers", (size,), generator, dtype, device, requires_grad, low, high)
 

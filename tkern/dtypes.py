@@ -169,3 +169,17 @@ def result_type_of(dim_types, zero_dim_types, scalar_types) -> dtype:
 def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     """torch.can_cast: in-place ops may not lower the category (float result into an int tensor)."""
     return from_.category <= to.category
+
+
+def checked_dtype_argument(value):
+    """A factory function's dtype argument: None, a tkern dtype, or Python's float, int or bool (read
+    as float64, int64 and bool, as torch reads them); else torch's TypeError."""
+    if value is None or isinstance(value, dtype):
+        return value
+    python_type = _PYTHON_TYPES.get(value) if isinstance(value, type) else None
+    if python_type is None:
+        raise TypeError(f"argument 'dtype' must be tkern.dtype, not {type(value).__name__}")
+    return python_type
+
+
+_PYTHON_TYPES = {builtins.float: float64, builtins.int: int64, builtins.bool: bool}

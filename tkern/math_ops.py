@@ -22,6 +22,8 @@ _PREDICATES = ("isnan", "isinf", "isfinite", "logical_not")
 _BINARY_NAMES = ("mul", "floor_divide", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt", "le",
                  "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
                  "bitwise_xor", "atan2")
+# binary functions torch offers for two tensors only (a Python number is a TypeError)
+_TENSOR_ONLY_BINARY = frozenset(("maximum", "minimum", "atan2", "logical_and", "logical_or", "logical_xor"))
 
 
 def _make_unary(op: str):
@@ -32,9 +34,21 @@ def _make_unary(op: str):
     return function
 
 
+def _check_tensor_operands(function: str, **operands) -> None:
+    for name, value in operands.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+
+
 def _make_binary(op: str):
-    def function(input, other, *, out: Tensor | None = None) -> Tensor:
-        return _binary(op, input, other, out)
+    if op in _TENSOR_ONLY_BINARY:
+        def function(input, other, *, out: Tensor | None = None) -> Tensor:
+            if type(input) is not Tensor or type(other) is not Tensor:
+                _check_tensor_operands(op, input=input, other=other)
+            return _binary(op, input, other, out)
+    else:
+        def function(input, other, *, out: Tensor | None = None) -> Tensor:
+            return _binary(op, input, other, out)
     function.__name__ = op
     function.__doc__ = f"Elementwise {op} with broadcasting, like torch.{op}."
     return function
@@ -83,11 +97,18 @@ def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
 
 def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """True division (int/int gives float); rounding_mode 'trunc' or 'floor' keeps integers."""
-    op = {None: "div", "trunc": "trunc_divide", "floor": "floor_divide"}.get(rounding_mode)
+    return _binary(_division_op(rounding_mode), input, other, out)
+
+
+_DIVISION_OPS = {None: "div", "trunc": "trunc_divide", "floor": "floor_divide"}
+
+
+def _division_op(rounding_mode) -> str:
+    op = _DIVISION_OPS.get(rounding_mode) if rounding_mode is None or type(rounding_mode) is str else None
     if op is None:
-        raise ValueError(
+        raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-    return _binary(op, input, other, out)
+    return op
 
 
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
@@ -269,6 +290,8 @@ def _inplace_unary_method(op: str):
 
 def _inplace_binary_method(op: str):
     def method(self: Tensor, other) -> Tensor:
+        if op in _TENSOR_ONLY_BINARY and not isinstance(other, Tensor):
+            _check_tensor_operands(op + "_", other=other)
         return _inplace_binary(op, self, other)
     method.__name__ = op + "_"
     return method
@@ -283,8 +306,7 @@ def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
 
 
 def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
-    op = {None: "div", "trunc": "trunc_divide", "floor": "floor_divide"}[rounding_mode]
-    return _inplace_binary(op, self, other)
+    return _inplace_binary(_division_op(rounding_mode), self, other)
 
 
 def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
@@ -335,6 +357,10 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over dim, computed stably: ``tkern.logsumexp(x, 1)``."""
+    if not input.dtype.is_floating_point:
+        input = input.to(dtypes.get_default_dtype())  # torch: bool and integer inputs give the default float
+    if input.numel() == 0:
+        return input.exp().sum(dim, keepdim).log()  # no maximum to shift by; an empty sum's log is -inf
     shift = input.detach().amax(dim, keepdim=True)
     shift = where(shift.isinf(), 0.0, shift)
     total = (input - shift).exp().sum(dim, keepdim=True).log() + shift

@@ -762,6 +762,9 @@ class Tensor:
 
     def index_put_(self, indices, values: "Tensor", accumulate: builtins.bool = False) -> "Tensor":
         self._check_inplace()
+        if (self._requires_grad or values._requires_grad) and _grad_enabled():
+            from tkern.autograd.derivatives import recorded_index_put
+            return recorded_index_put(self, tuple(indices), values, accumulate)
         ops.index_put(self._a, tuple(None if i is None else i._a for i in indices), values._a, accumulate)
         return self
 
@@ -787,7 +790,10 @@ class Tensor:
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
             if value._requires_grad and _grad_enabled():
                 return _recorded_inplace(self, lambda old: _replaced(old, value))
-            value = value.item()
+            # a tensor value is cast like a copy (wrapping), unlike a Python number, which must fit
+            value = value.to(self.dtype).item()
+        else:
+            value = ops.copying.checked_scalar(value, self._a.dtype)
         if self._requires_grad and _grad_enabled():
             return _recorded_inplace(self, lambda old: _replaced(old, value))
         ops.fill(self._a, value)
