@@ -10,6 +10,8 @@ here.
 from __future__ import annotations
 
 import functools
+import inspect
+import math
 
 from tkern.tensor import Tensor as _Tensor
 
@@ -114,6 +116,8 @@ def record(name, formula, saves: tuple = ()):
 
     def decorate(fn):
         is_view = fn.__name__ in _VIEWS
+        # (a function without out= must refuse one as Python does, with its TypeError)
+        takes_out = _takes_out(fn)
 
         @functools.wraps(fn)
         def recorded(*args, **kwargs):
@@ -128,7 +132,7 @@ def record(name, formula, saves: tuple = ()):
                     break
             else:
                 return fn(*args, **kwargs)
-            if kwargs.get("out") is not None:
+            if takes_out and kwargs.get("out") is not None:
                 raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
                                    "differentiation, but one of the arguments requires grad.")
             _set_grad_enabled(False)  # (the no_grad context manager costs ~1 us a call)
@@ -166,6 +170,11 @@ def record(name, formula, saves: tuple = ()):
             return result
         return recorded
     return decorate
+
+
+def _takes_out(fn) -> bool:
+    parameters = inspect.signature(fn).parameters.values()
+    return any(p.name == "out" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _is_tensor(x) -> bool:
@@ -444,9 +453,15 @@ def _var_like(take_root: bool):
         shape = _shape(ctx, 0)
         dims = None if dim is None else dim
         centred = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
-        denominator = _count(shape, dims) - correction
-        grad = _expand_reduced(g, shape, dims, keepdim) * centred * (2.0 / denominator if denominator > 0
-                                                                     else float("nan"))
+        if shape and dims is not None and not isinstance(dims, int) and len(dims) == 0:
+            # torch's var_backward counts an explicit empty dim list as one element (its forward
+            # reduces every dim), and divides by 1 - correction without a special case
+            denominator = 1 - correction
+            scale = 2.0 / denominator if denominator else math.inf
+        else:
+            denominator = _count(shape, dims) - correction
+            scale = 2.0 / denominator if denominator > 0 else math.nan
+        grad = _expand_reduced(g, shape, dims, keepdim) * centred * scale
         if take_root:
             import tkern
             std = _expand_reduced(ctx.output(), shape, dims, keepdim)

@@ -120,10 +120,13 @@ def checked_scalar(value, dtype, *, from_setitem: bool = False):
     return int(value)
 
 
-def fill(out: Array, value, *, from_setitem: bool = False) -> Array:
-    """out.fill_(value) for a Python number, refused as torch refuses it when it does not fit out's dtype."""
+def fill(out: Array, value, *, from_setitem: bool = False, as_copy: bool = False) -> Array:
+    """out.fill_(value) for a Python number, refused as torch refuses it when it does not fit out's dtype.
+    fill_ writes a number to overlapping targets (x.expand(4, 3)); torch refuses them only where it
+    writes through copy_: ``x[key] = number`` (``from_setitem``) and fill_ with a tensor on out's
+    device (``as_copy``)."""
     value = checked_scalar(value, out.dtype, from_setitem=from_setitem)
-    if out.has_internal_overlap() and out.numel() > 1:
+    if (from_setitem or as_copy) and out.has_internal_overlap():
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single "
             "memory location. Please clone() the tensor before performing the operation.")

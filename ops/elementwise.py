@@ -10,6 +10,7 @@ from tkern.dtypes import result_type_of, scalar_dtype
 
 from .allocation import TORCH_TYPE_NAMES, check_no_partial_overlap, check_output
 from .array import Array
+from . import copying
 from .backend import BACKENDS, backend_for
 from .shapes import broadcast_shapes, expand_strides
 
@@ -251,6 +252,11 @@ def clamp(x: Array, low=None, high=None, out: Array | None = None) -> Array:
     result = result_type(x, low, high)
     if result is dtypes.bool:
         _check_bool_clamp(low, high)
+    # number bounds are converted to the result type first, refused as torch refuses them when they overflow it
+    if low is not None and type(low) is not Array:
+        low = copying.checked_scalar(low, result)
+    if high is not None and type(high) is not Array:
+        high = copying.checked_scalar(high, result)
     return _ternary("clamp", x, low, high, result, out)
 
 

@@ -115,17 +115,23 @@ def _in_host_memory(a: Array) -> bool:
     return a.device.type == "cpu"
 
 
-def _checked_indices(view: Array, advanced: list) -> tuple:
+def _index_shape(advanced: list) -> tuple:
+    """The shape the index Arrays broadcast to, or torch's IndexError."""
+    try:
+        return broadcast_shapes(*(idx.shape for _, idx in advanced))
+    except RuntimeError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(idx.shape)) for _, idx in advanced)) from None
+
+
+def _checked_indices(view: Array, advanced: list, shape: tuple | None = None) -> tuple:
     """(one entry per dim of view: None, or an int64 Array on view's device broadcast to the common
     index shape; the shape of view[indices]). Indices in host memory are checked here before they
     go anywhere, raising IndexError at once; the device backend checks the others where they live,
     raising at its next synchronisation. Negative entries stay as they are: the backend counts them
     from the end."""
-    try:
-        shape = broadcast_shapes(*(idx.shape for _, idx in advanced))
-    except RuntimeError:
-        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
-                         + ", ".join(str(list(idx.shape)) for _, idx in advanced)) from None
+    if shape is None:
+        shape = _index_shape(advanced)
     if 0 not in shape and any(view.shape[dim] == 0 for dim, _ in advanced):
         # torch's shape-only check: no index is valid along a dim of size 0
         raise IndexError("index is out of bounds for dimension with size 0")
@@ -235,7 +241,7 @@ def setitem(x: Array, key, value, as_array, accumulate: bool = False) -> None:
         if isinstance(value, Array):
             copy_into(view, value)
         else:
-            fill(view, value)
+            fill(view, value, from_setitem=True)
         return
     index_tensors = [k for k in items if isinstance(k, (Array, bool))]
     # torch reads a lone True as a new dim of size 1 and copies into it, casting like basic keys
@@ -259,14 +265,22 @@ def _put(view: Array, advanced: list, value, accumulate: bool, lone_mask: Array 
         if isinstance(value, Array):
             value = value.view_as((), (), value.offset)
             must_match = False
-    if isinstance(value, Array) and must_match and value.dtype is not view.dtype:
-        raise RuntimeError(
-            f"Index put requires the source and destination dtypes match, got {TORCH_TYPE_NAMES[view.dtype]} for "
-            f"the destination and {TORCH_TYPE_NAMES[value.dtype]} for the source.")
-    if not advanced:  # (index_put_ with 0-d integer indices only: they select)
-        copy_into(view, _broadcast_value(value, view.shape))
+    # torch's order of checks: indices broadcast together, the value to their result, then dtypes
+    if advanced:
+        index_shape = _index_shape(advanced)
+        shape = _gathered_shape(view, [dim for dim, _ in advanced], index_shape)
+    else:  # (index_put_ with 0-d integer indices only: they select)
+        shape = view.shape
+    if isinstance(value, Array):
+        value = _broadcast_value(value, shape)
+        if must_match and value.dtype is not view.dtype:
+            raise RuntimeError(
+                f"Index put requires the source and destination dtypes match, got {TORCH_TYPE_NAMES[view.dtype]} "
+                f"for the destination and {TORCH_TYPE_NAMES[value.dtype]} for the source.")
+    if not advanced:
+        copy_into(view, value)
         return
-    indices, shape = _checked_indices(view, advanced)
+    indices, shape = _checked_indices(view, advanced, index_shape)
     if isinstance(value, Array):
         value = converted(value, view.dtype, view.device)
     else:
@@ -295,8 +309,10 @@ def _without_leading_ones(value: Array) -> Array:
 
 
 def index_put(x: Array, indices: tuple, values: Array, accumulate: bool) -> None:
-    """torch's index_put_: indices holds one index Array (or None, a whole dim) per leading dim of x;
-    a bool or uint8 Array is a mask over as many dims as it has."""
-    key = tuple(slice(None) if i is None else i for i in indices)
-    view, advanced = _apply_basic(x, _normalize_key(key, x.ndim, None))
-    _put(view, advanced, values, accumulate, _lone_mask([i for i in indices if i is not None]))
+    """torch's index_put_: indices holds one index Array per leading dim of x; a bool or uint8 Array
+    is a mask over as many dims as it has."""
+    # torch counts index tensors, not the dims they cover: a 0-d mask of a 0-d tensor is one too many
+    if len(indices) > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim} (got {len(indices)})")
+    view, advanced = _apply_basic(x, _normalize_key(indices, x.ndim, None))
+    _put(view, advanced, values, accumulate, _lone_mask(list(indices)))

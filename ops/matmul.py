@@ -37,6 +37,17 @@ def _product(a: Array, b: Array, batch: tuple) -> Array:
     return out
 
 
+def _mixed_empty_product(a: Array, b: Array, shape: tuple) -> Array | None:
+    """torch's bmm checks dtypes only when it computes something: a product of another dtype pair that
+    is empty, or sums over an empty k, comes back as zeros in b's dtype. None when there is work to do."""
+    if a.dtype is b.dtype or a.device != b.device or (0 not in shape and a.shape[-1] != 0):
+        return None
+    out = empty(shape, b.dtype, b.device)
+    if out.numel():
+        backend_for(b.device).fill(out, 0)
+    return out
+
+
 def dot(a: Array, b: Array) -> Array:
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -73,6 +84,9 @@ def bmm(a: Array, b: Array) -> Array:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
             f"but got: [{b.shape[0]}, {b.shape[1]}].")
+    mixed = _mixed_empty_product(a, b, (a.shape[0], a.shape[1], b.shape[2]))
+    if mixed is not None:
+        return mixed
     _check_dtypes(a, b)
     return _product(a, b, a.shape[:1])
 
@@ -89,7 +103,10 @@ def matmul(a: Array, b: Array) -> Array:
         if b.ndim == 1 and a.shape[1] != b.shape[0]:
             raise RuntimeError(
                 f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})")
-    _check_dtypes(a, b)
+    # torch folds these into mm or mv, which check dtypes first; a matrix or batch times a batch goes to bmm
+    through_bmm = a.ndim >= 2 and b.ndim >= 3
+    if not through_bmm:
+        _check_dtypes(a, b)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = unsqueeze(a, 0) if a_vector else a
     b2 = unsqueeze(b, 1) if b_vector else b
@@ -99,6 +116,14 @@ def matmul(a: Array, b: Array) -> Array:
             f"[{a2.shape[-3] if a2.ndim > 2 else 1}, {a2.shape[-1]}] but got: "
             f"[{b2.shape[-3] if b2.ndim > 2 else 1}, {b2.shape[-2]}].")
     batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    if through_bmm:
+        mixed = _mixed_empty_product(a2, b2, batch + (a2.shape[-2], b2.shape[-1]))
+        if mixed is not None:
+            return mixed
+        if a.dtype is not b.dtype and a.device == b.device:
+            raise RuntimeError(
+                f"expected scalar type {TORCH_TYPE_NAMES[a.dtype]} but found {TORCH_TYPE_NAMES[b.dtype]}")
+        _check_dtypes(a, b)
     out = _product(a2, b2, batch)
     if a_vector:
         out = squeeze(out, out.ndim - 2)

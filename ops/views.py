@@ -112,9 +112,9 @@ def unsqueeze(x: Array, dim: int) -> Array:
 
 
 def flatten(x: Array, start_dim: int = 0, end_dim: int = -1) -> Array:
+    s, e = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     merged = 1
@@ -166,6 +166,8 @@ def select(x: Array, dim: int, index: int) -> Array:
 
 
 def split(x: Array, split_size_or_sections, dim: int = 0) -> list:
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, x.ndim)
     size = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -187,6 +189,8 @@ def split(x: Array, split_size_or_sections, dim: int = 0) -> list:
 
 
 def chunk(x: Array, chunks: int, dim: int = 0) -> list:
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = normalize_dim(dim, x.ndim)
@@ -198,11 +202,15 @@ def chunk(x: Array, chunks: int, dim: int = 0) -> list:
 
 def unbind(x: Array, dim: int = 0) -> list:
     d = normalize_dim(dim, x.ndim)
+    if x.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return [select(x, d, i) for i in range(x.shape[d])]
 
 
 def diagonal(x: Array, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Array:
     d1, d2 = normalize_dim(dim1, x.ndim), normalize_dim(dim2, x.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     if offset >= 0:
         length = max(0, min(x.shape[d1], x.shape[d2] - offset))
         start = x.offset + offset * x.strides[d2]

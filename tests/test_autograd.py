@@ -973,3 +973,35 @@ def test_setitem_through_a_lone_mask_gives_a_value_of_another_dtype_its_gradient
         (y * y).sum().backward()
     assert_same(t.grad, k.grad)
     assert_same(v_t.grad, v_k.grad)
+
+
+# ----- issue 14, new fuzzer finds -----
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+@pytest.mark.parametrize("keepdim, correction", [(True, 2), (True, 0.5), (False, 2), (True, 0)])
+def test_var_std_gradient_over_an_explicit_empty_dim_list(name, keepdim, correction, device):
+    # torch's backward counts dim=() as one element while its forward reduces every dim
+    check_grad([(2, 3, 4)], lambda x: getattr(x, name)(dim=(), keepdim=keepdim, correction=correction),
+               device=device, seed=21)
+
+
+def test_logical_not_in_place_on_a_view_of_a_leaf(device):
+    values = random_array((6,), seed=22)
+    values[1] = 0.0
+    t, k = make_pair(values, device)
+    t.requires_grad_()
+    k.requires_grad_()
+    view_t, view_k = t[1:4], k[1:4]
+    assert_same(view_t.logical_not_(), view_k.logical_not_())
+    assert_same(t, k)
+    assert k.requires_grad and view_k.requires_grad and k.grad_fn is None
+    (t * 2).sum().backward()
+    (k * 2).sum().backward()
+    assert_same(t.grad, k.grad)
+    assert_same(t.logical_not_(), k.logical_not_())  # on the leaf itself too
+    product_t, product_k = t * 3, k * 3
+    product_t.logical_not_()
+    product_k.logical_not_()
+    assert product_k.requires_grad and type(product_k.grad_fn).__name__ == type(product_t.grad_fn).__name__
+    assert_same(product_t, product_k)

@@ -567,3 +567,88 @@ def test_bad_rounding_mode_is_a_runtime_error(device):
     check_error(lambda a: torch.div(a, a, rounding_mode="bad"), lambda a: tkern.div(a, a, rounding_mode="bad"),
                 (t,), (k,))
     check_error(lambda a: a.div_(a, rounding_mode="round"), torch_args=(t.clone(),), tkern_args=(k.clone(),))
+
+
+# ----- issue 14, new fuzzer finds -----
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge", "fmod"])
+def test_number_first_argument_is_refused(name, device):
+    t, k = make_pair(random_array((4,), seed=1), device)
+    error = check_error(lambda: getattr(torch, name)(2, t), lambda: getattr(tkern, name)(2, k))
+    assert str(error).startswith(f"{name}() received an invalid combination of arguments - got (int, Tensor)")
+    assert_same(torch.remainder(2, t), tkern.remainder(2, k))  # remainder has a number-first form
+
+
+@pytest.mark.parametrize("name", ["relu", "isnan", "isinf", "isfinite"])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_unary_without_out_argument(name, requires_grad, device):
+    t, k = make_pair(random_array((4,), seed=2), device)
+    t.requires_grad_(requires_grad)
+    k.requires_grad_(requires_grad)
+    error = check_error(lambda: getattr(torch, name)(t, out=torch.empty(4)),
+                        lambda: getattr(tkern, name)(k, out=tkern.empty(4, device=device)))
+    assert str(error) == f"{name}() got an unexpected keyword argument 'out'"
+
+
+@pytest.mark.parametrize("bounds", [("tensor", 2.0), (0, "tensor")])
+def test_clamp_refuses_tensor_and_number_bounds(bounds, device):
+    t, k = make_pair(random_array((5,), seed=3), device)
+    low_t, low_k = make_pair(random_array((5,), seed=4), device)
+
+    def given(bound, tensor):
+        return tensor if bound == "tensor" else bound
+    low, high = bounds
+    for torch_fn, tkern_fn in [
+            (lambda: torch.clamp(t, min=given(low, low_t), max=given(high, low_t)),
+             lambda: tkern.clamp(k, min=given(low, low_k), max=given(high, low_k))),
+            (lambda: t.clip(given(low, low_t), given(high, low_t)),
+             lambda: k.clip(given(low, low_k), given(high, low_k)))]:
+        check_error(torch_fn, tkern_fn)
+    target = k.clone()
+    check_error(lambda: t.clone().clamp_(min=given(low, low_t), max=given(high, low_t)),
+                lambda: target.clamp_(min=given(low, low_k), max=given(high, low_k)))
+    assert_same(t, target)  # nothing written
+
+
+@pytest.mark.parametrize("dtype", [tkern.uint8, tkern.int8, tkern.float16])
+@pytest.mark.parametrize("low, high", [(0, 300), (-256, None), (None, 256), (300, None), (-129, 5), (None, 70000),
+                                       (2 ** 63, None), (2 ** 70, None)])
+def test_clamp_number_bound_overflowing_the_result_type(dtype, low, high, device):
+    t, k = make_pair(random_array((6,), dtype, seed=5, low=0, high=100), device)
+    try:
+        expected = torch.clamp(t, min=low, max=high)
+    except Exception:
+        check_error(lambda: torch.clamp(t, min=low, max=high), lambda: tkern.clamp(k, min=low, max=high))
+        target = k.clone()
+        check_error(lambda: t.clone().clamp_(min=low, max=high), lambda: target.clamp_(min=low, max=high))
+        assert_same(t, target)
+    else:
+        assert_same(expected, tkern.clamp(k, min=low, max=high))
+        assert_same(t.clone().clamp_(min=low, max=high), k.clone().clamp_(min=low, max=high))
+
+
+@pytest.mark.parametrize("exponent", [10.0, 1.0, 2.5])
+def test_inplace_pow_of_int8_by_float_number_is_refused(exponent, device):
+    t, k = make_pair(random_array((2, 3), tkern.int8, seed=6, low=-5, high=5), device)
+    error = check_error(lambda: t.pow_(exponent), lambda: k.pow_(exponent))
+    assert str(error) == "result type Float can't be cast to the desired output type Char"
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("name", ["fmod", "remainder"])
+def test_integer_modulo_by_a_zero_tensor(name, device):
+    a_t, a_k = make_pair(random_array((6,), tkern.uint8, seed=7, low=1, high=200), device)
+    values = random_array((6,), tkern.int16, seed=8, low=1, high=9)
+    values[2] = 0
+    b_t, b_k = make_pair(values, device)
+    if device == "cpu":
+        error = check_error(lambda: getattr(torch, name)(a_t, b_t), lambda: getattr(tkern, name)(a_k, b_k))
+        assert str(error) == "ZeroDivisionError"
+    else:
+        # documented (README): integer division by zero on 'cuda' does not raise, as in torch on CUDA;
+        # the other positions are torch's values
+        result = getattr(tkern, name)(a_k, b_k)
+        nonzero = values != 0
+        expected = getattr(torch, name)(a_t[nonzero], b_t[nonzero])
+        assert_same(expected, result.cpu()[tkern.tensor(nonzero)])

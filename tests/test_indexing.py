@@ -806,7 +806,8 @@ DTYPE_MISMATCHED_PUTS = {
 def test_index_put_refuses_a_value_of_another_dtype(put, value_dtype, device):
     fn = DTYPE_MISMATCHED_PUTS[put]
     t, k = make_pair(random_array((4, 5), seed=1), device)
-    v_t, v_k = make_pair(random_array((2,), value_dtype, seed=2), device, value_dtype)
+    # (a value that broadcasts to every indexing result: torch checks the value's shape before its dtype)
+    v_t, v_k = make_pair(random_array((1,), value_dtype, seed=2), device, value_dtype)
     before = k.clone()
     error = check_error(lambda: fn(torch, {}, t, v_t), lambda: fn(tkern, {"device": device}, k, v_k))
     torch_message = f"got Float for the destination and {ops_name(value_dtype)} for the source."
@@ -884,3 +885,87 @@ def test_python_numbers_that_do_not_fit_the_dtype(dtype, write, device):
         actual = fn(tkern, {"device": device}, dtype, value)
         # (bfloat16 within one rounding step: Triton's interpreter rounds 70000 down to 69632)
         assert_same(expected, actual, rtol=1e-2 if dtype is tkern.bfloat16 else 1e-5)
+
+
+def _same_error(torch_fn, tkern_fn) -> None:
+    """The same exception class and message from both libraries."""
+    error = check_error(torch_fn, tkern_fn)
+    with pytest.raises(Exception) as expected:
+        torch_fn()
+    assert str(error) == str(expected.value)
+
+
+@pytest.mark.parametrize("write", [lambda x: x.T.fill_(2.5), lambda x: x.zero_(), lambda x: x[1:].fill_(-1.0)])
+def test_fill_and_zero_write_to_expanded_views(write, device):
+    t, k = make_pair(random_array((3,), seed=1), device)
+    t_view, k_view = t.expand(4, 3), k.expand(4, 3)
+    assert_same(write(t_view), write(k_view))
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("write", [lambda lib, x, dev: x.add_(1), lambda lib, x, dev: x.copy_(lib.ones(4, 3, **dev)),
+                                   lambda lib, x, dev: x.fill_(lib.tensor(2.0, **dev)),
+                                   lambda lib, x, dev: x.__setitem__(slice(None), 1.0)])
+def test_other_writes_to_expanded_views_are_refused(write, device):
+    values = random_array((3,), seed=2)
+    t, k = make_pair(values, device)
+    _same_error(lambda: write(torch, t.expand(4, 3), {}), lambda: write(tkern, k.expand(4, 3), {"device": device}))
+    assert_same(torch.from_numpy(values), k)
+
+
+@pytest.mark.parametrize("key", [[], [[]], [[], []], ([], slice(None)), (0, []), np.array([])])
+def test_empty_list_key_selects_nothing(key, device):
+    t, k = make_pair(random_array((3, 4), seed=3), device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert_same(t[key], k[key])
+
+
+def test_empty_list_key_writes_nothing(device):
+    t, k = make_pair(random_array((3, 4), seed=4), device)
+    t[[]] = torch.ones(4)
+    k[[]] = tkern.ones(4, device=device)
+    assert_same(t, k)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("index", [lambda lib, dev: lib.tensor(True, **dev), lambda lib, dev: lib.tensor(False, **dev),
+                                   lambda lib, dev: lib.tensor(0, **dev)])
+def test_index_put_on_a_zero_dim_tensor_refuses_an_index(index, accumulate, device):
+    values = random_array((), seed=5)
+    t, k = make_pair(values, device)
+    _same_error(lambda: t.index_put_((index(torch, {}),), torch.tensor(7.0), accumulate),
+                lambda: k.index_put_((index(tkern, {"device": device}),), tkern.tensor(7.0, device=device), accumulate))
+    assert_same(torch.from_numpy(values), k)
+
+
+@pytest.mark.parametrize("indices", [lambda lib, dev: (slice(None), lib.tensor([0], **dev)),
+                                     lambda lib, dev: (lib.tensor([0], **dev), slice(1, None)),
+                                     lambda lib, dev: (None, lib.tensor([0], **dev)),
+                                     lambda lib, dev: (lib.tensor([0], **dev), 1), lambda lib, dev: ([0],),
+                                     lambda lib, dev: (Ellipsis,), lambda lib, dev: lib.tensor([0], **dev)])
+def test_index_put_takes_only_tensors(indices, device):
+    values = random_array((3, 4), seed=6)
+    t, k = make_pair(values, device)
+    _same_error(lambda: t.index_put_(indices(torch, {}), torch.tensor(7.0)),
+                lambda: k.index_put_(indices(tkern, {"device": device}), tkern.tensor(7.0, device=device)))
+    assert_same(torch.from_numpy(values), k)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("case", [
+    lambda lib, dev: ((lib.tensor([[0, 1]], **dev), lib.tensor([0, 1, 2], **dev)), lib.tensor(5.0, **dev)),
+    lambda lib, dev: ((lib.tensor([True, False, True, True], **dev), lib.tensor([0, 1], **dev)), lib.tensor(5.0, **dev)),
+    # the indices are checked before the value's dtype
+    lambda lib, dev: ((lib.tensor([0, 1], **dev), lib.tensor([0, 1, 2], **dev)),
+                      lib.tensor(1.0, dtype=lib.float64, **dev)),
+    # and the value's shape before its dtype
+    lambda lib, dev: ((lib.tensor([0, 1], **dev),), lib.ones(3, dtype=lib.float64, **dev)),
+])
+def test_index_put_indices_that_do_not_broadcast(case, accumulate, device):
+    values = random_array((4, 4), seed=7)
+    t, k = make_pair(values, device)
+    t_indices, t_value = case(torch, {})
+    k_indices, k_value = case(tkern, {"device": device})
+    _same_error(lambda: t.index_put_(t_indices, t_value, accumulate), lambda: k.index_put_(k_indices, k_value, accumulate))
+    assert_same(torch.from_numpy(values), k)

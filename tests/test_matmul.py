@@ -313,3 +313,27 @@ def test_matmul_int64_offsets_path(dtype, device, monkeypatch):
         monkeypatch.setattr(triton_matmul, "needs_int64", lambda numel, arrays: True)
     atol, rtol = FLOAT_TOLERANCES.get(dtype, (0, 0))
     check_matmul([(2, 1, 17, 33), (3, 9, 33)], lambda a, b: a @ b.transpose(-1, -2), device, dtype, atol, rtol)
+
+
+@pytest.mark.parametrize("shapes", [((6, 0), (1, 0, 0)), ((1, 0, 0), (1, 0, 6)), ((6, 0), (2, 0, 3)),
+                                    ((6, 2), (1, 2, 0)), ((0, 2), (1, 2, 3)), ((2, 6, 0), (2, 0, 3)),
+                                    ((2, 2, 6, 0), (2, 0, 3)), ((6, 2), (0, 1, 2, 3))])
+@pytest.mark.parametrize("dtypes", [(tkern.float32, tkern.int64), (tkern.int64, tkern.float32),
+                                    (tkern.float32, tkern.float64)], ids=str)
+def test_matmul_through_bmm_of_mixed_dtypes_with_nothing_to_compute(shapes, dtypes, device):
+    """torch's bmm checks dtypes only when it computes: an empty product is zeros in the second dtype."""
+    check_op(shapes, lambda a, b: a @ b, device=device, dtypes=dtypes)
+
+
+@pytest.mark.parametrize("shapes", [((6, 2), (1, 2, 3)), ((2, 6, 2), (2, 2, 3)), ((6, 0), (0, 0)), ((1, 6, 0), (0, 0)),
+                                    ((0,), (1, 0, 0)), ((1, 0, 0), (0,)), ((0,), (0,)), ((3, 0), (0,))])
+def test_matmul_of_mixed_dtypes_raises(shapes, device):
+    def make(lib, dev):
+        return lib.ones(*shapes[0], **dev), lib.ones(*shapes[1], dtype=lib.int64, **dev)
+    t_a, t_b = make(torch, {})
+    k_a, k_b = make(tkern, {"device": device})
+    check_error(lambda: t_a @ t_b, lambda: k_a @ k_b)
+
+
+def test_bmm_of_mixed_dtypes_with_nothing_to_compute(device):
+    check_op([(1, 6, 0), (1, 0, 0)], torch.bmm, tkern.bmm, device=device, dtypes=[tkern.float32, tkern.int64])

@@ -813,3 +813,33 @@ def test_functional_and_init_are_reachable_like_torch():
     warned("Initializing zero-element tensors is a no-op", lambda: torch.nn.Linear(0, 3))
     layer = warned("Initializing zero-element tensors is a no-op", lambda: nn.Linear(0, 3))
     assert_same(torch.zeros(3), layer.bias.detach())
+
+
+# ----- issue 14, new fuzzer finds -----
+
+
+@pytest.mark.parametrize("dtype", [tkern.int64, tkern.int32, tkern.uint8, tkern.bool])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_losses_refuse_integer_inputs(dtype, reduction, device):
+    input_t, input_k = make_pair(random_array((2, 3), dtype, seed=31, low=0, high=5), device)
+    target_t, target_k = make_pair(random_array((2, 3), dtype, seed=32, low=0, high=5), device)
+    error = check_error(lambda: TF.mse_loss(input_t, target_t, reduction=reduction),
+                        lambda: KF.mse_loss(input_k, target_k, reduction=reduction))
+    assert str(error) == f"\"mse_cpu\" not implemented for '{tkern.ops.TORCH_TYPE_NAMES[dtype]}'"
+    classes_t, classes_k = make_pair(np.array([0, 2]), device)
+    error = check_error(lambda: TF.nll_loss(input_t, classes_t, reduction=reduction),
+                        lambda: KF.nll_loss(input_k, classes_k, reduction=reduction))
+    assert str(error) == f"\"nll_loss_out_frame\" not implemented for '{tkern.ops.TORCH_TYPE_NAMES[dtype]}'"
+    # an integer or bool operand beside a float one is promoted, as in torch
+    float_t, float_k = make_pair(random_array((2, 3), seed=33), device)
+    float_t.requires_grad_()
+    float_k.requires_grad_()
+    expected, actual = TF.mse_loss(input_t, float_t, reduction=reduction), KF.mse_loss(input_k, float_k, reduction=reduction)
+    assert_same(expected, actual)
+    expected.sum().backward()
+    actual.sum().backward()
+    assert_same(float_t.grad, float_k.grad)
+    for name in ("softmax", "log_softmax"):
+        check_error(lambda: getattr(TF, name)(input_t, 1), lambda: getattr(KF, name)(input_k, 1))
+        assert_same(getattr(TF, name)(input_t, 1, dtype=torch.float64),
+                    getattr(KF, name)(input_k, 1, dtype=tkern.float64))

@@ -412,3 +412,17 @@ def test_logsumexp_over_an_empty_dim_is_minus_infinity(shape, dim, keepdim, devi
              dtype=tkern.int64)
     check_grad([shape], lambda x: torch.logsumexp(x, dim, keepdim), lambda x: tkern.logsumexp(x, dim, keepdim),
                device=device)
+
+
+# ----- issue 14, new fuzzer finds -----
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 1, 2)])
+def test_logsumexp_over_no_dims_without_keepdim_is_refused(shape, device):
+    t, k = make_pair(random_array(shape, seed=11), device)
+    error = check_error(lambda: torch.logsumexp(t, dim=()), lambda: tkern.logsumexp(k, dim=()))
+    assert str(error) == f"output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * len(shape))}]"
+    check_op([shape], lambda x: torch.logsumexp(x, dim=(), keepdim=True),
+             lambda x: tkern.logsumexp(x, dim=(), keepdim=True), device=device, seed=12)
+    check_op([(0, 3)], lambda x: torch.logsumexp(x, dim=()), lambda x: tkern.logsumexp(x, dim=()), device=device)
+    check_op([()], lambda x: torch.logsumexp(x, dim=()), lambda x: tkern.logsumexp(x, dim=()), device=device)

@@ -161,3 +161,39 @@ def test_augmented_assignment_through_a_view(key, device):
     if key == (None, slice(1, 4)):
         tz, kz, ty, ky = tz[0], kz[0], ty[0], ky[0]
     assert_same(run(torch, tz, ty), run(tkern, kz, ky))
+
+
+def _same_error(torch_fn, tkern_fn) -> None:
+    """The same exception class and message from both libraries."""
+    error = check_error(torch_fn, tkern_fn)
+    with pytest.raises(Exception) as expected:
+        torch_fn()
+    assert str(error) == str(expected.value)
+
+
+@pytest.mark.parametrize("shape, dims", [((2, 3, 4), (0, -3)), ((2, 3, 4), (1, 1)), ((2, 3), (0, 0)), ((2, 3, 4), (-1, 2))])
+def test_diagonal_refuses_the_same_dim_twice(shape, dims, device):
+    t, k = make_pair(random_array(shape, seed=10), device)
+    _same_error(lambda: t.diagonal(0, *dims), lambda: k.diagonal(0, *dims))
+    _same_error(lambda: torch.diagonal(t, 1, *dims), lambda: tkern.diagonal(k, 1, *dims))
+
+
+@pytest.mark.parametrize("split", [lambda x: x.chunk(2), lambda x: x.chunk(1, -1), lambda x: x.chunk(0),
+                                   lambda x: x.split(1), lambda x: x.split([1]), lambda x: x.split(0, 5),
+                                   lambda x: x.unbind(), lambda x: x.unbind(-1), lambda x: x.unbind(3)])
+def test_splitting_a_zero_dim_tensor_raises(split, device):
+    t, k = make_pair(random_array((), seed=11), device)
+    _same_error(lambda: split(t), lambda: split(k))
+
+
+@pytest.mark.parametrize("dims", [(0, 1), (1, 1), (-2, 0), (1, 0), (0, -2)])
+def test_flatten_of_a_zero_dim_tensor_checks_its_dims(dims, device):
+    t, k = make_pair(random_array((), seed=12), device)
+    _same_error(lambda: t.flatten(*dims), lambda: k.flatten(*dims))
+    _same_error(lambda: torch.flatten(t, *dims), lambda: tkern.flatten(k, *dims))
+
+
+@pytest.mark.parametrize("dims", [(0, 0), (-1, -1), (0, -1)])
+def test_flatten_of_a_zero_dim_tensor(dims, device):
+    t, k = make_pair(random_array((), seed=13), device)
+    assert_same(t.flatten(*dims), k.flatten(*dims))

@@ -24,12 +24,20 @@ _BINARY_NAMES = ("mul", "floor_divide", "remainder", "fmod", "maximum", "minimum
                  "bitwise_xor", "atan2")
 # binary functions torch offers for two tensors only (a Python number is a TypeError)
 _TENSOR_ONLY_BINARY = frozenset(("maximum", "minimum", "atan2", "logical_and", "logical_or", "logical_xor"))
+# binary functions whose first argument must be a tensor (torch has no Scalar-self overload for them)
+_TENSOR_FIRST_BINARY = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "fmod"))
+# unary functions torch offers without an out= argument
+_UNARY_WITHOUT_OUT = frozenset(("relu", "isnan", "isinf", "isfinite"))
 
 
 def _make_unary(op: str):
-    def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:
-        return _unary(op, input, out)
-    function.__name__ = op
+    if op in _UNARY_WITHOUT_OUT:
+        def function(input: Tensor) -> Tensor:
+            return _unary(op, input)
+    else:
+        def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+            return _unary(op, input, out)
+    function.__name__ = function.__qualname__ = op
     function.__doc__ = f"Elementwise {op}, like torch.{op}: ``tkern.{op}(tkern.tensor([1.0]))``."
     return function
 
@@ -46,10 +54,19 @@ def _make_binary(op: str):
             if type(input) is not Tensor or type(other) is not Tensor:
                 _check_tensor_operands(op, input=input, other=other)
             return _binary(op, input, other, out)
+    elif op in _TENSOR_FIRST_BINARY:
+        def function(input, other, *, out: Tensor | None = None) -> Tensor:
+            if not isinstance(input, Tensor):
+                raise TypeError(
+                    f"{op}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                    f"{type(other).__name__}), but expected one of:\n"
+                    " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                    " * (Tensor input, Number other, *, Tensor out = None)\n")
+            return _binary(op, input, other, out)
     else:
         def function(input, other, *, out: Tensor | None = None) -> Tensor:
             return _binary(op, input, other, out)
-    function.__name__ = op
+    function.__name__ = function.__qualname__ = op
     function.__doc__ = f"Elementwise {op} with broadcasting, like torch.{op}."
     return function
 
@@ -118,7 +135,19 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
     return _binary("pow", input, exponent, out)
 
 
+def _check_clamp_bounds(name: str, input, min, max) -> None:
+    """torch's clamp takes two tensor bounds or two number bounds (None fits either), not one of each."""
+    if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        given = ", ".join(([] if input is None else ["Tensor"]) + [f"min={type(min).__name__}", f"max={type(max).__name__}"])
+        leading = "Tensor input, " if input is not None else ""
+        trailing = ", *, Tensor out = None" if input is not None else ""
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({given}), but expected one of:\n"
+                        f" * ({leading}Tensor min = None, Tensor max = None{trailing})\n"
+                        f" * ({leading}Number min = None, Number max = None{trailing})\n")
+
+
 def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:
+    _check_clamp_bounds("clamp", input, min, max)
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     if out is not None:
         return _into(out, lambda o: ops.clamp(input._a, low, high, out=o), lambda: ops.clamp(input._a, low, high),
@@ -288,6 +317,12 @@ def _inplace_unary_method(op: str):
     return method
 
 
+def _logical_not_(self: Tensor) -> Tensor:
+    # not differentiable: torch writes through a leaf or a view of one, leaving every history as it was
+    ops.unary("logical_not", self._a, out=self._a)
+    return self
+
+
 def _inplace_binary_method(op: str):
     def method(self: Tensor, other) -> Tensor:
         if op in _TENSOR_ONLY_BINARY and not isinstance(other, Tensor):
@@ -310,6 +345,7 @@ def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 
 def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
+    _check_clamp_bounds("clamp_", None, min, max)
     self._check_inplace()
     if self._requires_grad and _grad_enabled():
         from .tensor import _recorded_inplace
@@ -330,8 +366,9 @@ def _attach_methods() -> None:
             "negative", "absolute", "clip", "multiply", "subtract", "divide", "greater", "greater_equal",
             "less", "less_equal", "not_equal"):
         setattr(Tensor, name, _namespace[name])
-    for name in _UNARY_NAMES + ("logical_not",):
+    for name in _UNARY_NAMES:
         setattr(Tensor, name + "_", _inplace_unary_method(name))
+    Tensor.logical_not_ = _logical_not_
     for name in ("mul", "pow", "floor_divide", "remainder", "fmod", "logical_and",
                  "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"):
         setattr(Tensor, name + "_", _inplace_binary_method(name))
@@ -357,6 +394,9 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over dim, computed stably: ``tkern.logsumexp(x, 1)``."""
+    if not keepdim and input.ndim and isinstance(dim, (tuple, list)) and not dim and input.numel():
+        # torch reduces every dim for dim=() but then writes into a 0-d output it cannot broadcast to
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{', '.join(['1'] * input.ndim)}]")
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())  # torch: bool and integer inputs give the default float
     if input.numel() == 0:

@@ -762,10 +762,17 @@ class Tensor:
 
     def index_put_(self, indices, values: "Tensor", accumulate: builtins.bool = False) -> "Tensor":
         self._check_inplace()
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError(f"index_put_(): argument 'indices' (position 1) must be tuple of Tensors, "
+                            f"not {type(indices).__name__}")
+        for position, index in enumerate(indices):
+            if not isinstance(index, Tensor):
+                raise TypeError(
+                    f"expected Tensor as element {position} in argument 0, but got {type(index).__name__}")
         if (self._requires_grad or values._requires_grad) and _grad_enabled():
             from tkern.autograd.derivatives import recorded_index_put
             return recorded_index_put(self, tuple(indices), values, accumulate)
-        ops.index_put(self._a, tuple(None if i is None else i._a for i in indices), values._a, accumulate)
+        ops.index_put(self._a, tuple(i._a for i in indices), values._a, accumulate)
         return self
 
     def resize_(self, *sizes) -> "Tensor":
@@ -791,12 +798,14 @@ class Tensor:
             if value._requires_grad and _grad_enabled():
                 return _recorded_inplace(self, lambda old: _replaced(old, value))
             # a tensor value is cast like a copy (wrapping), unlike a Python number, which must fit
+            as_copy = value.device == self.device
             value = value.to(self.dtype).item()
         else:
+            as_copy = False
             value = ops.copying.checked_scalar(value, self._a.dtype)
         if self._requires_grad and _grad_enabled():
             return _recorded_inplace(self, lambda old: _replaced(old, value))
-        ops.fill(self._a, value)
+        ops.fill(self._a, value, as_copy=as_copy)
         return self
 
     def copy_(self, src: "Tensor", non_blocking: builtins.bool = False) -> "Tensor":
@@ -886,7 +895,11 @@ def _rebuild(values, device, requires_grad):
 def _index_array(values) -> Array:
     """A list or numpy array used as an index, as an int64 (or bool) Array."""
     from .creation import tensor
-    return tensor(values)._a
+    index = tensor(values)._a
+    if index.dtype.is_floating_point and not index.numel():
+        # torch reads an empty sequence ([] or an empty float numpy array) as an empty int64 index
+        return ops.empty(index.shape, dtypes.int64, index.device)
+    return index
 
 
 def _index_key(key):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-from tkern.ops import TORCH_TYPE_NAMES
+from tkern.ops import TORCH_TYPE_NAMES, broadcast_shapes, result_type
 from tkern.ops.indexing import check_class_targets
 from tkern.ops.polynomial import check_points, check_reduction
 
@@ -113,6 +113,16 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     ``tensor(1.)``."""
     _warn_on_broadcast(input, target)
     reduction = resolve(size_average, reduce, reduction)
+    if input.dtype is not target.dtype:
+        broadcast_shapes(input._a.shape, target._a.shape)  # (torch's shape error comes before its dtype error)
+        promoted = result_type(input._a, target._a)
+        if not promoted.is_floating_point:
+            raise NotImplementedError(f"\"mse_cpu\" not implemented for '{TORCH_TYPE_NAMES[promoted]}'")
+        # torch subtracts in the promoted type, where a bool operand is no longer bool
+        input, target = input.to(promoted), target.to(promoted)
+    elif not input.dtype.is_floating_point:
+        broadcast_shapes(input._a.shape, target._a.shape)
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
     if weight is None:
         return _squared_error(input, target, reduction)
     difference = input - target
@@ -173,6 +183,8 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
     if target.dtype not in (dtypes.int64, dtypes.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {TORCH_TYPE_NAMES[target.dtype]}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
     target = target.detach().to(dtypes.int64)
     check_class_targets(target._a, input.shape[0 if input.dim() == 1 else 1], ignore_index)
     return target
