@@ -222,10 +222,14 @@ def _check_scalar(x) -> None:
 
 def _scalar_exponent(exponent, compute: dtypes.dtype):
     """A Python exponent as torch's pow takes it: refused when negative for integers, rounded to the
-    type first for float16 and bfloat16 ((-2) ** 257 in bfloat16 is (-2) ** 256, inf)."""
+    type first for float16 and bfloat16 ((-2) ** 257 in bfloat16 is (-2) ** 256, inf). An integer
+    type must hold an int exponent (int8 ** 256 is torch's overflow error, not a power)."""
     if not compute.is_floating_point:
         if exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if compute is not dtypes.bool and type(exponent) is int:
+            from .copying import checked_scalar  # (ops.copying imports this module)
+            checked_scalar(exponent, compute)
     elif (compute is dtypes.bfloat16 or compute is dtypes.float16) and type(exponent) is not bool:
         rounded = float(np.float32(exponent).astype(compute.numpy))
         if rounded != exponent:

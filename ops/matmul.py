@@ -27,6 +27,15 @@ def _check_dtypes(a: Array, b: Array) -> None:
             f"{a.device} and {b.device}!")
 
 
+def _check_batched_dtypes(a: Array, b: Array) -> None:
+    """bmm's checks, in torch's order: a bool first operand, then the dtypes, then the devices."""
+    if a.dtype is dtypes.bool:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    if a.dtype is not b.dtype and a.device == b.device:
+        raise RuntimeError(f"expected scalar type {TORCH_TYPE_NAMES[a.dtype]} but found {TORCH_TYPE_NAMES[b.dtype]}")
+    _check_dtypes(a, b)
+
+
 def _product(a: Array, b: Array, batch: tuple) -> Array:
     """(batch..., m, k) @ (batch..., k, n) after expanding both to the batch shape."""
     m, n = a.shape[-2], b.shape[-1]
@@ -87,7 +96,7 @@ def bmm(a: Array, b: Array) -> Array:
     mixed = _mixed_empty_product(a, b, (a.shape[0], a.shape[1], b.shape[2]))
     if mixed is not None:
         return mixed
-    _check_dtypes(a, b)
+    _check_batched_dtypes(a, b)
     return _product(a, b, a.shape[:1])
 
 
@@ -120,10 +129,7 @@ def matmul(a: Array, b: Array) -> Array:
         mixed = _mixed_empty_product(a2, b2, batch + (a2.shape[-2], b2.shape[-1]))
         if mixed is not None:
             return mixed
-        if a.dtype is not b.dtype and a.device == b.device:
-            raise RuntimeError(
-                f"expected scalar type {TORCH_TYPE_NAMES[a.dtype]} but found {TORCH_TYPE_NAMES[b.dtype]}")
-        _check_dtypes(a, b)
+        _check_batched_dtypes(a, b)
     out = _product(a2, b2, batch)
     if a_vector:
         out = squeeze(out, out.ndim - 2)

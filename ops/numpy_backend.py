@@ -104,6 +104,15 @@ def _trunc_divide(a, b, out):
     return np.add(out, inexact, out=out, casting="unsafe")
 
 
+def _remainder(a, b, out):
+    np.remainder(a, b, out=out)
+    if out.dtype.kind == "f":
+        # a zero remainder takes the dividend's sign, as torch's fmod-based remainder leaves it (numpy's
+        # takes the divisor's: remainder(3., -1.5) is -0.0 there, 0.0 in torch)
+        np.copyto(out, np.copysign(out, a), where=out == 0)
+    return out
+
+
 def _power(base, exponent, out):
     if out.dtype == np.bool_:
         # only x ** True (x) and x ** False (all True) reach here, as in torch
@@ -142,7 +151,7 @@ _UNARY = {
 
 _BINARY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
-    "floor_divide": np.floor_divide, "remainder": np.remainder, "pow": _power,
+    "floor_divide": np.floor_divide, "remainder": _remainder, "pow": _power,
     "maximum": np.maximum, "minimum": np.minimum, "eq": np.equal, "ne": np.not_equal,
     "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
     "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,

@@ -652,3 +652,46 @@ def test_integer_modulo_by_a_zero_tensor(name, device):
         nonzero = values != 0
         expected = getattr(torch, name)(a_t[nonzero], b_t[nonzero])
         assert_same(expected, result.cpu()[tkern.tensor(nonzero)])
+
+
+@pytest.mark.parametrize("dtype", [tkern.int8, tkern.uint8, tkern.int16, tkern.int64], ids=lambda d: d.name)
+def test_integer_pow_by_a_python_int_the_type_cannot_hold(dtype, device):
+    """x ** 256 on int8 is torch's overflow RuntimeError (the exponent must fit the type), not a power;
+    uint8 holds 200, int64 holds 2**40, and 2**70 fits no type (OverflowError)."""
+    for exponent in (256, 200, 127, 2 ** 40, 2 ** 70):
+        for form in (lambda x: x ** exponent, lambda x: x.pow_(exponent), lambda x: x[0] ** exponent):
+            values = random_array((5,), dtype, seed=exponent % 97, low=0, high=2)
+            t, k = make_pair(values, device, dtype)
+            try:
+                expected = form(t.clone())
+            except Exception:
+                before = k.clone()
+                check_error(lambda: form(t.clone()), lambda: form(k))
+                assert_same(t, before)  # nothing written
+                continue
+            assert_same(expected, form(k.clone()))
+
+
+def test_clamp_reads_a_0d_bound_without_grad_beside_a_number_as_a_number(device):
+    """torch's argument parser turns a 0-d tensor that does not require grad into a Scalar where the
+    other bound is a number; a 0-d bound requiring grad, or a 1-element 1-d one, is still refused."""
+    t, k = make_pair(random_array((7,), seed=21), device)
+    assert_same(torch.clamp(t, min=-1, max=torch.tensor(2.)), tkern.clamp(k, min=-1, max=tkern.tensor(2., device=device)))
+    assert_same(t.clone().clamp_(min=torch.tensor(-0.5), max=1), k.clone().clamp_(min=tkern.tensor(-0.5, device=device),
+                                                                                  max=1))
+    check_error(lambda: torch.clamp(t, min=-1, max=torch.tensor(2., requires_grad=True)),
+                lambda: tkern.clamp(k, min=-1, max=tkern.tensor(2., device=device, requires_grad=True)))
+    check_error(lambda: torch.clamp(t, min=-1, max=torch.tensor([2.])),
+                lambda: tkern.clamp(k, min=-1, max=tkern.tensor([2.], device=device)))
+
+
+def test_a_zero_remainder_keeps_the_dividends_sign(device):
+    """torch's remainder is fmod moved into the divisor's sign when nonzero: a zero keeps fmod's sign
+    (the dividend's); numpy's remainder gives it the divisor's."""
+    a = [3.0, -3.0, 3.0, -3.0, 2.5, 0.0, -0.0, 4.5]
+    b = [-1.5, 1.5, 1.5, -1.5, -1.0, 2.0, -2.0, -1.5]
+    (ta, ka), (tb, kb) = make_pair(np.array(a, np.float32), device), make_pair(np.array(b, np.float32), device)
+    for expected, actual in ((torch.remainder(ta, tb), tkern.remainder(ka, kb)), (ta % -1.5, ka % -1.5),
+                             (0 % tb, 0 % kb)):
+        assert_same(expected, actual)
+        assert (np.signbit(expected.numpy()) == np.signbit(actual.cpu().numpy())).all()

@@ -337,3 +337,17 @@ def test_matmul_of_mixed_dtypes_raises(shapes, device):
 
 def test_bmm_of_mixed_dtypes_with_nothing_to_compute(device):
     check_op([(1, 6, 0), (1, 0, 0)], torch.bmm, tkern.bmm, device=device, dtypes=[tkern.float32, tkern.int64])
+
+
+@pytest.mark.parametrize("first,second", [("bool", "int64"), ("int64", "bool"), ("bool", "bool"), ("int32", "int64")])
+def test_batched_products_check_dtypes_in_torchs_order(first, second, device):
+    """bmm (and matmul through it) refuses a bool first operand as not implemented before it compares
+    dtypes, and names the two types when they differ."""
+    a = tkern.zeros(2, 8, 3, dtype=getattr(tkern, first), device=device)
+    b = tkern.zeros(2, 3, 3, dtype=getattr(tkern, second), device=device)
+    ta, tb = torch.zeros(2, 8, 3, dtype=getattr(torch, first)), torch.zeros(2, 3, 3, dtype=getattr(torch, second))
+    for name in ("bmm", "matmul"):
+        if first == second != "bool":
+            assert_same(getattr(torch, name)(ta, tb), getattr(tkern, name)(a, b))
+        else:
+            check_error(lambda: getattr(torch, name)(ta, tb), lambda: getattr(tkern, name)(a, b))

@@ -843,3 +843,17 @@ def test_losses_refuse_integer_inputs(dtype, reduction, device):
         check_error(lambda: getattr(TF, name)(input_t, 1), lambda: getattr(KF, name)(input_k, 1))
         assert_same(getattr(TF, name)(input_t, 1, dtype=torch.float64),
                     getattr(KF, name)(input_k, 1, dtype=tkern.float64))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((), 1), ((2, 3), 2), ((2, 3), 0), ((2, 3), -1), ((), 0), ((4,), -2)])
+def test_softmax_of_integers_checks_the_dim_first(name, shape, dim, device):
+    """torch checks the dim (IndexError) before the dtype, and names the kernel it would run by whether
+    dim is the last: "softmax_kernel_impl" or "softmax_lastdim_kernel_impl"."""
+    values = random_array(shape, tkern.int16, seed=3)
+    t, k = make_pair(values, device)
+    error = check_error(lambda: getattr(torch.nn.functional, name)(t, dim=dim),
+                        lambda: getattr(tkern.nn.functional, name)(k, dim=dim))
+    with pytest.raises(type(error)) as expected:
+        getattr(torch.nn.functional, name)(t, dim=dim)
+    assert str(error) == str(expected.value)

@@ -135,19 +135,26 @@ def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
     return _binary("pow", input, exponent, out)
 
 
-def _check_clamp_bounds(name: str, input, min, max) -> None:
-    """torch's clamp takes two tensor bounds or two number bounds (None fits either), not one of each."""
+def _check_clamp_bounds(name: str, input, min, max) -> tuple:
+    """(min, max) as clamp takes them: two tensor bounds or two number bounds (None fits either), not
+    one of each, except that a 0-d tensor bound that does not require grad beside a number is read as
+    a number (torch's argument parser converts it to a Scalar)."""
     if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        bound = min if isinstance(min, Tensor) else max
+        if bound.dim() == 0 and not bound.requires_grad:
+            number = bound.item()
+            return (number, max) if bound is min else (min, number)
         given = ", ".join(([] if input is None else ["Tensor"]) + [f"min={type(min).__name__}", f"max={type(max).__name__}"])
         leading = "Tensor input, " if input is not None else ""
         trailing = ", *, Tensor out = None" if input is not None else ""
         raise TypeError(f"{name}() received an invalid combination of arguments - got ({given}), but expected one of:\n"
                         f" * ({leading}Tensor min = None, Tensor max = None{trailing})\n"
                         f" * ({leading}Number min = None, Number max = None{trailing})\n")
+    return min, max
 
 
 def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:
-    _check_clamp_bounds("clamp", input, min, max)
+    min, max = _check_clamp_bounds("clamp", input, min, max)
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     if out is not None:
         return _into(out, lambda o: ops.clamp(input._a, low, high, out=o), lambda: ops.clamp(input._a, low, high),
@@ -345,7 +352,7 @@ def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 
 def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
-    _check_clamp_bounds("clamp_", None, min, max)
+    min, max = _check_clamp_bounds("clamp_", None, min, max)
     self._check_inplace()
     if self._requires_grad and _grad_enabled():
         from .tensor import _recorded_inplace

@@ -13,6 +13,7 @@ import warnings
 from tkern.ops import TORCH_TYPE_NAMES, broadcast_shapes, result_type
 from tkern.ops.indexing import check_class_targets
 from tkern.ops.polynomial import check_points, check_reduction
+from tkern.ops.shapes import normalize_dim
 
 from .. import dtypes
 from ..creation import arange
@@ -48,11 +49,13 @@ def _shifted(name: str, input: Tensor, dim: int | None, stacklevel: int, dtype) 
     softmax does not depend on it, so it carries no gradient."""
     if dim is None:
         dim = _softmax_dim(name, input.dim(), stacklevel + 1)
+    # torch checks the dim before the dtype, and names its kernel by whether dim is the last
+    last = normalize_dim(dim, input.dim()) >= input.dim() - 1
     if dtype is not None:
         input = input.to(dtype)
     elif not input.is_floating_point():
-        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
-                                  f"'{TORCH_TYPE_NAMES[input.dtype]}'")
+        kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
     if input.numel() == 0:
         return input, dim  # (no max to take; nothing to guard)
     return input - input.detach().amax(dim, keepdim=True), dim
