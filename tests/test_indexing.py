@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import tkern
-from conftest import DEVICES
 from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array
 
 KEYS = [
@@ -700,7 +699,7 @@ def test_out_of_range_on_the_int64_offsets_path(device, monkeypatch):
     assert k.tolist() == before
 
 
-@pytest.mark.skipif("cuda" not in DEVICES, reason="device 'cuda' is not available")
+@pytest.mark.skipif(not tkern.cuda.is_available(), reason="device 'cuda' is not available")
 def test_device_indices_are_never_read_back_to_the_host(monkeypatch):
     """Advanced indexing with indices on the GPU costs no host read: the bounds are checked on the
     device, and an error waits for the next synchronisation."""
@@ -728,7 +727,7 @@ def test_device_indices_are_never_read_back_to_the_host(monkeypatch):
     assert_same((expected_picked, expected_columns, t), (picked, columns, k))
 
 
-@pytest.mark.skipif("cuda" not in DEVICES, reason="device 'cuda' is not available")
+@pytest.mark.skipif(not tkern.cuda.is_available(), reason="device 'cuda' is not available")
 def test_a_synchronisation_reads_the_error_flag_only_after_a_check(monkeypatch):
     """The common path costs nothing: a host read reads the flag too only when an index check ran
     on the device since the last one."""
