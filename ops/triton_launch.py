@@ -167,3 +167,17 @@ def tuning_bench(kernel_call, quantiles):
     """How an autotuner times one configuration: triton.testing.do_bench over ~25 ms after ~5 ms of
     warm-up (its defaults, 100 and 25, cost seconds a key on a machine that must tune everything)."""
     return triton.testing.do_bench(kernel_call, warmup=5, rep=25, quantiles=quantiles)
+
+
+def ranked_tiles(configs: list, m: int, n: int, copies: int, keep: int) -> list:
+    """The ``keep`` matmul configurations likeliest to be fastest, best first: data reuse of the tile
+    (BLOCK_M * BLOCK_N / (BLOCK_M + BLOCK_N)) times how full the last wave of its ``copies`` x tiles
+    programs runs on the SMs."""
+    slots = sm_count()
+
+    def score(config) -> float:
+        bm, bn = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"]
+        waves = copies * -(-m // bm) * -(-n // bn) / slots
+        return bm * bn / (bm + bn) * waves / -(-waves // 1)
+
+    return sorted(configs, key=score, reverse=True)[:keep]

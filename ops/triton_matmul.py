@@ -124,19 +124,11 @@ def _prune(configs: list, named_args: dict, **kwargs) -> list:
         # a problem smaller than every tile of the family: the smallest tiles waste least
         smallest = min(c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] for c in family)
         return [c for c in family if c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] == smallest]
-    m, n = args["M"], args["N"]
     batches = 1
     for size in args["batch_sizes"]:
         batches *= size
-    slots = triton_launch.sm_count() * args["SPLIT_K"]
-
-    def score(config) -> float:
-        bm, bn = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"]
-        programs = batches * -(-m // bm) * -(-n // bn) * args["SPLIT_K"]
-        waves = programs / slots
-        return bm * bn / (bm + bn) * waves / -(-waves // 1)
-
-    return sorted(fitting, key=score, reverse=True)[:MAX_TIMED_CONFIGS]
+    # (split-K multiplies the programs and the slots alike: the waves are the batches' tiles')
+    return triton_launch.ranked_tiles(fitting, args["M"], args["N"], batches, MAX_TIMED_CONFIGS)
 
 
 # ----- shared index helpers -----

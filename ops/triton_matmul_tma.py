@@ -53,15 +53,7 @@ def _prune(configs: list, named_args: dict, **kwargs) -> list:
     m, n = args["M"], args["N"]
     fitting = [c for c in configs if c.kwargs["BLOCK_M"] <= max(m, 64) and c.kwargs["BLOCK_N"] <= max(n, 64)]
     fitting = fitting or configs[-1:]
-    slots = triton_launch.sm_count()
-
-    def score(config) -> float:
-        bm, bn = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"]
-        tiles = -(-m // bm) * -(-n // bn)
-        rounds = tiles / slots
-        return bm * bn / (bm + bn) * rounds / -(-rounds // 1)
-
-    return sorted(fitting, key=score, reverse=True)[:MAX_TIMED_CONFIGS]
+    return triton_launch.ranked_tiles(fitting, m, n, 1, MAX_TIMED_CONFIGS)
 
 
 @triton.jit(do_not_specialize=["M_BUCKET", "N_BUCKET", "K_BUCKET"])
