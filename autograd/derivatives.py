@@ -13,6 +13,7 @@ import functools
 import inspect
 import math
 
+from tkern.ops import TORCH_TYPE_NAMES
 from tkern.tensor import Tensor as _Tensor
 
 from .function import attach
@@ -116,6 +117,7 @@ def record(name, formula, saves: tuple = ()):
 
     def decorate(fn):
         is_view = fn.__name__ in _VIEWS
+        checks_result_dtype = fn.__name__ in _DIFFERENTIABLE_WHATEVER_THE_DTYPE
         # (a function without out= must refuse one as Python does, with its TypeError)
         takes_out = _takes_out(fn)
 
@@ -148,6 +150,9 @@ def record(name, formula, saves: tuple = ()):
                 if output._a.dtype is not tensors[0]._a.dtype:
                     return result  # x.view(dtype): no gradient, as in torch
             if not output._a.dtype.is_floating_point or any(output is t for t in tensors):
+                if checks_result_dtype and not output._a.dtype.is_floating_point:
+                    # torch records these whatever dtype= asks for, and its autograd then refuses the dtype
+                    raise RuntimeError(f"Autograd not support dtype: {TORCH_TYPE_NAMES[output._a.dtype]}")
                 # not differentiable, or an input handed back as it is (x.to(its own dtype))
                 return result
             meta = {}
@@ -277,6 +282,8 @@ def _div(ctx, g):
 def _remainder_like(rounding: str):
     """a - rounding(a / b) * b: the gradient is 1 for a and -rounding(a / b) for b."""
     def formula(ctx, g):
+        if (0, None) not in ctx.meta:  # remainder(number, tensor): torch has no derivative
+            raise RuntimeError("derivative for aten::remainder is not implemented")
         grad_b = None
         if _needs(ctx, 1):
             import tkern
@@ -286,6 +293,10 @@ def _remainder_like(rounding: str):
     return formula
 
 
+def _div_name(args, kwargs) -> str:
+    return "DivBackward0" if kwargs.get("rounding_mode") is None else "DivBackward2"
+
+
 def _not_implemented(name: str):
     def formula(ctx, g):
         raise RuntimeError(f"derivative for aten::{name} is not implemented")
@@ -293,27 +304,30 @@ def _not_implemented(name: str):
 
 
 def _pow(ctx, g):
+    """torch's pow_backward, pow_backward_self and pow_backward_exponent, in their order of operations
+    (g * (e * x ** (e - 1)): the number e is read in float32 beside a 16-bit g, not rounded first)."""
     import tkern
     base, exponent = ctx.input(0), ctx.input(1)
     grad_base = grad_exponent = None
     if _needs(ctx, 0):
-        if not _is_tensor(exponent) and exponent == 0:
-            grad_base = g * 0
+        if not _is_tensor(exponent):
+            # the derivative of x ** 0 is 0, even at x = 0 and whatever g holds
+            grad_base = _zeros(ctx, 0) if exponent == 0 else g * (exponent * base ** (exponent - 1))
         else:
-            # torch: 0 where the exponent is 0 (the derivative of base ** 0 is 0, even at base 0)
-            grad_base = g * exponent * base ** (exponent - 1)
-            if _is_tensor(exponent):
-                grad_base = tkern.where(exponent == 0, 0.0, grad_base)
+            grad_base = tkern.where(exponent == 0, 0.0, g * (exponent * base ** (exponent - 1)))
         grad_base = sum_to(grad_base, _shape(ctx, 0))
     if _needs(ctx, 1):
         out = ctx.output()
         if _is_tensor(base):
-            # torch: the derivative at base 0 is 0 where the exponent is non-negative, not NaN
-            log = tkern.where((base == 0) & (exponent >= 0), 0.0, base.log())
-            grad_exponent = sum_to(g * out * log, _shape(ctx, 1))
+            # 0 at base 0 where the exponent is non-negative, not NaN; the log is of the promoted base
+            promoted = base.to(out.dtype) if base.dtype != out.dtype else base
+            grad_exponent = sum_to(g * tkern.where((base == 0) & (exponent >= 0), 0.0, out * promoted.log()),
+                                   _shape(ctx, 1))
+        elif base == 0:
+            # 0 where the exponent is non-negative; elsewhere out * log(0), -inf times out's sign
+            grad_exponent = g * tkern.where(exponent >= 0, 0.0, out * -math.inf)
         else:
-            import math
-            grad_exponent = g * out * (math.log(base) if base > 0 else float("nan") if base < 0 else 0.0)
+            grad_exponent = g * (out * (math.log(base) if base > 0 else math.nan))
     return grad_base, grad_exponent
 
 
@@ -352,7 +366,9 @@ def _sigmoid(ctx, g):
 
 
 def _relu(ctx, g):
-    return (g * (ctx.output() > 0),)
+    import tkern
+    # torch's threshold_backward: 0 where the result is <= 0, g elsewhere (a NaN result passes g)
+    return (tkern.where(ctx.output() <= 0, 0.0, g),)
 
 
 def _abs(ctx, g):
@@ -417,10 +433,13 @@ def _where(ctx, g):
 
 def _extremum_pair(larger: bool):
     def formula(ctx, g):
+        import tkern
         a, b = ctx.input(0), ctx.input(1)
-        wins = (a > b) if larger else (a < b)
-        ties = (a == b) * 0.5
-        return _reduced(ctx, 0, g * (wins + ties)), _reduced(ctx, 1, g * ((~wins) * 1.0 - ties))
+        # in g's dtype, as torch: half of g to each side of a tie, all of it to the winner
+        shared = tkern.where(a == b, g / 2, g)
+        a_loses, b_loses = (a < b, a > b) if larger else (a > b, a < b)
+        return (_reduced(ctx, 0, tkern.where(a_loses, 0.0, shared)) if _needs(ctx, 0) else None,
+                _reduced(ctx, 1, tkern.where(b_loses, 0.0, shared)) if _needs(ctx, 1) else None)
     return formula
 
 
@@ -651,11 +670,14 @@ FORMULAS = {
     "subtract": ("SubBackward0", _sub, ()),
     "mul": ("MulBackward0", _mul, ((0, 1), (1, 0))),
     "multiply": ("MulBackward0", _mul, ((0, 1), (1, 0))),
-    "div": ("DivBackward0", _div, ((0, 1), 1)),
-    "divide": ("DivBackward0", _div, ((0, 1), 1)),
-    "true_divide": ("DivBackward0", _div, ((0, 1), 1)),
-    "remainder": ("RemainderBackward0", _remainder_like("floor"), ((0, 1), (1, 1))),
-    "fmod": ("FmodBackward0", _remainder_like("trunc"), ((0, 1), (1, 1))),
+    "div": (_div_name, _div, ((0, 1), 1)),
+    "divide": (_div_name, _div, ((0, 1), 1)),
+    "true_divide": (_div_name, _div, ((0, 1), 1)),
+    "remainder": (lambda a, k: "NotImplemented" if not _is_tensor(a[0]) else
+                  "RemainderBackward1" if _is_tensor(a[1]) else "RemainderBackward0",
+                  _remainder_like("floor"), ((0, 1), (1, 1))),
+    "fmod": (lambda a, k: "FmodBackward1" if _is_tensor(a[1]) else "FmodBackward0", _remainder_like("trunc"),
+             ((0, 1), (1, 1))),
     "floor_divide": ("NotImplemented", _not_implemented("floor_divide"), ()),
     "pow": (lambda a, k: "PowBackward1" if _is_tensor(a[1]) else "PowBackward0", _pow, (0, 1, "out")),
     "neg": ("NegBackward0", _neg, ()),
@@ -748,7 +770,7 @@ def _squared_error(ctx, g):
     reduction = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs["reduction"]
     count = difference.numel()
     scale = 2.0 if reduction != "mean" else 2.0 / count if count else float("nan")
-    grad = difference * (g * scale)
+    grad = (scale * difference) * g  # torch's order: norm * (x - y) * g, each product rounded
     return _reduced(ctx, 0, grad), (_reduced(ctx, 1, -grad) if _needs(ctx, 1) else None)
 
 
@@ -881,6 +903,10 @@ _installed = False
 _VIEWS = frozenset(("view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
                     "expand", "narrow", "select", "diagonal", "__getitem__"))
 
+# ops whose result dtype may differ from a differentiable input's (dtype=, or an empty product of
+# mixed dtypes), which torch records anyway: an integer result then raises
+_DIFFERENTIABLE_WHATEVER_THE_DTYPE = frozenset(("sum", "prod", "nansum", "cumsum", "matmul", "mm", "bmm", "dot"))
+
 # Tensor methods whose arguments differ from the function's (x.where(condition, y)): they call the
 # recorded function themselves
 _OWN_METHODS = frozenset(("where",))
@@ -929,7 +955,7 @@ def install() -> None:
     Tensor.as_strided = view_history.record_strided_view("AsStridedBackward0")(Tensor.__dict__["as_strided"])
     tensor.GRAD_OPERATORS.update({op: getattr(tkern, name) for op, name in (
         ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"), ("pow", "pow"),
-        ("floor_divide", "floor_divide"), ("remainder", "remainder"))})
+        ("floor_divide", "floor_divide"), ("remainder", "remainder"), ("fmod", "fmod"))})
 
 
 def _copy_slices(ctx, g):

@@ -105,6 +105,7 @@ class Array:
         return self.offset + sum((n - 1) * st for n, st in zip(self.shape, self.strides))
 
     def has_internal_overlap(self) -> bool:
-        """True when two elements share memory (a stride-0 dimension of size > 1)."""
-        return any(st == 0 and sz > 1 for sz, st in zip(self.shape, self.strides))
+        """True when two elements share memory (a stride-0 dimension of size > 1); never for an empty
+        tensor, which torch counts as contiguous."""
+        return 0 not in self.shape and any(st == 0 and sz > 1 for sz, st in zip(self.shape, self.strides))
 

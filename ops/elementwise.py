@@ -169,7 +169,42 @@ def _plan_binary(op: str, a, b, device_type: str) -> tuple:
     return compute, result, backend.binary_launcher(op, compute, result, *operand_types)
 
 
+# a Python int torch can read as a scalar: from int64's minimum to uint64's maximum
+_INT64_END, _UINT64_END = 1 << 63, 1 << 64
+
+_REDUCED_FLOATS = (dtypes.float16, dtypes.bfloat16)
+# torch's CPU kernels read a number (or 0-d CPU tensor) second operand of mul and the divisions in
+# float32; every other op, and a number first operand, sees it cast to the 16-bit type first
+_FLOAT32_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
+
+
+def _scalar_as_read(op: str, tensor: Array, number, second: bool):
+    """A scalar operand beside a float16/bfloat16 ``tensor`` as torch's CPU kernel reads it: rounded
+    to the tensor's type (x + 2049 in float16 adds 2048; x + 70000 is inf), or for the second operand
+    of mul and the divisions rounded to float32 only (x * 70000 is finite where it fits). A 0-d CPU
+    tensor of another dtype beside a tensor with dims is read the same way."""
+    if type(number) is Array:
+        if not tensor.shape or number.device.type != "cpu" or number.dtype is tensor.dtype:
+            return number
+        number = backend_for(number.device).to_numpy(number).item()
+    elif second and op == "pow" and type(number) is not bool and -_INT64_END <= number < _UINT64_END:
+        copying.checked_scalar(number, tensor.dtype)  # a number exponent the type cannot hold is refused
+    if type(number) is bool or type(number) is int and not -_INT64_END <= number < _UINT64_END:
+        return number  # (an int torch cannot read is refused below)
+    if second and op in _FLOAT32_SCALAR_OPS:
+        return number if type(number) is int and abs(number) < 1 << 24 else float(np.float32(number))
+    with np.errstate(over="ignore"):
+        rounded = float(np.float32(number).astype(tensor.dtype.numpy))
+    if type(number) is int and rounded == number:
+        return number
+    return rounded
+
+
 def binary(op: str, a, b, out: Array | None = None) -> Array:
+    if type(a) is Array and a.dtype in _REDUCED_FLOATS and (type(b) is not Array or not b.shape):
+        b = _scalar_as_read(op, a, b, True)
+    elif type(b) is Array and b.dtype in _REDUCED_FLOATS and (type(a) is not Array or not a.shape):
+        a = _scalar_as_read(op, b, a, False)
     if type(a) is Array:
         device = a.device
         shape = a.shape
@@ -187,10 +222,14 @@ def binary(op: str, a, b, out: Array | None = None) -> Array:
             if device is not b.device:
                 shape = None
         else:
+            if type(b) is int and not -_INT64_END <= b < _UINT64_END:
+                copying.checked_scalar(b, a.dtype)  # raises torch's OverflowError
             key = (op, a.dtype, type(b), device.type)
     elif type(b) is Array:
         device = b.device
         shape = b.shape
+        if type(a) is int and not -_INT64_END <= a < _UINT64_END:
+            copying.checked_scalar(a, b.dtype)
         key = (op, type(a), b.dtype, device.type)
     else:
         raise TypeError(f"{op}: expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}")
@@ -221,19 +260,15 @@ def _check_scalar(x) -> None:
 
 
 def _scalar_exponent(exponent, compute: dtypes.dtype):
-    """A Python exponent as torch's pow takes it: refused when negative for integers, rounded to the
-    type first for float16 and bfloat16 ((-2) ** 257 in bfloat16 is (-2) ** 256, inf). An integer
-    type must hold an int exponent (int8 ** 256 is torch's overflow error, not a power)."""
+    """A Python exponent as torch's pow takes it: refused when negative for integers; an integer type
+    must hold an int exponent (int8 ** 256 is torch's overflow error, not a power). (float16 and
+    bfloat16 exponents were rounded to the type by _scalar_as_read.)"""
     if not compute.is_floating_point:
         if exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if compute is not dtypes.bool and type(exponent) is int:
             from .copying import checked_scalar  # (ops.copying imports this module)
             checked_scalar(exponent, compute)
-    elif (compute is dtypes.bfloat16 or compute is dtypes.float16) and type(exponent) is not bool:
-        rounded = float(np.float32(exponent).astype(compute.numpy))
-        if rounded != exponent:
-            return rounded
     return exponent
 
 
@@ -247,6 +282,11 @@ def where(condition: Array, a, b, out: Array | None = None) -> Array:
                       "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=3)
         condition = binary("ne", condition, 0)
     result = result_type(a, b)
+    # a number is converted to an integer result type first, refused as torch refuses it when it
+    # overflows (a float result takes it as it is: where(c, half, 1e10) is inf there, 2**70 too big)
+    a, b = (x if type(x) is Array or result.is_floating_point and type(x) is not int
+            else copying.checked_scalar(x, result if not result.is_floating_point else dtypes.float64)
+            for x in (a, b))
     return _ternary("where", condition, a, b, result, out)
 
 

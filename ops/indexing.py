@@ -265,6 +265,10 @@ def _put(view: Array, advanced: list, value, accumulate: bool, lone_mask: Array 
         if isinstance(value, Array):
             value = value.view_as((), (), value.offset)
             must_match = False
+            if value.dtype is not view.dtype and lone_mask is not None:
+                # masked_fill_ reads the value as a number and converts it checked, as torch's .item()
+                # does: a value the target's dtype cannot hold is refused, not wrapped
+                value = checked_scalar(backend_for(value.device).to_numpy(value).item(), view.dtype)
     # torch's order of checks: indices broadcast together, the value to their result, then dtypes
     if advanced:
         index_shape = _index_shape(advanced)

@@ -19,25 +19,36 @@ def _check_dtypes(a: Array, b: Array) -> None:
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: "
             f"{_SHORT_NAMES.get(a.dtype, a.dtype.name)} != {_SHORT_NAMES.get(b.dtype, b.dtype.name)}")
-    if a.dtype is dtypes.bool:
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     if a.device != b.device:
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, "
             f"{a.device} and {b.device}!")
 
 
-def _check_batched_dtypes(a: Array, b: Array) -> None:
-    """bmm's checks, in torch's order: a bool first operand, then the dtypes, then the devices."""
+def _refuse_bool(a: Array, kernel: str) -> None:
     if a.dtype is dtypes.bool:
-        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _check_batched_dtypes(a: Array, b: Array, has_work: bool) -> None:
+    """bmm's checks, in torch's order: a bool first operand (when there is work), the dtypes, the devices."""
+    if has_work:
+        _refuse_bool(a, "bmm")
     if a.dtype is not b.dtype and a.device == b.device:
         raise RuntimeError(f"expected scalar type {TORCH_TYPE_NAMES[a.dtype]} but found {TORCH_TYPE_NAMES[b.dtype]}")
     _check_dtypes(a, b)
 
 
-def _product(a: Array, b: Array, batch: tuple) -> Array:
-    """(batch..., m, k) @ (batch..., k, n) after expanding both to the batch shape."""
+def _has_work(a: Array, b: Array, batch: tuple) -> bool:
+    """Whether a product sums anything: torch's kernels (and their refusal of bool) run only then."""
+    return bool(a.shape[-1]) and 0 not in batch + (a.shape[-2], b.shape[-1])
+
+
+def _product(a: Array, b: Array, batch: tuple, kernel: str) -> Array:
+    """(batch..., m, k) @ (batch..., k, n) after expanding both to the batch shape; ``kernel`` names
+    torch's CPU kernel in the refusal of bool, which comes only when there is work."""
+    if _has_work(a, b, batch):
+        _refuse_bool(a, kernel)
     m, n = a.shape[-2], b.shape[-1]
     a = expand_to(a, batch + a.shape[-2:])
     b = expand_to(b, batch + b.shape[-2:])
@@ -69,7 +80,8 @@ def dot(a: Array, b: Array) -> Array:
             f"dot : expected both vectors to have same dtype, but found "
             f"{TORCH_TYPE_NAMES[a.dtype]} and {TORCH_TYPE_NAMES[b.dtype]}")
     _check_dtypes(a, b)
-    return squeeze(_product(unsqueeze(a, 0), unsqueeze(b, 1), ()), None)
+    _refuse_bool(a, "dot")  # (even when empty)
+    return squeeze(_product(unsqueeze(a, 0), unsqueeze(b, 1), (), "dot"), None)
 
 
 def mm(a: Array, b: Array) -> Array:
@@ -81,7 +93,7 @@ def mm(a: Array, b: Array) -> Array:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     _check_dtypes(a, b)
-    return _product(a, b, ())
+    return _product(a, b, (), "addmm_impl_cpu_")
 
 
 def bmm(a: Array, b: Array) -> Array:
@@ -96,11 +108,48 @@ def bmm(a: Array, b: Array) -> Array:
     mixed = _mixed_empty_product(a, b, (a.shape[0], a.shape[1], b.shape[2]))
     if mixed is not None:
         return mixed
-    _check_batched_dtypes(a, b)
-    return _product(a, b, a.shape[:1])
+    _check_batched_dtypes(a, b, _has_work(a, b, a.shape[:1]))
+    return _product(a, b, a.shape[:1], "bmm")
 
 
-def matmul(a: Array, b: Array) -> Array:
+def _folds_into_mm(a: Array, b: Array, smaller_requires_grad: bool) -> bool:
+    """torch's should_fold: whether matmul of a batch with a matrix or vector becomes one mm or mv
+    (checked like mm: dtypes first) rather than a broadcast bmm (an empty bmm checks nothing).
+    A 2-D or 1-D first operand against a batch folds through the batch's transpose."""
+    a_larger = a.ndim >= b.ndim
+    larger, smaller_ndim = (a, b.ndim) if a_larger else (b, a.ndim)
+    if larger.ndim < 3 or smaller_ndim > 2:
+        return False
+    if smaller_requires_grad:  # torch folds so that the smaller operand's gradient is one mm
+        return True
+    if a.ndim == 2:
+        return False
+    if larger.numel() == 0:
+        return True
+    shape, strides = list(larger.shape), list(larger.strides)
+    if not a_larger:
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    # torch's own test (stricter than a view's: a size-1 dim's stride counts)
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _check_folded_dtypes(a: Array, b: Array) -> None:
+    """The dtype check of the mm or mv a non-batched matmul becomes; a batch on the right is folded
+    through its transpose (it becomes mm's first operand, or mv's matrix with a the vector)."""
+    if a.ndim == 1 and b.ndim == 2:
+        _check_dtypes(a, b)
+        return
+    matrix, vector = (a, b) if a.ndim >= b.ndim else (b, a)
+    if vector.ndim == 1 and matrix.dtype is not vector.dtype and matrix.device == vector.device:
+        names = TORCH_TYPE_NAMES[vector.dtype], TORCH_TYPE_NAMES[matrix.dtype]
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {names[0]}, {names[1]}, and {names[0]}")
+    _check_dtypes(matrix, vector)
+
+
+def matmul(a: Array, b: Array, smaller_requires_grad: bool = False) -> Array:
+    """torch.matmul. ``smaller_requires_grad``: the operand of fewer dims requires grad (and there is
+    no out=), which makes torch fold a batch-times-matrix product into mm, changing its dtype checks."""
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -112,10 +161,11 @@ def matmul(a: Array, b: Array) -> Array:
         if b.ndim == 1 and a.shape[1] != b.shape[0]:
             raise RuntimeError(
                 f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})")
-    # torch folds these into mm or mv, which check dtypes first; a matrix or batch times a batch goes to bmm
-    through_bmm = a.ndim >= 2 and b.ndim >= 3
+    # a folded product is one mm or mv, which checks dtypes first (a batch on the right folds through
+    # its transpose, so torch names it m1); the rest go to bmm
+    through_bmm = (a.ndim >= 3 or b.ndim >= 3) and not _folds_into_mm(a, b, smaller_requires_grad)
     if not through_bmm:
-        _check_dtypes(a, b)
+        _check_folded_dtypes(a, b)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = unsqueeze(a, 0) if a_vector else a
     b2 = unsqueeze(b, 1) if b_vector else b
@@ -129,8 +179,10 @@ def matmul(a: Array, b: Array) -> Array:
         mixed = _mixed_empty_product(a2, b2, batch + (a2.shape[-2], b2.shape[-1]))
         if mixed is not None:
             return mixed
-        _check_batched_dtypes(a, b)
-    out = _product(a2, b2, batch)
+        _check_batched_dtypes(a, b, _has_work(a2, b2, batch))
+    # the kernel torch's matmul reaches: bmm, or the mv or mm it folds into
+    kernel = "bmm" if through_bmm else "addmv_impl_cpu" if b_vector or a_vector and b.ndim >= 3 else "addmm_impl_cpu_"
+    out = _product(a2, b2, batch, kernel)
     if a_vector:
         out = squeeze(out, out.ndim - 2)
     if b_vector:

@@ -88,6 +88,10 @@ def _operand(x, compute: np.dtype):
 
 
 def _sigmoid(x, out):
+    if out.dtype == np.float16:
+        # torch computes in float32 and rounds once; in half, exp(-x) overflows below x = -11
+        np.copyto(out, _sigmoid(np.asarray(x, np.float32), np.empty(out.shape, np.float32)), casting="unsafe")
+        return out
     np.negative(x, out=out)
     np.exp(out, out=out)
     np.add(out, 1, out=out)
@@ -105,11 +109,14 @@ def _trunc_divide(a, b, out):
 
 
 def _remainder(a, b, out):
+    if out.dtype.kind != "f":
+        return np.remainder(a, b, out=out)
+    # a zero remainder takes the dividend's sign, as torch's fmod-based remainder leaves it (numpy's
+    # takes the divisor's: remainder(3., -1.5) is -0.0 there, 0.0 in torch); the sign is read before
+    # the remainder is written, as out may be the dividend itself (x %= y)
+    negative_dividend = np.signbit(a)
     np.remainder(a, b, out=out)
-    if out.dtype.kind == "f":
-        # a zero remainder takes the dividend's sign, as torch's fmod-based remainder leaves it (numpy's
-        # takes the divisor's: remainder(3., -1.5) is -0.0 there, 0.0 in torch)
-        np.copyto(out, np.copysign(out, a), where=out == 0)
+    np.copyto(out, np.where(negative_dividend, -0.0, 0.0), where=out == 0, casting="unsafe")
     return out
 
 
@@ -117,6 +124,14 @@ def _power(base, exponent, out):
     if out.dtype == np.bool_:
         # only x ** True (x) and x ** False (all True) reach here, as in torch
         return np.copyto(out, base if exponent else True)
+    if out.dtype.kind == "f":
+        # numpy takes an exponent of 0.5 as sqrt, so (-inf) ** 0.5 comes out nan where C's pow, and
+        # torch's pow by a tensor, give inf (a Python 0.5 is torch's sqrt: _float_power_by_scalar)
+        sqrt_of_minus_inf = (base == -np.inf) & (exponent == 0.5)
+        np.power(base, exponent, out=out)
+        if sqrt_of_minus_inf.any():
+            np.copyto(out, np.inf, where=sqrt_of_minus_inf)
+        return out
     if out.dtype.kind not in "iu" or np.all(exponent >= 0):
         return np.power(base, exponent, out=out)
     # integer pow with negative exponents, as torch's kernel computes it: 1, +-1 for base -1, else 0;
@@ -220,6 +235,20 @@ _F32 = np.float32
 _SUM_BY_DOT_MAX = 8192
 
 
+_F16, _F32_TYPE = np.dtype(np.float16), np.dtype(np.float32)
+# ops whose number second operand torch reads in float32 beside a float16 tensor (ops.elementwise)
+_FLOAT32_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
+
+
+def _binary_compute_type(op: str, compute: dtypes.dtype, b_type) -> np.dtype:
+    """The numpy type a binary op computes in: float16 times or over a number is worked in float32,
+    as torch does (numpy would round the number to float16 first: x * 70000 would be inf)."""
+    ct = _COMPUTE_TYPES[compute]
+    if ct == _F16 and (b_type is float or b_type is int) and op in _FLOAT32_SCALAR_OPS:
+        return _F32_TYPE
+    return ct
+
+
 def _operand_mode(operand_type, compute: np.dtype) -> str:
     if operand_type.__class__ is not dtypes.dtype:
         return _SCALAR
@@ -303,7 +332,7 @@ class NumpyBackend(Backend):
         return out if out is not None else Array.around_host(o, result, CPU)
 
     def binary(self, op, a, b, shape, compute, result, out=None):
-        ct = _COMPUTE_TYPES[compute]
+        ct = _binary_compute_type(op, compute, type(b))
         ha = _operand(a, ct)
         hb = _operand(b, ct)
         if out is None:
@@ -322,7 +351,7 @@ class NumpyBackend(Backend):
         if op == "pow" and type(b) is not Array and (hb == 2 or hb == 3):
             np.copyto(target, _small_integer_power(ha, hb), casting="unsafe")
         elif op in _MAY_WARN:
-            if op in _INTEGER_DIVISIONS and ct.kind in "iub" and not np.all(hb):
+            if op in _INTEGER_DIVISIONS and ct.kind in "iub" and target.size and not np.all(hb):
                 raise RuntimeError("ZeroDivisionError")
             with np.errstate(all="ignore"):
                 _BINARY[op](ha, hb, out=target)
@@ -333,7 +362,7 @@ class NumpyBackend(Backend):
         return out if out is not None else Array.around_host(o, result, CPU)
 
     def binary_launcher(self, op, compute, result, a_type, b_type):
-        ct = _COMPUTE_TYPES[compute]
+        ct = _binary_compute_type(op, compute, b_type)
         direct = _DIRECT_BINARY.get(op)
         if op == "pow" and ct.kind == "f" and b_type in (int, float):
             direct = _float_power_by_scalar
@@ -416,13 +445,16 @@ class NumpyBackend(Backend):
         elif op == "clamp":
             hx, lo, hi = _operand(a, ct), _operand(b, ct), _operand(c, ct)
             # torch propagates NaN from the input and from either bound, and keeps the input on a
-            # tie (clamp(-0.0, min=0.0) is -0.0): numpy's maximum gives its second operand on one
+            # tie (clamp(-0.0, min=0.0) is -0.0): numpy's maximum gives its second operand on one,
+            # except in float16, where it gives its first
+            def keep_x(extremum, bound, x):
+                return extremum(x, bound) if ct == np.float16 else extremum(bound, x)
             if lo is None:
-                value = np.minimum(hi, hx)
+                value = keep_x(np.minimum, hi, hx)
             elif hi is None:
-                value = np.maximum(lo, hx)
+                value = keep_x(np.maximum, lo, hx)
             else:
-                value = np.minimum(hi, np.maximum(lo, hx))
+                value = keep_x(np.minimum, hi, keep_x(np.maximum, lo, hx))
         else:
             raise NotImplementedError(op)
         if out is None:

@@ -61,24 +61,29 @@ def _plan_reduce(op: str, x: Array, dtype):
 
 def reduce(op: str, x: Array, dims=None, keepdim: bool = False, dtype=None) -> Array:
     """sum, prod, max, min, all, any over ``dims`` (None: every dim)."""
+    if dtype is not None and dtype is not x.dtype and dtype.is_floating_point is not x.dtype.is_floating_point or (
+            dtype is dtypes.bool and x.dtype is not dtypes.bool):
+        # torch casts to dtype= first: prod([0.5, 0.5], dtype=bool) is True, sum([0.5, 0.5], dtype=int64) 0
+        x = _cast(x, dtype)
     key = (op, x.dtype, dtype, x.device.type)
     launch = _REDUCE_PLANS.get(key)
     if launch is None:
         launch = _REDUCE_PLANS[key] = _plan_reduce(op, x, dtype)
     every_dim = dims is None or op != "all" and op != "any" and _every_dim_if_empty(dims) is None
+    if (op == "max" or op == "min") and x.shape:
+        # (amax and amin come this way; max() and min() check first, under their own names)
+        if every_dim and x.numel() == 0:
+            raise RuntimeError(
+                f"a{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument.")
+        # torch checks each dim's range and size in turn, before it looks for repeated dims
+        for d in () if every_dim else (dims if isinstance(dims, (tuple, list)) else (dims,)):
+            if x.shape[normalize_dim(d, x.ndim)] == 0:
+                raise IndexError(f"a{op}(): Expected reduction dim {normalize_dim(d, x.ndim)} to have non-zero size.")
     if every_dim:
         dims = _ALL_DIMS[len(x.shape)]
     else:
         dims = normalize_dims(dims, x.ndim) if x.shape else reduction_dims(dims, 0)
-    if op == "max" or op == "min":
-        # (amax and amin come this way; max() and min() check first, under their own names)
-        if every_dim and x.shape and x.numel() == 0:
-            raise RuntimeError(
-                f"a{op}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument.")
-        for d in dims:
-            if x.shape[d] == 0:
-                raise IndexError(f"a{op}(): Expected reduction dim {d} to have non-zero size.")
     return launch(x, dims, keepdim)
 
 
@@ -119,8 +124,9 @@ def var(x: Array, dims=None, correction: float = 1, keepdim: bool = False, take_
     count = 1
     for d in dims_n:
         count *= x.shape[d]
-    # float16/bfloat16 are read in place and promoted to float32 by the subtraction, never copied first
-    centre = mean(x, dims_n, True, dtype=_accumulator(x.dtype))
+    # float16/bfloat16 are read in place and promoted to float32 by the subtraction, never copied first;
+    # float32 is worked in float64, as torch's CPU kernel accumulates it (the std of 1e30s is finite)
+    centre = mean(x, dims_n, True, dtype=dtypes.float64 if x.dtype is dtypes.float32 else _accumulator(x.dtype))
     deviation = binary("sub", x, centre)
     squares = binary("mul", deviation, deviation)
     total = reduce("sum", squares, dims_n, keepdim)

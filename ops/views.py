@@ -174,7 +174,8 @@ def split(x: Array, split_size_or_sections, dim: int = 0) -> list:
         step = split_size_or_sections
         if step <= 0 and not (step == 0 and size == 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sections = [step] * (size // step) + ([size % step] if size % step else []) if step else [0]
+        # (an empty dim still gives one empty piece, as torch's split does)
+        sections = [step] * (size // step) + ([size % step] if size % step else []) if size else [0]
     else:
         sections = list(split_size_or_sections)
         if sum(sections) != size:

@@ -351,3 +351,48 @@ def test_batched_products_check_dtypes_in_torchs_order(first, second, device):
             assert_same(getattr(torch, name)(ta, tb), getattr(tkern, name)(a, b))
         else:
             check_error(lambda: getattr(torch, name)(ta, tb), lambda: getattr(tkern, name)(a, b))
+
+
+def _outcome(fn):
+    try:
+        result = fn()
+    except Exception as error:  # the class and message are what is compared
+        return type(error).__name__, str(error)
+    return tuple(result.shape), str(result.dtype).rsplit(".", 1)[-1]
+
+
+FOLD_CASES = [((6, 1), (1, 1, 0), True, False, False), ((6, 1), (1, 1, 0), False, False, False),
+              ((2, 1), (3, 1, 0), False, True, False), ((1,), (2, 1, 0), True, False, False),
+              ((1,), (2, 1, 3), False, False, False), ((2, 1, 0), (0,), False, False, False),
+              ((2, 3, 0), (0, 2), False, False, False), ((3, 2, 1), (1, 0), False, False, True),
+              ((3, 2, 1), (1, 2), False, False, True), ((3, 2, 1), (1, 2), False, True, True),
+              ((3, 2, 0), (0,), False, False, True), ((2, 3), (3,), False, False, False)]
+
+
+@pytest.mark.parametrize("shapes_a,shapes_b,a_grad,b_grad,transposed", FOLD_CASES, ids=str)
+@pytest.mark.parametrize("dtypes", [("float32", "int64"), ("int64", "float32")], ids=str)
+def test_matmul_folds_like_torch(shapes_a, shapes_b, a_grad, b_grad, transposed, dtypes, device):
+    """Issue 14 (fuzzer): torch folds a batch times a matrix or vector into one mm or mv when the smaller
+    operand requires grad or the batch collapses without a copy, else it broadcasts a bmm; the paths check
+    dtypes differently (an empty bmm checks nothing), so a mixed-dtype product raises or returns by path."""
+    def run(lib, dev):
+        a = lib.zeros(*shapes_a, dtype=getattr(lib, dtypes[0]), requires_grad=a_grad and dtypes[0] == "float32", **dev)
+        b = lib.zeros(*shapes_b, dtype=getattr(lib, dtypes[1]), requires_grad=b_grad and dtypes[1] == "float32", **dev)
+        if transposed:
+            a = a.transpose(0, 1) if a.ndim >= 3 else a
+        return _outcome(lambda: lib.matmul(a, b))
+    assert run(tkern, {"device": device}) == run(torch, {})
+
+
+@pytest.mark.parametrize("dtypes", [("bool", "int32"), ("float32", "int64"), ("int64", "float32")], ids=str)
+@pytest.mark.parametrize("shapes", [((6,), (1, 1, 6, 1)), ((1, 1, 9, 4), (4, 0)), ((2, 1, 3, 4), (4, 2))], ids=str)
+def test_matmul_fold_reads_size_one_strides_like_torch(shapes, dtypes, device):
+    """torch folds only when every leading stride is the next stride times the next size, size-1 dims
+    included (a looser view test would fold (1, 1, 6, 1)'s transpose, and report mv's error, not bmm's)."""
+    def run(lib, dev):
+        a = lib.ones(*shapes[0], dtype=getattr(lib, dtypes[0]), **dev)
+        b = lib.ones(*shapes[1], dtype=getattr(lib, dtypes[1]), **dev)
+        return [_outcome(lambda: lib.matmul(x, b)) for x in (a, a.transpose(0, 1) if a.ndim > 2 else a)]
+    expected, actual = run(torch, {}), run(tkern, {"device": device})
+    assert [e[0] if isinstance(e[0], str) else e for e in expected] == \
+        [a[0] if isinstance(a[0], str) else a for a in actual]

@@ -426,3 +426,49 @@ def test_logsumexp_over_no_dims_without_keepdim_is_refused(shape, device):
              lambda x: tkern.logsumexp(x, dim=(), keepdim=True), device=device, seed=12)
     check_op([(0, 3)], lambda x: torch.logsumexp(x, dim=()), lambda x: tkern.logsumexp(x, dim=()), device=device)
     check_op([()], lambda x: torch.logsumexp(x, dim=()), lambda x: tkern.logsumexp(x, dim=()), device=device)
+
+
+# ----- issue 14, the long profile's finds (session 9) -----
+
+
+@pytest.mark.parametrize("op", ["sum", "prod"])
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int8", "uint8"])
+@pytest.mark.parametrize("dim", [None, 0])
+def test_sum_and_prod_cast_to_the_dtype_argument_first(op, dtype, dim, device):
+    """prod([0.3, 0.2], dtype=bool) is True in torch (each value cast to bool, then multiplied), not
+    the product 0.06 cast to bool... nor 0 from casting to the int64 accumulator first."""
+    values = np.array([[0.3, 0.2, 1e-30], [2.7, -1.5, 0.5]], np.float32)
+    t, k = make_pair(values, device)
+    kwargs = {} if dim is None else {"dim": dim}
+    assert_same(getattr(t, op)(dtype=getattr(torch, dtype), **kwargs),
+                getattr(k, op)(dtype=getattr(tkern, dtype), **kwargs))
+
+
+@pytest.mark.parametrize("op", ["sum", "prod"])
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int8"])
+def test_reduction_to_an_integer_dtype_of_a_tensor_requiring_grad(op, dtype, device):
+    """torch records sum/prod whatever dtype= asks for, and its autograd then refuses an integer
+    dtype: RuntimeError 'Autograd not support dtype: Long'."""
+    t, k = make_pair(random_array((2, 3), seed=3), device)
+    t.requires_grad_()
+    k.requires_grad_()
+    for kwargs in ({}, {"dim": 0}, {"dim": 0, "keepdim": True}):
+        error = check_error(lambda: getattr(t, op)(dtype=getattr(torch, dtype), **kwargs),
+                            lambda: getattr(k, op)(dtype=getattr(tkern, dtype), **kwargs))
+        assert str(error).startswith("Autograd not support dtype")
+    assert_same(t.sum(dtype=torch.float64), k.sum(dtype=tkern.float64))  # a float dtype is recorded
+
+
+@pytest.mark.parametrize("dims", [(0, -2), (1, 1), (0, 5), (5, 0), (1, 0), (1, 1, 0), (-1, 1)])
+@pytest.mark.parametrize("op", ["amin", "amax"])
+def test_amin_checks_each_dim_before_repeats(dims, op, device):
+    """torch checks each dim's range and size in turn, and only then looks for repeated dims."""
+    t, k = make_pair(np.zeros((0, 3), np.float32), device)
+    check_error(lambda: getattr(t, op)(dim=dims), lambda: getattr(k, op)(dim=dims))
+    t, k = make_pair(random_array((2, 3), seed=4), device)
+    try:
+        expected = getattr(t, op)(dim=dims)
+    except Exception:
+        check_error(lambda: getattr(t, op)(dim=dims), lambda: getattr(k, op)(dim=dims))
+    else:
+        assert_same(expected, getattr(k, op)(dim=dims))

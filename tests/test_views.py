@@ -1,5 +1,6 @@
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -197,3 +198,19 @@ def test_flatten_of_a_zero_dim_tensor_checks_its_dims(dims, device):
 def test_flatten_of_a_zero_dim_tensor(dims, device):
     t, k = make_pair(random_array((), seed=13), device)
     assert_same(t.flatten(*dims), k.flatten(*dims))
+
+
+@pytest.mark.parametrize("shape,split,dim", [((0,), 1, 0), ((0,), 2, 0), ((0, 13), 1, 0), ((0,), 0, 0),
+                                             ((3, 0), 1, 1), ((3, 0), 0, 1), ((0,), [0], 0), ((0,), [], 0),
+                                             ((5,), 2, 0), ((3,), 0, 0)])
+def test_split_of_an_empty_dim_gives_one_empty_piece(shape, split, dim, device):
+    """Issue 14 (long profile): torch's split of a dim of size 0 by a positive size gives one empty piece."""
+    t, k = make_pair(np.zeros(shape, np.float32), device)
+    try:
+        expected = t.split(split, dim)
+    except Exception:
+        check_error(lambda: t.split(split, dim), lambda: k.split(split, dim))
+        return
+    actual = k.split(split, dim)
+    assert len(actual) == len(expected)
+    assert_same(list(expected), list(actual))

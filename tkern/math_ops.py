@@ -277,7 +277,8 @@ def _copy_exact(out, result) -> None:
 
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with torch's 1-D, 2-D and batched rules: ``tkern.ones(2, 3) @ tkern.ones(3)``."""
-    return _result(wrap(ops.matmul(input._a, other._a)), out)
+    smaller = input if input.ndim < other.ndim else other
+    return _result(wrap(ops.matmul(input._a, other._a, out is None and smaller.requires_grad)), out)
 
 
 def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -348,13 +349,22 @@ def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
 
 
 def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
-    return _inplace_binary(_division_op(rounding_mode), self, other)
+    op = _division_op(rounding_mode)
+    if rounding_mode is not None and _grad_enabled() and (
+            self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
+        # recorded as div with its mode (zero gradients), not as floor_divide (no derivative)
+        self._check_inplace()
+        from .tensor import _recorded_inplace
+        return _recorded_inplace(self, lambda old: div(old, old if other is self else other,
+                                                       rounding_mode=rounding_mode))
+    return _inplace_binary(op, self, other)
 
 
 def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
     min, max = _check_clamp_bounds("clamp_", None, min, max)
     self._check_inplace()
-    if self._requires_grad and _grad_enabled():
+    if _grad_enabled() and (self._requires_grad or isinstance(min, Tensor) and min._requires_grad
+                            or isinstance(max, Tensor) and max._requires_grad):
         from .tensor import _recorded_inplace
         return _recorded_inplace(self, lambda old: clamp(old, min, max))
     low, high = (None if b is None else unwrap(b) for b in (min, max))

@@ -818,14 +818,17 @@ class Tensor:
         return self
 
     # ----- arithmetic -----
-    __add__ = _operator("add")
-    __radd__ = _reflected_operator("add")
+    # torch's __radd__ and __rmul__ are add(self, other) and mul(self, other) (the number second, which
+    # float16 and bfloat16 multiplication reads in float32), and its __rtruediv__ is
+    # self.reciprocal() * other (two roundings, MulBackward0)
+    __add__ = __radd__ = _operator("add")
     __sub__ = _operator("sub")
     __rsub__ = _reflected_operator("sub")
-    __mul__ = _operator("mul")
-    __rmul__ = _reflected_operator("mul")
+    __mul__ = __rmul__ = _operator("mul")
     __truediv__ = _operator("div")
-    __rtruediv__ = _reflected_operator("div")
+
+    def __rtruediv__(self, other):
+        return self.reciprocal() * other
     __floordiv__ = _operator("floor_divide")
     __rfloordiv__ = _reflected_operator("floor_divide")
     __mod__ = _operator("remainder")

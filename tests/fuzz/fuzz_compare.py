@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from hypothesis import reject
 
 import tkern
 from helpers import TORCH_DTYPES, to_numpy
@@ -31,16 +32,31 @@ class Tolerance:
     kind: str = "pointwise"
     scale: float = 1.0
     signed_zeros: bool = False
+    computed_in: torch.dtype | None = None  # a narrower dtype the values were computed in (out= of a wider one)
+
+    def working(self, dtype: torch.dtype) -> torch.dtype:
+        """The less precise of the result's dtype and the one it was computed in."""
+        if self.computed_in in POINTWISE_RTOL and dtype in POINTWISE_RTOL and \
+                POINTWISE_RTOL[self.computed_in] > POINTWISE_RTOL[dtype]:
+            return self.computed_in
+        return dtype
 
     def overflows(self, dtype: torch.dtype) -> bool:
         """Whether a composite result's terms can pass the dtype's largest finite value."""
-        return self.kind == "composite" and self.scale >= torch.finfo(dtype).max
+        return self.kind == "composite" and self.scale >= torch.finfo(self.working(dtype)).max
 
     def bounds(self, dtype: torch.dtype) -> tuple[float, float]:
+        dtype = self.working(dtype)
         if self.kind == "pointwise":
             return POINTWISE_RTOL[dtype], 1e-30 if dtype is not torch.float16 else 1.2e-7
         rtol = COMPOSITE_RTOL[dtype]
         return rtol, rtol * self.scale
+
+
+def finite_magnitude(*pairs: TensorPair) -> float:
+    """The largest finite magnitude among the pairs' values (at least 1): the scale of a product's terms."""
+    return max((np.abs(np.nan_to_num(p.values.astype(np.float64), posinf=0, neginf=0)).max(initial=1.0)
+                for p in pairs), default=1.0)
 
 
 def builtin_class(error: BaseException) -> type:
@@ -69,6 +85,9 @@ def assert_unchanged(before: np.ndarray, target: tkern.Tensor, context: str) -> 
 
 
 def assert_raised_alike(torch_error: BaseException, tkern_result, tkern_error, context: str) -> None:
+    if "INTERNAL ASSERT FAILED" in str(torch_error):
+        # a bug in torch (pow(True, x).backward() in 2.13) specifies nothing: the case is dropped
+        reject()
     expected = builtin_class(torch_error)
     assert tkern_error is not None, \
         f"{context}: torch raised {expected.__name__} ({str(torch_error)[:200]}); tkern returned {tkern_result!r}"
@@ -167,7 +186,10 @@ def compare_backward(expected, actual, leaves: Sequence[tuple[torch.Tensor, tker
         if t.grad is not None:
             magnitude = float(np.nanmax(np.abs(np.where(np.isinf(g := to_numpy(t.grad).astype(np.float64)), 0, g)),
                                         initial=1.0))
-            assert_same_result(t.grad, k.grad, Tolerance("composite", scale * max(magnitude, 1.0)), where, device)
+            # (a gradient is worked in the output's dtype before it is cast to the input's: x_bf16.clamp_(min=b_f32)
+            # gives b a bfloat16-rounded sum)
+            assert_same_result(t.grad, k.grad, Tolerance("composite", scale * max(magnitude, 1.0),
+                                                         computed_in=e_out.dtype), where, device)
 
 
 def run_case(device: str, *args, **kwargs) -> None:
@@ -180,7 +202,7 @@ def run_case(device: str, *args, **kwargs) -> None:
         _run_case(device, *args, **kwargs)
     except AssertionError as mismatch:
         with open(report, "a") as log:
-            log.write(f"[{device}] " + " ".join(str(mismatch).split())[:600] + "\n")
+            log.write(f"[{device}] " + " ".join(str(mismatch).split())[:2000] + "\n")
 
 
 def _run_case(device: str, torch_fn: Callable, tkern_fn: Callable, pairs: Sequence[TensorPair] = (),

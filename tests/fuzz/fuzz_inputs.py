@@ -218,6 +218,11 @@ def python_scalars(draw, kinds=("bool", "int", "float")) -> bool | int | float:
     if kind == "bool":
         return draw(st.booleans())
     if kind == "int":
-        return draw(st.one_of(st.integers(-5, 5), st.sampled_from([0, 1, -1, 127, 255, 256, -129, 2**31, 2**40])))
-    return draw(st.one_of(st.sampled_from([0.0, -0.0, 0.5, -1.5, 2.0, 1e-3, np.inf, -np.inf, np.nan]),
+        # (2049 and 70000: rounded, or overflowed, when torch casts them to float16/bfloat16 first)
+        return draw(st.one_of(st.integers(-5, 5), st.sampled_from([0, 1, -1, 127, 255, 256, -129, 2049, 70000,
+                                                                   2**31, 2**40])))
+    # (0.1, 1/3, 3.3: rounded differently to float32 and to float16/bfloat16; 65536.0 and 1e5 overflow
+    # float16; 1e-5 and 1e-8 underflow it)
+    return draw(st.one_of(st.sampled_from([0.0, -0.0, 0.5, -1.5, 2.0, 1e-3, np.inf, -np.inf, np.nan, 0.1, 1 / 3, 3.3,
+                                           65536.0, 1e5, 1e-5, 1e-8]),
                           st.floats(-4, 4, allow_nan=False, width=32)))

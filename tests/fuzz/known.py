@@ -1,8 +1,8 @@
-"""Known defects the fuzzer steers around while their fixes land (issue 14).
+"""Cases the fuzzer steers around, each narrow (one op and a condition) and argued for.
 
-Each entry is narrow (one op and a dtype or condition) and cites the issue-14 defect it stands for;
-empty the list as fixes land. ``TKERN_FUZZ_IGNORE_KNOWN=1`` runs every case regardless, to see which
-entries still fail."""
+KNOWN_DEFECTS lists tkern's open defects while their fixes land (empty it as they do); TORCH_QUIRKS
+lists torch behaviour tkern deliberately does not copy, because torch contradicts itself there (the
+README's "Known differences" names each). ``TKERN_FUZZ_IGNORE_KNOWN=1`` runs every case regardless."""
 from __future__ import annotations
 
 import os
@@ -13,44 +13,34 @@ from hypothesis import reject
 
 
 @dataclass(frozen=True)
-class KnownDefect:
-    op: str
-    defect: str  # the issue-14 line (or "NEW: ...") this entry stands for
+class KnownCase:
+    ops: tuple[str, ...]
+    why: str  # the behaviour, and why the case is set aside
     applies: Callable[[dict], bool]
-
-
-_SESSION = "issue 14 (found by the fuzzer, session 8)"
 
 
 def _name(dtype) -> str:
     return str(dtype).rsplit(".", 1)[-1]
 
 
-KNOWN_DEFECTS: list[KnownDefect] = [
-    KnownDefect(
-        "matmul", f"{_SESSION}: `matmul(zeros(6, 1, requires_grad=True), zeros(1, 1, 0, dtype=int64))`: torch "
-        "raises RuntimeError 'expected m1 and m2 to have the same dtype' (with grad it takes mm); tkern returns a "
-        "(1, 6, 0) tensor (its op layer returns the empty mixed-dtype product without seeing grad)",
-        lambda f: f["dtype"] is not f["other_dtype"] and f["grad"] and 0 in f["shapes"][0] + f["shapes"][1]),
-    KnownDefect(
-        "setitem", f"{_SESSION}, NEW: `x = zeros(3, dtype=int8); x[tensor([False, True, False])] = "
-        "tensor([1.5], requires_grad=True)` (also `x[()] = `, `x[1:] = `, `x[...] = tensor(1.5, requires_grad=True)`): "
-        "torch's result has requires_grad=True (a one-element value takes fill_/masked_fill, which record a "
-        "grad_fn even on an integer or bool tensor); tkern's False",
+KNOWN_DEFECTS: list[KnownCase] = []
+
+TORCH_QUIRKS: list[KnownCase] = [
+    KnownCase(
+        ("setitem", "index_put_"), "`x = zeros(3, dtype=int8); x[tensor([False, True, False])] = tensor(1.5, requires_grad=True)` "
+        "(also `x[()] =`, `x[1:] =`, `x[...] =` a 0-d value, and index_put_ by a mask): torch records a node (IndexPutBackward0, FillBackward3, "
+        "CopySlices) on the integer tensor, which then requires grad, though torch refuses requires_grad on integer "
+        "tensors everywhere else and every use of x afterwards raises (x * 2: 'Autograd not support dtype'; "
+        "x.backward(): an internal assert). tkern leaves the integer tensor out of the graph.",
         lambda f: "ints" not in f["kinds"] and not _name(f["dtype"]).startswith(("float", "bfloat")) and f["grad"]
         and f["value_numel"] == 1),
-    KnownDefect(
-        "clamp", f"{_SESSION}, NEW: `x = tensor([0.5, 3.]); x.clamp_(min=tensor([1.], requires_grad=True))`: torch's "
-        "x then requires grad (the bound's gradient flows through it); tkern's x does not",
-        lambda f: f["form"] == "clamp_" and not f["x_grad"]
-        and any(form[0] == "tensor" and form[2] for form in f["bound_forms"].values())),
 ]
 
 
 def avoid_known(op: str, **facts) -> None:
-    """Reject the current hypothesis case when it is a known defect's case."""
+    """Reject the current hypothesis case when it is a known defect's or a torch quirk's case."""
     if os.environ.get("TKERN_FUZZ_IGNORE_KNOWN"):
         return
-    for entry in KNOWN_DEFECTS:
-        if entry.op == op and entry.applies(facts):
+    for entry in KNOWN_DEFECTS + TORCH_QUIRKS:
+        if op in entry.ops and entry.applies(facts):
             reject()

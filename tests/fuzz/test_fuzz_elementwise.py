@@ -10,7 +10,7 @@ import torch
 from hypothesis import reject, strategies as st
 
 import tkern
-from fuzz_compare import Tolerance, run_case
+from fuzz_compare import Tolerance, outcome, run_case
 from fuzz_inputs import (ALL_DTYPES, WRITABLE_LAYOUTS, as_tkern_receives, broadcast_variant, python_scalars, shapes,
                          tensor_pairs)
 from fuzz_run import fuzz
@@ -59,8 +59,10 @@ def _unary_case(data, device: str) -> None:
 
     if form == "inplace" and op not in HAS_INPLACE:
         form = "method"
-    run_case(device, lambda: call(x.torch), lambda: call(x.tkern), [x], Tolerance(signed_zeros=True),
-             f"{op} {form}", inplace_target=x if form == "inplace" else None)
+    computed_in = outcome(lambda: getattr(torch, op)(x.torch.detach()).dtype)[0] if form == "out" else None
+    run_case(device, lambda: call(x.torch), lambda: call(x.tkern), [x],
+             Tolerance(signed_zeros=True, computed_in=computed_in), f"{op} {form}",
+             inplace_target=x if form == "inplace" else None)
 
 
 def test_unary(device: str) -> None:
@@ -192,7 +194,10 @@ def _where_clamp_case(data, device: str) -> None:
         if op == "clamp_":
             return tensor.clamp_(**kwargs)
         return tensor.clamp(**kwargs) if op == "clamp method" else lib.clamp(tensor, **kwargs)
-    run_case(device, lambda: call("torch"), lambda: call("tkern"), pairs, Tolerance(signed_zeros=True),
+    # (torch's clamp by tensor bounds gives the bound on a tie of zeros in its vectorised body and x in
+    # the scalar tail: the sign there is not specified; README, known differences)
+    tensor_bound = any(not isinstance(b, (int, float)) for b in bounds.values())
+    run_case(device, lambda: call("torch"), lambda: call("tkern"), pairs, Tolerance(signed_zeros=not tensor_bound),
              f"{op} {sorted(bounds)}", inplace_target=x if op == "clamp_" else None)
 
 

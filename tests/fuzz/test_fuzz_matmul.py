@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import operator
 
-import numpy as np
 import torch
 from hypothesis import strategies as st
 
 import tkern
-from fuzz_compare import Tolerance, run_case
+from fuzz_compare import Tolerance, finite_magnitude, run_case
 from fuzz_inputs import ALL_DTYPES, FLOAT_DTYPES, SIZES, broadcast_variant, tensor_pairs
 from fuzz_run import fuzz
 from known import avoid_known
@@ -50,8 +49,7 @@ def _matmul_case(data, device: str) -> None:
         lib = torch if isinstance(x, torch.Tensor) else tkern
         return operator.matmul(x, y) if form == "@" else getattr(lib, form)(x, y)
 
-    magnitude = max(np.abs(np.nan_to_num(p.values.astype(np.float64), posinf=0, neginf=0)).max(initial=1.0)
-                    for p in (a, b))
+    magnitude = finite_magnitude(a, b)
     run_case(device, lambda: call(a.torch, b.torch), lambda: call(a.tkern, b.tkern), [a, b],
              Tolerance("composite", magnitude ** 2 * max(k, 1)), f"{form} {left_shape} x {right_shape}")
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import tkern
 import tkern.nn.functional as KF
-from fuzz_compare import Tolerance, run_case
+from fuzz_compare import Tolerance, finite_magnitude, run_case
 from fuzz_inputs import ALL_DTYPES, FLOAT_DTYPES, dims, shapes, tensor_pairs
 from fuzz_run import fuzz
 from known import avoid_known
@@ -31,7 +31,8 @@ def _activation_case(data, device: str) -> None:
         avoid_known("linear", dtype=dtype, device=device)
         run_case(device, lambda: TF.linear(x.torch, w.torch, bias and bias.torch),
                  lambda: KF.linear(x.tkern, w.tkern, bias and bias.tkern), pairs,
-                 Tolerance("composite", 9.0 * max(features, 1)), "linear")
+                 Tolerance("composite", finite_magnitude(*pairs) ** 2 * max(features, 1) + finite_magnitude(*pairs)),
+                 "linear")
         return
     x = data.draw(tensor_pairs(device, dtypes=FLOAT_DTYPES * 3 + ALL_DTYPES), label="x")
     kwargs = {"dim": dims(data.draw, x.torch.dim())} if name in ("softmax", "log_softmax") else {}

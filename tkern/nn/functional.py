@@ -16,7 +16,7 @@ from tkern.ops.polynomial import check_points, check_reduction
 from tkern.ops.shapes import normalize_dim
 
 from .. import dtypes
-from ..creation import arange
+from ..creation import arange, empty_like
 from ..fused import checked_arrays, loss_and_gradients, poly_value
 from ..tensor import Tensor
 from ._reduction import REDUCTIONS, resolve
@@ -53,7 +53,7 @@ def _shifted(name: str, input: Tensor, dim: int | None, stacklevel: int, dtype) 
     last = normalize_dim(dim, input.dim()) >= input.dim() - 1
     if dtype is not None:
         input = input.to(dtype)
-    elif not input.is_floating_point():
+    elif not input.is_floating_point() and input.numel():  # (torch's kernel is not reached when empty)
         kernel = f"{name}_lastdim_kernel_impl" if last else f"{name}_kernel_impl"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
     if input.numel() == 0:
@@ -65,6 +65,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
             ) -> Tensor:
     """exp(x) / sum(exp(x)) along dim: ``F.softmax(tkern.zeros(2, 2), dim=1)`` is all 0.5."""
     shifted, dim = _shifted("softmax", input, dim, _stacklevel, dtype)
+    if not shifted.is_floating_point():
+        return empty_like(shifted)  # an empty integer input: empty in its dtype, as in torch
     exps = shifted.exp()
     return exps / exps.sum(dim, keepdim=True)
 
@@ -73,6 +75,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
                 ) -> Tensor:
     """x - log(sum(exp(x))) along dim: ``F.log_softmax(tkern.zeros(1, 2), dim=1)`` is ``[[-0.6931, -0.6931]]``."""
     shifted, dim = _shifted("log_softmax", input, dim, _stacklevel, dtype)
+    if not shifted.is_floating_point():
+        return empty_like(shifted)
     return shifted - shifted.exp().sum(dim, keepdim=True).log()
 
 
