@@ -491,20 +491,51 @@ def _var_like(take_root: bool):
 
 
 def _prod(ctx, g):
-    """Each element's gradient is the product of the others: out / x without zeros; with one zero
-    in a slice, only the zero gets the product of the rest; with two or more, nothing does."""
+    """torch's prod_backward: g * out / x when the input holds no zero at all, else each element's
+    gradient is the product of the elements before it times the product of those after it (finite
+    where out / x would be inf / inf, as for an infinite element beside a finite one)."""
     import tkern
     x = ctx.input(0)
     dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
     keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
     shape = _shape(ctx, 0)
-    dims = tuple(range(len(shape))) if dim is None else (dim,)
-    zero = x == 0
-    zeros = zero.sum(dims, keepdim=True) if shape else zero * 1
-    safe = tkern.where(zero, 1.0, x)
-    rest = safe.prod(dims[0], keepdim=True) if len(dims) == 1 else safe.reshape(-1).prod().reshape([1] * len(shape))
-    grad = tkern.where(zeros == 0, rest / safe, tkern.where((zeros == 1) & zero, rest, 0.0))
-    return (_expand_reduced(g, shape, dim, keepdim) * grad,)
+    if not shape:
+        return (g,)
+    g = _expand_reduced(g, shape, dim, keepdim)
+    zeros = int((x == 0).sum().item())  # (torch reads the count on the host too)
+    if zeros == 0:
+        return (g * (_expand_reduced(ctx.output(), shape, dim, keepdim) / x),)
+    flat = dim is None
+    values, d = (x.reshape(-1), 0) if flat else (x, dim % len(shape))
+    others = _products_before(values, d) * _products_after(values, d)
+    return (g * (others.reshape(shape) if flat else others),)
+
+
+def _products_before(x, dim: int):
+    """Along dim, the product of the elements before each one (1 for the first): log2(n) rounds of
+    shifted products (Hillis and Steele's scan)."""
+    import tkern
+    n = x.shape[dim]
+    products = tkern.cat([tkern.ones_like(x.narrow(dim, 0, 1)), x.narrow(dim, 0, n - 1)], dim)
+    step = 1
+    while step < n:
+        products = tkern.cat([products.narrow(dim, 0, step),
+                              products.narrow(dim, step, n - step) * products.narrow(dim, 0, n - step)], dim)
+        step *= 2
+    return products
+
+
+def _products_after(x, dim: int):
+    """Along dim, the product of the elements after each one (1 for the last)."""
+    import tkern
+    n = x.shape[dim]
+    products = tkern.cat([x.narrow(dim, 1, n - 1), tkern.ones_like(x.narrow(dim, 0, 1))], dim)
+    step = 1
+    while step < n:
+        products = tkern.cat([products.narrow(dim, 0, n - step) * products.narrow(dim, step, n - step),
+                              products.narrow(dim, n - step, step)], dim)
+        step *= 2
+    return products
 
 
 def _extremum_reduction(ctx, g):
@@ -525,9 +556,12 @@ def _extremum_reduction(ctx, g):
         return (_expand_reduced(g, shape, dim, keepdim) * (positions == index),)
     dims = None if dim is None or (not isinstance(dim, int) and len(dim) == 0) else dim
     out = _expand_reduced(ctx.output(), shape, dims, keepdim)
-    chosen = (x == out) * 1.0
+    chosen = x == out
+    if ctx.name() in ("MaxBackward1", "MinBackward1"):
+        # max() and min() of everything: a NaN result came from the NaN elements, which share g
+        chosen = chosen | (x.isnan() & out.isnan())
     count = chosen.sum(dims, keepdim=True) if dims is not None else chosen.sum()
-    return (_expand_reduced(g, shape, dims, keepdim) * chosen / count,)
+    return ((_expand_reduced(g, shape, dims, keepdim) / count) * chosen,)
 
 
 def _matmul(ctx, g):
@@ -714,7 +748,7 @@ FORMULAS = {
     "var": ("VarBackward0", _var_like(False), (0,)),
     "std": ("StdBackward0", _var_like(True), (0, "out")),
     "prod": (lambda a, k: "ProdBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
-             else "ProdBackward0", _prod, (0,)),
+             else "ProdBackward0", _prod, (0, "out")),
     "amax": ("AmaxBackward0", _extremum_reduction, (0, "out")),
     "amin": ("AminBackward0", _extremum_reduction, (0, "out")),
     "matmul": (_matmul_name, _matmul, ((0, 1), (1, 0))),

@@ -193,11 +193,31 @@ def _scalar_as_read(op: str, tensor: Array, number, second: bool):
         return number  # (an int torch cannot read is refused below)
     if second and op in _FLOAT32_SCALAR_OPS:
         return number if type(number) is int and abs(number) < 1 << 24 else float(np.float32(number))
+    return rounded_to(number, tensor.dtype)
+
+
+def rounded_to(number, dtype: dtypes.dtype):
+    """A Python number as torch casts it to a 16-bit float type (through float32, as c10 does), kept an
+    int when the type holds it exactly."""
     with np.errstate(over="ignore"):
-        rounded = float(np.float32(number).astype(tensor.dtype.numpy))
+        rounded = float(np.float32(number).astype(dtype.numpy))
     if type(number) is int and rounded == number:
         return number
     return rounded
+
+
+# integer types a 16-bit float cannot hold exactly (bool, uint8 and int8 it can: no cast, and a bool
+# operand still meets its own checks, such as sub's refusal)
+_WIDE_INTEGERS = (dtypes.int16, dtypes.int32, dtypes.int64)
+
+
+def _cast_to_16_bit(a: Array, b: Array) -> tuple[Array, Array]:
+    """Both operands in the float16/bfloat16 type an op of the two computes in, as torch casts them
+    first (a bfloat16 tensor plus an int64 one holding 257 adds 256), when it computes in one."""
+    result = result_type(a, b)
+    if result not in _REDUCED_FLOATS:
+        return a, b
+    return copying.converted(a, result), copying.converted(b, result)
 
 
 def binary(op: str, a, b, out: Array | None = None) -> Array:
@@ -205,6 +225,9 @@ def binary(op: str, a, b, out: Array | None = None) -> Array:
         b = _scalar_as_read(op, a, b, True)
     elif type(b) is Array and b.dtype in _REDUCED_FLOATS and (type(a) is not Array or not a.shape):
         a = _scalar_as_read(op, b, a, False)
+    if type(a) is Array and type(b) is Array and (a.dtype in _REDUCED_FLOATS and b.dtype in _WIDE_INTEGERS or
+                                                   b.dtype in _REDUCED_FLOATS and a.dtype in _WIDE_INTEGERS):
+        a, b = _cast_to_16_bit(a, b)
     if type(a) is Array:
         device = a.device
         shape = a.shape

@@ -922,3 +922,32 @@ def test_a_number_beside_a_16_bit_tensor_is_read_as_torch_reads_it(dtype, name, 
         # thousands may differ by an ulp or two; every other op is exact)
         rounded_steps = name in ("floor_divide", "rfloordiv")
         assert_same(expected, actual, atol=0, rtol=(4e-3 if dtype is tkern.float16 else 3e-2) if rounded_steps else 0)
+
+
+@pytest.mark.parametrize("int_dtype", [tkern.int64, tkern.int16, tkern.bool], ids=lambda d: d.name)
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "eq", "maximum"])
+@pytest.mark.parametrize("order", ["float first", "int first"])
+def test_an_integer_tensor_beside_bfloat16_is_cast_to_bfloat16_first(int_dtype, name, order, device):
+    """Issue 14: torch casts both operands to the bfloat16 the op computes in (257 + x adds 256)."""
+    if device == "cuda" and os.environ.get("TRITON_INTERPRET") == "1":
+        pytest.skip("the interpreter truncates float32 to bfloat16 instead of rounding")
+    x_t, x_k = make_pair(random_array((33,), seed=13, low=-4, high=4), device, tkern.bfloat16)
+    ints = np.array([257, 2049, 70000, 3, -1, 1, 0, 100000, 513, 1025, 4097] * 3)
+    i_t, i_k = make_pair(ints % 2 if int_dtype is tkern.bool else ints, device, int_dtype)
+    def run(lib, x, i):
+        return getattr(lib, name)(x, i) if order == "float first" else getattr(lib, name)(i, x)
+    if name == "sub" and int_dtype is tkern.bool:
+        check_error(lambda: run(torch, x_t, i_t), lambda: run(tkern, x_k, i_k))  # (refused before any cast)
+        return
+    assert_same(run(torch, x_t, i_t), run(tkern, x_k, i_k), atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [tkern.float16, tkern.bfloat16], ids=lambda d: d.name)
+def test_alpha_scales_the_number_after_torch_casts_it(dtype, device):
+    """add(x, 1e5, alpha=0.5) in float16: torch casts 1e5 to float16 (inf) before alpha scales it."""
+    if dtype is tkern.bfloat16 and device == "cuda" and os.environ.get("TRITON_INTERPRET") == "1":
+        pytest.skip("the interpreter truncates float32 to bfloat16 instead of rounding")
+    t, k = make_pair(np.array([-np.inf, 1.0, 2.0, 0.37], np.float32), device, dtype)
+    for number, alpha in ((1e5, 0.5), (70000, 2), (0.1, 3), (2049, -1), (1e-8, 1e4)):
+        assert_same(torch.add(t, number, alpha=alpha), tkern.add(k, number, alpha=alpha), atol=0, rtol=0)
+        assert_same(torch.sub(t, number, alpha=alpha), tkern.sub(k, number, alpha=alpha), atol=0, rtol=0)

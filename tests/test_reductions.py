@@ -472,3 +472,36 @@ def test_amin_checks_each_dim_before_repeats(dims, op, device):
         check_error(lambda: getattr(t, op)(dim=dims), lambda: getattr(k, op)(dim=dims))
     else:
         assert_same(expected, getattr(k, op)(dim=dims))
+
+
+@pytest.mark.parametrize("values", [[[2.0, math.inf], [0.0, 3.0]], [[2.0, -math.inf], [1.0, 3.0]],
+                                    [[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]], [[0.0, 0.0, 2.0, 3.0]], [[5.0]]])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float16])
+def test_prod_gradient_with_zeros_and_infinities(values, dim, dtype, device):
+    """torch's rule: g * out / x when the input holds no zero at all, else the product of the other
+    elements (an infinite element beside a finite one gets the finite one, not inf / inf)."""
+    t, k = make_pair(np.array(values, np.float32), device, dtype)
+    t.requires_grad_()
+    k.requires_grad_()
+    for keepdim in (False, True):
+        t.grad = k.grad = None
+        expected = t.prod() if dim is None else t.prod(dim, keepdim=keepdim)
+        actual = k.prod() if dim is None else k.prod(dim, keepdim=keepdim)
+        expected.backward(torch.full_like(expected, 1.5))
+        actual.backward(tkern.full_like(actual, 1.5))
+        assert_same(t.grad, k.grad, rtol=1e-3)
+
+
+def test_max_and_min_of_everything_give_a_nan_result_gradient_to_the_nans(device):
+    """torch's evenly_distribute_backward: max()/min() share g among the NaN elements when the result is
+    NaN; amax/amin (scale_grad_by_count) and max(dim) do not look for NaN."""
+    values = np.array([[1.0, np.nan, 3.0], [3.0, 0.5, np.nan]], np.float32)
+    for fn in (lambda x: x.min(), lambda x: x.max(), lambda x: x.amax(), lambda x: x.amin(0),
+               lambda x: x.max(0)[0], lambda x: x.amax((0, 1))):
+        results = []
+        for lib, dev in ((torch, {}), (tkern, {"device": device})):
+            x = lib.tensor(values, requires_grad=True, **dev)
+            fn(x).sum().backward()
+            results.append(x.grad)
+        assert_same(results[0], results[1])

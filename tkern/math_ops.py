@@ -100,6 +100,8 @@ def _scaled(input, other, alpha, subtracting: bool = False):
             other = other.to(result)  # (a bool other times 2 must not turn int64 under a uint8 input)
         if not other._requires_grad:
             return wrap(ops.binary("mul", other._a, alpha))
+    elif result is dtypes.float16 or result is dtypes.bfloat16:
+        other = ops.rounded_to(other, result)  # torch casts the number to the tensor's type before alpha scales it
     return other * alpha
 
 

@@ -83,9 +83,12 @@ def _divides_integers_by_zero(op: str, kwargs: dict, left, right) -> bool:
     if op not in INTEGER_DIVISIONS and not (op == "div" and kwargs.get("rounding_mode") in ("trunc", "floor")):
         return False
     a, b = getattr(left, "torch", left), getattr(right, "torch", right)
-    if torch.result_type(a, b).is_floating_point:
+    result = torch.result_type(a, b)
+    if result.is_floating_point:
         return False
-    return bool(np.any(np.asarray(getattr(right, "values", right)) == 0))
+    # (the divisor as the kernel reads it: 256 wraps to 0 beside an int8 tensor)
+    divisor = torch.as_tensor(np.asarray(getattr(right, "values", right))).to(result)
+    return bool((divisor == 0).any())
 
 
 def _binary_case(data, device: str) -> None:
