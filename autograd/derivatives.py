@@ -418,8 +418,11 @@ def _bounds_by_position(recorded_clamp):
 
 
 def _atan2(ctx, g):
+    import tkern
     a, b = ctx.input(0), ctx.input(1)
-    recip = (a * a + b * b).reciprocal()
+    squares = a * a + b * b
+    # torch: 0 where the sum of squares is 0 (at the origin, or where it underflows), not 1 / 0
+    recip = tkern.where(squares == 0, 0.0, squares.reciprocal())
     return (_reduced(ctx, 0, g * b * recip) if _needs(ctx, 0) else None,
             _reduced(ctx, 1, g * -a * recip) if _needs(ctx, 1) else None)
 

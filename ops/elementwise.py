@@ -182,10 +182,14 @@ def _scalar_as_read(op: str, tensor: Array, number, second: bool):
     """A scalar operand beside a float16/bfloat16 ``tensor`` as torch's CPU kernel reads it: rounded
     to the tensor's type (x + 2049 in float16 adds 2048; x + 70000 is inf), or for the second operand
     of mul and the divisions rounded to float32 only (x * 70000 is finite where it fits). A 0-d CPU
-    tensor of another dtype beside a tensor with dims is read the same way."""
+    tensor of another dtype beside a tensor with dims is read the same way; a 0-d GPU tensor is cast."""
     if type(number) is Array:
-        if not tensor.shape or number.device.type != "cpu" or number.dtype is tensor.dtype:
+        if not tensor.shape or number.dtype is tensor.dtype:
             return number
+        if number.device.type != "cpu":
+            # torch's CUDA rule: a 0-d CUDA tensor is cast to the 16-bit type for every op (reading it as a
+            # number would synchronise)
+            return copying.converted(number, tensor.dtype)
         number = backend_for(number.device).to_numpy(number).item()
     elif second and op == "pow" and type(number) is not bool and -_INT64_END <= number < _UINT64_END:
         copying.checked_scalar(number, tensor.dtype)  # a number exponent the type cannot hold is refused

@@ -147,9 +147,16 @@ def _check_folded_dtypes(a: Array, b: Array) -> None:
     _check_dtypes(matrix, vector)
 
 
-def matmul(a: Array, b: Array, smaller_requires_grad: bool = False) -> Array:
-    """torch.matmul. ``smaller_requires_grad``: the operand of fewer dims requires grad (and there is
-    no out=), which makes torch fold a batch-times-matrix product into mm, changing its dtype checks."""
+def matmul(a: Array, b: Array, a_requires_grad: bool = False, b_requires_grad: bool = False) -> Array:
+    """torch.matmul. ``a_requires_grad``, ``b_requires_grad``: the operand requires grad (and there is
+    no out=), which changes how torch folds batches into mm, and so its dtype checks."""
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] != b.shape[0]:
+        # torch drops a batch of one that requires grad, so that its gradient is not summed over a batch
+        if a.shape[0] == 1 and a_requires_grad:
+            return matmul(squeeze(a, 0), b, a_requires_grad, b_requires_grad)
+        if b.shape[0] == 1 and b_requires_grad:
+            return matmul(a, squeeze(b, 0), a_requires_grad, b_requires_grad)
+    smaller_requires_grad = b_requires_grad if a.ndim >= b.ndim else a_requires_grad
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")

@@ -310,7 +310,12 @@ class NumpyBackend(Backend):
         np.copyto(host(out), values, casting="unsafe")
 
     def copy(self, out, src):
-        np.copyto(host(out), host(src), casting="unsafe")
+        target, source = host(out), host(src)
+        if target.dtype.kind in "iu" and source.dtype.name == "bfloat16":
+            # ml_dtypes saturates bfloat16 into integers; torch converts through float, as numpy does
+            # float32 (-96 into uint8 is 160, not 0)
+            source = source.astype(np.float32)
+        np.copyto(target, source, casting="unsafe")
 
     def unary(self, op, x, compute, result, out=None):
         ct = _COMPUTE_TYPES[compute]

@@ -1,4 +1,5 @@
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -66,3 +67,18 @@ def test_bfloat16_on_cpu_roundtrip():
     k = tkern.tensor(values).to(tkern.bfloat16)
     assert k.dtype is tkern.bfloat16 and k.element_size() == 2
     assert k.float().tolist() == [1.5, -2.25, 3.0]
+
+
+@pytest.mark.parametrize("target", ["uint8", "int8", "int16", "int32", "int64"])
+def test_bfloat16_into_integers_converts_like_float32(target, device):
+    """Issue 14 (long profile): ml_dtypes saturates bfloat16 into integers (-96 into uint8 was 0);
+    torch converts through float, as float32 converts (160)."""
+    if device == "cuda" and os.environ.get("TRITON_INTERPRET") == "1":
+        pytest.skip("the interpreter truncates float32 to bfloat16 instead of rounding")
+    values = [-96.0, -1.5, -0.5, 255.7, 256.5, 300.0, -300.0, 1e10, -1e10, -129.9, 2.5]
+    if device != "cpu":  # (out of range, C leaves the conversion undefined: a GPU saturates)
+        info = torch.iinfo(getattr(torch, target))
+        values = [v for v in values if info.min <= v < info.max]
+    expected = torch.tensor(values).to(torch.bfloat16).to(getattr(torch, target))
+    actual = tkern.tensor(values, device=device).to(tkern.bfloat16).to(getattr(tkern, target))
+    assert_same(expected, actual)

@@ -896,7 +896,7 @@ _NUMBER_OPS = {
 
 @pytest.mark.parametrize("dtype", [tkern.float16, tkern.bfloat16], ids=lambda d: d.name)
 @pytest.mark.parametrize("name", list(_NUMBER_OPS))
-@pytest.mark.parametrize("as_tensor", [False, True], ids=["number", "0-d tensor"])
+@pytest.mark.parametrize("as_tensor", [None, "cpu", "same"], ids=["number", "0-d cpu tensor", "0-d tensor"])
 def test_a_number_beside_a_16_bit_tensor_is_read_as_torch_reads_it(dtype, name, as_tensor, device):
     """Issue 14: torch's CPU kernels read a number (or 0-d CPU tensor) second operand of mul and the
     divisions in float32, and every other number (and a number first operand) cast to the tensor's
@@ -911,7 +911,9 @@ def test_a_number_beside_a_16_bit_tensor_is_read_as_torch_reads_it(dtype, name, 
     t, k = make_pair(values, device, dtype)
     for number in (0.1, 1 / 3, 70000, 1e-5, 2049.0, 3.3, -0.37, 65536.0):
         ts = torch.tensor(number) if as_tensor else number
-        ks = tkern.tensor(number) if as_tensor else number  # (a 0-d CPU tensor, as torch's CPU scalar)
+        ks = tkern.tensor(number, device="cpu" if as_tensor == "cpu" else device) if as_tensor else number
+        if as_tensor == "same" and device != "cpu":
+            ts = ts.to(t.dtype)  # torch's CUDA rule: a 0-d CUDA tensor is cast to the 16-bit type for every op
         try:
             expected = _NUMBER_OPS[name](t, ts)
         except Exception:

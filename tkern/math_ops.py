@@ -279,8 +279,8 @@ def _copy_exact(out, result) -> None:
 
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with torch's 1-D, 2-D and batched rules: ``tkern.ones(2, 3) @ tkern.ones(3)``."""
-    smaller = input if input.ndim < other.ndim else other
-    return _result(wrap(ops.matmul(input._a, other._a, out is None and smaller.requires_grad)), out)
+    return _result(wrap(ops.matmul(input._a, other._a, out is None and input.requires_grad,
+                                   out is None and other.requires_grad)), out)
 
 
 def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:

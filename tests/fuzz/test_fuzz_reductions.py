@@ -9,7 +9,7 @@ import torch
 from hypothesis import strategies as st
 
 import tkern
-from fuzz_compare import Tolerance, run_case
+from fuzz_compare import Tolerance, outcome, run_case
 from fuzz_inputs import ALL_DTYPES, dims, tensor_pairs
 from fuzz_run import fuzz
 from helpers import TORCH_DTYPES
@@ -54,8 +54,15 @@ def _reduction_case(data, device: str) -> None:
     magnitude = float(finite.max(initial=1.0))
     # a product's terms are the partial products; a sum's, the summands
     scale = magnitude ** min(x.torch.numel(), 8) if op == "prod" else magnitude * math.sqrt(max(x.torch.numel(), 1))
+    # std's gradient divides by std: where std is at the rounding noise of the values (equal values,
+    # such as an expanded input, which torch's float32 reduction may not find exactly equal), either
+    # side's gradient is noise
+    backward = True
+    if op == "std" and x.torch.dtype.is_floating_point:
+        expected, _ = outcome(lambda: call(x.torch.detach()))
+        backward = expected is None or not bool((expected.abs() <= 1e-4 * magnitude).any())
     run_case(device, lambda: call(x.torch), lambda: call(x.tkern), [x], Tolerance("composite", scale),
-             f"{op} {form} {kwargs}")
+             f"{op} {form} {kwargs}", backward=backward)
 
 
 def test_reductions(device: str) -> None:
