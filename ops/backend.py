@@ -5,6 +5,11 @@ from tkern.device import device
 
 from .array import Array
 
+# binary ops whose Python-number second operand beside a float16 or bfloat16 tensor torch reads in
+# float32 (every other op reads it cast to the 16-bit type, which ops.elementwise does before a
+# backend sees it): a backend computes these in float32, not in the 16-bit type
+FLOAT32_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
+
 
 class Backend:
     """Primitives on raw Arrays. Promotion, broadcast shapes, output checks and errors are decided

@@ -11,7 +11,7 @@ from tkern.dtypes import result_type_of, scalar_dtype
 from .allocation import TORCH_TYPE_NAMES, check_no_partial_overlap, check_output
 from .array import Array
 from . import copying
-from .backend import BACKENDS, backend_for
+from .backend import BACKENDS, FLOAT32_SCALAR_OPS, backend_for
 from .shapes import broadcast_shapes, expand_strides
 
 FLOAT_RESULT_UNARY = frozenset(("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "reciprocal"))
@@ -173,9 +173,6 @@ def _plan_binary(op: str, a, b, device_type: str) -> tuple:
 _INT64_END, _UINT64_END = 1 << 63, 1 << 64
 
 _REDUCED_FLOATS = (dtypes.float16, dtypes.bfloat16)
-# torch's CPU kernels read a number (or 0-d CPU tensor) second operand of mul and the divisions in
-# float32; every other op, and a number first operand, sees it cast to the 16-bit type first
-_FLOAT32_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
 
 
 def _scalar_as_read(op: str, tensor: Array, number, second: bool):
@@ -195,7 +192,7 @@ def _scalar_as_read(op: str, tensor: Array, number, second: bool):
         copying.checked_scalar(number, tensor.dtype)  # a number exponent the type cannot hold is refused
     if type(number) is bool or type(number) is int and not -_INT64_END <= number < _UINT64_END:
         return number  # (an int torch cannot read is refused below)
-    if second and op in _FLOAT32_SCALAR_OPS:
+    if second and op in FLOAT32_SCALAR_OPS:
         return number if type(number) is int and abs(number) < 1 << 24 else float(np.float32(number))
     return rounded_to(number, tensor.dtype)
 

@@ -13,7 +13,7 @@ from tkern.storage import Storage
 
 from . import numpy_polynomial
 from .array import Array, numel_of
-from .backend import Backend
+from .backend import FLOAT32_SCALAR_OPS, Backend
 from .optimizer_step import AdamStep
 from .polynomial import accumulation_dtype
 
@@ -236,15 +236,13 @@ _SUM_BY_DOT_MAX = 8192
 
 
 _F16, _F32_TYPE = np.dtype(np.float16), np.dtype(np.float32)
-# ops whose number second operand torch reads in float32 beside a float16 tensor (ops.elementwise)
-_FLOAT32_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
 
 
 def _binary_compute_type(op: str, compute: dtypes.dtype, b_type) -> np.dtype:
     """The numpy type a binary op computes in: float16 times or over a number is worked in float32,
     as torch does (numpy would round the number to float16 first: x * 70000 would be inf)."""
     ct = _COMPUTE_TYPES[compute]
-    if ct == _F16 and (b_type is float or b_type is int) and op in _FLOAT32_SCALAR_OPS:
+    if ct == _F16 and (b_type is float or b_type is int) and op in FLOAT32_SCALAR_OPS:
         return _F32_TYPE
     return ct
 

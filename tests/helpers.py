@@ -2,7 +2,10 @@
 the same seeded random inputs go to torch and to tkern, and values, shapes and dtypes must agree."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 import torch
 
 import tkern
@@ -128,3 +131,10 @@ def check_error(torch_fn, tkern_fn=None, torch_args=(), tkern_args=()):
             f"tkern raised {type(tkern_error).__name__}: {tkern_error}; torch raised {expected.__name__}"
         return tkern_error
     raise AssertionError(f"tkern raised nothing; torch raised {expected.__name__}")
+
+
+def torch_index_error_pattern(fn) -> str:
+    """torch's IndexError message for fn(), as a pattern for pytest.raises(match=...)."""
+    with pytest.raises(IndexError) as caught:
+        fn()
+    return re.escape(str(caught.value))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array
+from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array, torch_index_error_pattern
 
 KEYS = [
     0, -1, (1, 2), (slice(None), 0), (Ellipsis, -1), (slice(1, None, 2),), (slice(None, None, 3), slice(1, 3)),
@@ -483,13 +483,6 @@ def test_int64_offsets_path(device, monkeypatch):
 # ----- indices out of range: raised at once on the host, by the next synchronisation on a GPU -----
 
 
-def _torch_message(fn) -> str:
-    """torch's IndexError message for fn(), as a pattern."""
-    with pytest.raises(IndexError) as caught:
-        fn()
-    return re.escape(str(caught.value))
-
-
 def _synchronize(device) -> None:
     if device == "cuda":
         tkern.cuda.synchronize()
@@ -519,7 +512,7 @@ OUT_OF_RANGE_KEYS = [
 def test_gather_out_of_range_raises_torchs_error_by_the_next_synchronisation(shape, key, device):
     t, k = make_pair(random_array(shape), device)
     t_key, k_key = _device_key(key, device)
-    with pytest.raises(IndexError, match=_torch_message(lambda: t[t_key])):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[t_key])):
         k[k_key].cpu()
     # raised once: the flag is clear and the next gather works
     assert_same(t[[0, -1]], k[tkern.tensor([0, -1], device=device)])
@@ -535,7 +528,7 @@ def test_refused_scatter_writes_nothing(shape, key, value_kind, device):
 
     def write_t():
         t[t_key] = tv
-    with pytest.raises(IndexError, match=_torch_message(write_t)):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(write_t)):
         k[k_key] = kv
         _synchronize(device)
     assert k.tolist() == values.tolist()
@@ -553,7 +546,7 @@ def test_refused_index_put_writes_nothing(indices, accumulate, device):
     t, k = make_pair(values, device)
     t_indices, k_indices = _device_key(indices, device)
     tv, kv = make_pair(random_array((1,), seed=2), device)
-    message = _torch_message(lambda: t.index_put_(t_indices, tv, accumulate=accumulate))
+    message = torch_index_error_pattern(lambda: t.index_put_(t_indices, tv, accumulate=accumulate))
     with pytest.raises(IndexError, match=message):
         k.index_put_(k_indices, kv, accumulate=accumulate)
         k.cpu()
@@ -581,10 +574,10 @@ def test_out_of_range_entries_of_index_views(view, device):
     t_base, k_base = make_pair(random_array((4, 5)), device)
     t, k = t_base[1:, 1:].t(), k_base[1:, 1:].t()
     t_index, k_index = INDEX_VIEWS[view](torch.tensor(base)), INDEX_VIEWS[view](tkern.tensor(base, device=device))
-    with pytest.raises(IndexError, match=_torch_message(lambda: t[t_index])):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[t_index])):
         k[k_index].cpu()
     before = k_base.tolist()
-    with pytest.raises(IndexError, match=_torch_message(lambda: t.index_put_((t_index,), torch.tensor(1.0)))):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t.index_put_((t_index,), torch.tensor(1.0)))):
         k.index_put_((k_index,), tkern.tensor(1.0, device=device))
         _synchronize(device)
     assert k_base.tolist() == before
@@ -599,7 +592,7 @@ def test_the_first_out_of_range_index_is_reported_across_blocks(kind, device):
     t, k = make_pair(random_array((10,)), device)
     t_index, k_index = torch.from_numpy(values), tkern.tensor(values, device=device)
     t_op = (lambda: t[t_index]) if kind == "gather" else (lambda: t.index_put_((t_index,), torch.tensor(1.0)))
-    message = _torch_message(t_op)
+    message = torch_index_error_pattern(t_op)
     assert "17" in message
     for _ in range(2):
         with pytest.raises(IndexError, match=message):
@@ -613,12 +606,12 @@ def test_the_first_out_of_range_index_is_reported_across_blocks(kind, device):
 def test_the_first_failing_operation_is_the_one_raised(device):
     t, k = make_pair(random_array((3, 4)), device)
     first, second = tkern.tensor([0, 5], device=device), tkern.tensor([-9], device=device)
-    with pytest.raises(IndexError, match=_torch_message(lambda: t[torch.tensor([0, 5])])):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[torch.tensor([0, 5])])):
         k[first]
         k[:, second] = 1.0
         k[second]
         _synchronize(device)
-    with pytest.raises(IndexError, match=_torch_message(lambda: t[:, torch.tensor([-9])])):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[:, torch.tensor([-9])])):
         k[:, second].tolist()
     _synchronize(device)  # nothing left pending
     assert_same(t[1:], k[1:])
@@ -650,7 +643,7 @@ def test_indices_held_on_the_host_are_checked_at_once(device):
     before = k.tolist()
     for index in ([0, 3], np.array([[-4]]), tkern.tensor([1, 2, 7])):
         t_index = torch.tensor(np.asarray(index))
-        with pytest.raises(IndexError, match=_torch_message(lambda: t[t_index])):
+        with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[t_index])):
             k[index]
         with pytest.raises(IndexError):
             k[index] = 1.0
@@ -676,9 +669,9 @@ def test_indices_that_select_nothing_are_not_checked(shape, key, device):
 def test_an_index_into_a_dim_of_size_0_is_refused_at_once(device):
     t, k = make_pair(random_array((3, 0)), device)
     t_key, k_key = _device_key((slice(None), [0]), device)
-    with pytest.raises(IndexError, match=_torch_message(lambda: t[t_key])):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[t_key])):
         k[k_key]
-    with pytest.raises(IndexError, match=_torch_message(lambda: t.t().index_put_((torch.tensor([0]),),
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t.t().index_put_((torch.tensor([0]),),
                                                                                 torch.tensor(1.0)))):
         k.t().index_put_((tkern.tensor([0], device=device),), tkern.tensor(1.0, device=device))
 
@@ -689,11 +682,11 @@ def test_out_of_range_on_the_int64_offsets_path(device, monkeypatch):
         monkeypatch.setattr(triton_indexing, "needs_int64", lambda *args: True)
     t, k = make_pair(random_array((9, 13)), device)
     rows_t, rows_k = _index_pair([4, -1, -10, 4], device)
-    with pytest.raises(IndexError, match=_torch_message(lambda: t[rows_t])):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t[rows_t])):
         k[rows_k].cpu()
     before = k.tolist()
     cols_t, cols_k = _index_pair([4, -1, -14, 4], device)
-    with pytest.raises(IndexError, match=_torch_message(lambda: t.t().index_put_((cols_t,), torch.tensor(1.0)))):
+    with pytest.raises(IndexError, match=torch_index_error_pattern(lambda: t.t().index_put_((cols_t,), torch.tensor(1.0)))):
         k.t().index_put_((cols_k,), tkern.tensor(1.0, device=device), accumulate=True)
         _synchronize(device)
     assert k.tolist() == before

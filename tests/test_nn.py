@@ -16,7 +16,7 @@ import torch.nn.functional as TF
 
 import tkern
 import tkern.nn.functional as KF
-from helpers import assert_same, check_error, check_grad, make_pair, random_array
+from helpers import assert_same, check_error, check_grad, make_pair, random_array, torch_index_error_pattern
 from tkern import nn
 
 
@@ -320,13 +320,6 @@ def test_cross_entropy_errors_match_torch(input_shape, target, kwargs, device):
                 lambda i, t: KF.cross_entropy(i, t, **kkwargs).cpu(), (ti, tt), (ki, kt))
 
 
-def _torch_message(fn) -> str:
-    """torch's IndexError message for fn(), as a pattern."""
-    with pytest.raises(IndexError) as caught:
-        fn()
-    return re.escape(str(caught.value))
-
-
 TARGETS_OUT_OF_RANGE = [
     ((3, 4), [0, 4, 1], {}),
     ((3, 4), [0, -1, 2], {}),                            # negative, and not ignore_index
@@ -350,7 +343,7 @@ def test_targets_out_of_range_raise_torchs_error_by_the_next_synchronisation(los
     tkwargs, kkwargs = dict(kwargs), dict(kwargs)
     if kwargs.get("weight"):
         tkwargs["weight"], kkwargs["weight"] = pair((classes,), device, seed=22, low=0.5, high=2.0)
-    message = _torch_message(lambda: getattr(TF, loss)(ti, tt, **tkwargs))
+    message = torch_index_error_pattern(lambda: getattr(TF, loss)(ti, tt, **tkwargs))
     with pytest.raises(IndexError, match=message):
         getattr(KF, loss)(ki, kt, **kkwargs).cpu()
     # raised once: the next loss works
