@@ -19,3 +19,11 @@ def pytest_configure(config) -> None:
     # hypothesis' plugin loads --hypothesis-profile itself; only the default is ours to choose
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("ci")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from fuzz_run import CASES_RUN  # (imported late: the tests' directory is on the path by now)
+    if CASES_RUN:
+        counts = ", ".join(f"{count} on '{device}'" for device, count in sorted(CASES_RUN.items()))
+        profile = terminalreporter.config.getoption("hypothesis_profile", None) or "ci"
+        terminalreporter.write_line(f"differential fuzz: {counts} cases compared with torch (profile {profile})")
