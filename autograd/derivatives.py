@@ -311,8 +311,10 @@ def _pow(ctx, g):
     grad_base = grad_exponent = None
     if _needs(ctx, 0):
         if not _is_tensor(exponent):
-            # the derivative of x ** 0 is 0, even at x = 0 and whatever g holds
-            grad_base = _zeros(ctx, 0) if exponent == 0 else g * (exponent * base ** (exponent - 1))
+            # the derivative of x ** 0 is 0, even at x = 0 and whatever g holds (x ** False is not
+            # x ** 0 there: torch's Scalar False does not equal 0.0, and 0 * x ** -1 is nan at 0)
+            zero = exponent == 0 and type(exponent) is not bool
+            grad_base = _zeros(ctx, 0) if zero else g * (exponent * base ** (exponent - 1))
         else:
             grad_base = tkern.where(exponent == 0, 0.0, g * (exponent * base ** (exponent - 1)))
         grad_base = sum_to(grad_base, _shape(ctx, 0))
@@ -541,6 +543,15 @@ def _products_after(x, dim: int):
     return products
 
 
+def _logsumexp(ctx, g):
+    """torch's logsumexp_backward: g * exp(x - out) (0, not inf / inf, beside an infinite element)."""
+    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    shape = _shape(ctx, 0)
+    out = _expand_reduced(ctx.output(), shape, dim, keepdim)
+    return (_expand_reduced(g, shape, dim, keepdim) * (ctx.input(0) - out).exp(),)
+
+
 def _extremum_reduction(ctx, g):
     """max/min/amax/amin: the gradient goes to the extreme elements, shared evenly among ties
     (torch's rule for amax/amin and full reductions); max/min with a dim pick the returned index."""
@@ -752,6 +763,7 @@ FORMULAS = {
     "std": ("StdBackward0", _var_like(True), (0, "out")),
     "prod": (lambda a, k: "ProdBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
              else "ProdBackward0", _prod, (0, "out")),
+    "logsumexp": ("LogsumexpBackward0", _logsumexp, (0, "out")),
     "amax": ("AmaxBackward0", _extremum_reduction, (0, "out")),
     "amin": ("AminBackward0", _extremum_reduction, (0, "out")),
     "matmul": (_matmul_name, _matmul, ((0, 1), (1, 0))),

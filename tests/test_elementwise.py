@@ -953,3 +953,15 @@ def test_alpha_scales_the_number_after_torch_casts_it(dtype, device):
     for number, alpha in ((1e5, 0.5), (70000, 2), (0.1, 3), (2049, -1), (1e-8, 1e4)):
         assert_same(torch.add(t, number, alpha=alpha), tkern.add(k, number, alpha=alpha), atol=0, rtol=0)
         assert_same(torch.sub(t, number, alpha=alpha), tkern.sub(k, number, alpha=alpha), atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("exponent", [False, True, 0, 0.0])
+def test_pow_by_false_is_not_pow_by_zero_in_backward(exponent, device):
+    """torch's Scalar False does not equal 0.0 in pow_backward: x ** False differentiates to
+    False * x ** -1 (nan at 0), where x ** 0 differentiates to zeros."""
+    t, k = make_pair(np.array([1.5, 0.5, 0.0, -1.0], np.float32), device, tkern.float16)
+    t.requires_grad_()
+    k.requires_grad_()
+    torch.pow(t, exponent).sum().backward()
+    tkern.pow(k, exponent).sum().backward()
+    assert_same(t.grad, k.grad)

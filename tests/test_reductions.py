@@ -505,3 +505,18 @@ def test_max_and_min_of_everything_give_a_nan_result_gradient_to_the_nans(device
             fn(x).sum().backward()
             results.append(x.grad)
         assert_same(results[0], results[1])
+
+
+@pytest.mark.parametrize("dim,keepdim", [(1, False), (0, True), ((0, 1), False)])
+def test_logsumexp_is_one_node_with_torchs_gradient(dim, keepdim, device):
+    """LogsumexpBackward0, g * exp(x - out): 0 beside an infinite element, where the composition's
+    gradient (exp of a shifted input, then a division) was inf / inf."""
+    values = np.array([[2.0, 65536.0, np.inf], [1.0, 2.0, 3.0]], np.float32)
+    results = []
+    for lib, dev in ((torch, {}), (tkern, {"device": device})):
+        x = lib.tensor(values, dtype=lib.bfloat16, requires_grad=True, **dev)
+        out = lib.logsumexp(x, dim, keepdim)
+        out.sum().backward()
+        assert type(out.grad_fn).__name__ == "LogsumexpBackward0"
+        results.append((out, x.grad))
+    assert_same(results[0], results[1], rtol=2e-2)
