@@ -464,7 +464,9 @@ def _mean(ctx, g):
 
 
 def _var_like(take_root: bool):
+    """torch's var_backward, and std_backward (var_backward of g / (2 std), 0 where std is 0)."""
     def formula(ctx, g):
+        import tkern
         x = ctx.input(0)
         dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
         unbiased = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("unbiased")
@@ -476,22 +478,22 @@ def _var_like(take_root: bool):
             correction = 1 if unbiased is None or unbiased else 0
         shape = _shape(ctx, 0)
         dims = None if dim is None else dim
+        if take_root:
+            std = ctx.output()
+            g = tkern.where(std == 0, 0.0, g / (2 * std))
         centred = x - x.mean(dims, keepdim=True) if dims is not None else x - x.mean()
+        g = _expand_reduced(g, shape, dims, keepdim)
         if shape and dims is not None and not isinstance(dims, int) and len(dims) == 0:
             # torch's var_backward counts an explicit empty dim list as one element (its forward
-            # reduces every dim), and divides by 1 - correction without a special case
+            # reduces every dim)
             denominator = 1 - correction
-            scale = 2.0 / denominator if denominator else math.inf
         else:
             denominator = _count(shape, dims) - correction
-            scale = 2.0 / denominator if denominator > 0 else math.nan
-        grad = _expand_reduced(g, shape, dims, keepdim) * centred * scale
-        if take_root:
-            import tkern
-            std = _expand_reduced(ctx.output(), shape, dims, keepdim)
-            # torch: a zero std (a constant input) gets a zero gradient, not 0 / 0
-            grad = tkern.where(std == 0, 0.0, grad / (2 * std))
-        return (grad,)
+        if denominator <= 0 and (dims is None or not shape):
+            # torch, over every element with no positive degrees of freedom: an infinite slope of g's
+            # sign wherever x is off its mean (NaN on it)
+            return (g * centred.abs() * math.inf,)
+        return (g * centred * (2.0 / denominator if denominator else math.inf),)
     return formula
 
 

@@ -520,3 +520,20 @@ def test_logsumexp_is_one_node_with_torchs_gradient(dim, keepdim, device):
         assert type(out.grad_fn).__name__ == "LogsumexpBackward0"
         results.append((out, x.grad))
     assert_same(results[0], results[1], rtol=2e-2)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("n,correction,dim", [(2, 2, None), (2, 3, None), (1, 1, None), (2, 2, 0), (2, 3, 0), (3, 3, None),
+                                              (3, 2, None), (3, 5, 0)])
+def test_var_and_std_gradients_without_degrees_of_freedom(op, n, correction, dim, device):
+    """torch's var_backward: over every element with no positive degrees of freedom, an infinite
+    slope of g's sign off the mean (NaN on it); with dims, 2 / (n - correction) even when negative;
+    std's g / (2 std) first."""
+    for upstream in (0.7, -0.7):
+        t, k = make_pair(np.array([1.0, 2.0, 3.5][:n], np.float32), device)
+        t.requires_grad_()
+        k.requires_grad_()
+        kwargs = {"correction": correction} if dim is None else {"dim": dim, "correction": correction}
+        getattr(t, op)(**kwargs).backward(torch.tensor(upstream))
+        getattr(k, op)(**kwargs).backward(tkern.tensor(upstream, device=device))
+        assert_same(t.grad, k.grad)

@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis import reject
 
 
@@ -34,7 +35,27 @@ TORCH_QUIRKS: list[KnownCase] = [
         "x.backward(): an internal assert). tkern leaves the integer tensor out of the graph.",
         lambda f: "ints" not in f["kinds"] and not _name(f["dtype"]).startswith(("float", "bfloat")) and f["grad"]
         and f["value_numel"] == 1),
+    KnownCase(
+        ("remainder", "fmod"), "`x = full((64,), 3e38); x % full((64,), 0.64)` (float32, float16, bfloat16): torch's "
+        "vectorised loop works out a - b * floor(a / b), and a quotient past float32's largest value makes it nan, "
+        "while its scalar loop (a tensor's last few elements, or a short one) gives C's exact fmod (0.12...): the "
+        "result depends on the element's position. tkern gives C's fmod everywhere.",
+        lambda f: any(_name(f[side]).startswith(("float", "bfloat")) for side in ("left", "right"))
+        and _quotient_overflows(f)),
 ]
+
+
+def _quotient_overflows(facts: dict) -> bool:
+    """Whether some finite a / b passes float32's largest value (and so the compute type's, for the
+    16-bit and float32 types torch's vectorised fmod works in)."""
+    left, right = (np.asarray(facts[k], dtype=np.float64) for k in ("left_values", "right_values"))
+    try:
+        left, right = np.broadcast_arrays(left, right)
+    except ValueError:
+        return False
+    with np.errstate(all="ignore"):
+        quotient = np.abs(left / right)
+    return bool(np.any(np.isfinite(left) & (quotient > np.finfo(np.float32).max)))
 
 
 def avoid_known(op: str, **facts) -> None:
