@@ -512,6 +512,8 @@ def _prod(ctx, g):
     zeros = int((x == 0).sum().item())  # (torch reads the count on the host too)
     if zeros == 0:
         return (g * (_expand_reduced(ctx.output(), shape, dim, keepdim) / x),)
+    if dim is None and zeros > 1 and not ctx.create_graph:
+        return (_zeros(ctx, 0),)  # two zeros in the product: torch's zeros, whatever else x holds
     flat = dim is None
     values, d = (x.reshape(-1), 0) if flat else (x, dim % len(shape))
     others = _products_before(values, d) * _products_after(values, d)

@@ -475,12 +475,14 @@ def test_amin_checks_each_dim_before_repeats(dims, op, device):
 
 
 @pytest.mark.parametrize("values", [[[2.0, math.inf], [0.0, 3.0]], [[2.0, -math.inf], [1.0, 3.0]],
-                                    [[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]], [[0.0, 0.0, 2.0, 3.0]], [[5.0]]])
+                                    [[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]], [[0.0, 0.0, 2.0, 3.0]], [[5.0]],
+                                    [[2.0, -0.0, math.inf], [0.0, -math.inf, 1.0]]])
 @pytest.mark.parametrize("dim", [None, 0, 1, -1])
 @pytest.mark.parametrize("dtype", [tkern.float32, tkern.float16])
 def test_prod_gradient_with_zeros_and_infinities(values, dim, dtype, device):
     """torch's rule: g * out / x when the input holds no zero at all, else the product of the other
-    elements (an infinite element beside a finite one gets the finite one, not inf / inf)."""
+    elements (an infinite element beside a finite one gets the finite one, not inf / inf); a product
+    of everything with two zeros or more has zero gradients."""
     t, k = make_pair(np.array(values, np.float32), device, dtype)
     t.requires_grad_()
     k.requires_grad_()
