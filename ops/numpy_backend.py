@@ -143,8 +143,20 @@ def _power(base, exponent, out):
     return np.copyto(out, fix.astype(out.dtype), where=np.broadcast_to(negative, out.shape))
 
 
+_F16, _F32_TYPE = np.dtype(np.float16), np.dtype(np.float32)
+
+
+def _keeping_x(extremum, bound, x, out=None):
+    """np.maximum or np.minimum of a bound and x that gives x on a tie (relu(-0.0) and
+    clamp(-0.0, min=0.0) are -0.0 in torch): numpy gives its second operand on one, except in
+    float16, where it gives its first."""
+    if getattr(x, "dtype", None) == _F16:
+        return extremum(x, bound, out=out)
+    return extremum(bound, x, out=out)
+
+
 def _relu(x, out):
-    return np.maximum(0, x, out=out)  # (x on a tie: torch keeps -0.0)
+    return _keeping_x(np.maximum, 0, x, out)
 
 
 
@@ -234,8 +246,6 @@ _PYTHON_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _F32 = np.float32
 _SUM_BY_DOT_MAX = 8192
 
-
-_F16, _F32_TYPE = np.dtype(np.float16), np.dtype(np.float32)
 
 
 def _binary_compute_type(op: str, compute: dtypes.dtype, b_type) -> np.dtype:
@@ -447,17 +457,13 @@ class NumpyBackend(Backend):
             value = np.where(host(a), _operand(b, ct), _operand(c, ct))
         elif op == "clamp":
             hx, lo, hi = _operand(a, ct), _operand(b, ct), _operand(c, ct)
-            # torch propagates NaN from the input and from either bound, and keeps the input on a
-            # tie (clamp(-0.0, min=0.0) is -0.0): numpy's maximum gives its second operand on one,
-            # except in float16, where it gives its first
-            def keep_x(extremum, bound, x):
-                return extremum(x, bound) if ct == np.float16 else extremum(bound, x)
+            # torch propagates NaN from the input and from either bound, and keeps the input on a tie
             if lo is None:
-                value = keep_x(np.minimum, hi, hx)
+                value = _keeping_x(np.minimum, hi, hx)
             elif hi is None:
-                value = keep_x(np.maximum, lo, hx)
+                value = _keeping_x(np.maximum, lo, hx)
             else:
-                value = keep_x(np.minimum, hi, keep_x(np.maximum, lo, hx))
+                value = _keeping_x(np.minimum, hi, _keeping_x(np.maximum, lo, hx))
         else:
             raise NotImplementedError(op)
         if out is None:

@@ -965,3 +965,13 @@ def test_pow_by_false_is_not_pow_by_zero_in_backward(exponent, device):
     torch.pow(t, exponent).sum().backward()
     tkern.pow(k, exponent).sum().backward()
     assert_same(t.grad, k.grad)
+
+
+@pytest.mark.parametrize("dtype", [tkern.float16, tkern.float32, tkern.bfloat16, tkern.float64], ids=lambda d: d.name)
+def test_relu_keeps_a_negative_zero(dtype, device):
+    """relu(-0.0) is -0.0 in torch, in every float type (numpy's float16 maximum picks the other operand)."""
+    t, k = make_pair(np.array([-0.0, 0.0, -1.0, 2.0, -0.0], np.float32), device, dtype)
+    for fn in (torch.relu, lambda x: x.clone().relu_()):
+        expected, actual = fn(t), (tkern.relu if fn is torch.relu else fn)(k)
+        assert_same(expected, actual)
+        assert (np.signbit(to_numpy(expected)) == np.signbit(to_numpy(actual))).all()
