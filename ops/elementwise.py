@@ -169,10 +169,7 @@ def _plan_binary(op: str, a, b, device_type: str) -> tuple:
     return compute, result, backend.binary_launcher(op, compute, result, *operand_types)
 
 
-# a Python int torch can read as a scalar: from int64's minimum to uint64's maximum
-_INT64_END, _UINT64_END = 1 << 63, 1 << 64
-
-_REDUCED_FLOATS = (dtypes.float16, dtypes.bfloat16)
+_REDUCED_FLOATS = frozenset((dtypes.float16, dtypes.bfloat16))
 
 
 def _scalar_as_read(op: str, tensor: Array, number, second: bool):
@@ -188,10 +185,10 @@ def _scalar_as_read(op: str, tensor: Array, number, second: bool):
             # number would synchronise)
             return copying.converted(number, tensor.dtype)
         number = backend_for(number.device).to_numpy(number).item()
-    elif second and op == "pow" and type(number) is not bool and -_INT64_END <= number < _UINT64_END:
+    elif second and op == "pow" and type(number) is not bool:
         copying.checked_scalar(number, tensor.dtype)  # a number exponent the type cannot hold is refused
-    if type(number) is bool or type(number) is int and not -_INT64_END <= number < _UINT64_END:
-        return number  # (an int torch cannot read is refused below)
+    if type(number) is bool:
+        return number
     if second and op in FLOAT32_SCALAR_OPS:
         return number if type(number) is int and abs(number) < 1 << 24 else float(np.float32(number))
     return rounded_to(number, tensor.dtype)
@@ -209,7 +206,7 @@ def rounded_to(number, dtype: dtypes.dtype):
 
 # integer types a 16-bit float cannot hold exactly (bool, uint8 and int8 it can: no cast, and a bool
 # operand still meets its own checks, such as sub's refusal)
-_WIDE_INTEGERS = (dtypes.int16, dtypes.int32, dtypes.int64)
+_WIDE_INTEGERS = frozenset((dtypes.int16, dtypes.int32, dtypes.int64))
 
 
 def _cast_to_16_bit(a: Array, b: Array) -> tuple[Array, Array]:
@@ -221,18 +218,28 @@ def _cast_to_16_bit(a: Array, b: Array) -> tuple[Array, Array]:
     return copying.converted(a, result), copying.converted(b, result)
 
 
-def binary(op: str, a, b, out: Array | None = None) -> Array:
-    if type(a) is Array and a.dtype in _REDUCED_FLOATS and (type(b) is not Array or not b.shape):
+def _as_16_bit_operands(op: str, a: Array, b: Array) -> tuple:
+    """Two tensors of different dtypes as torch reads them beside a float16/bfloat16 one: a 0-d
+    operand like a number (_scalar_as_read), a wide integer one cast to the 16-bit type."""
+    if a.dtype in _REDUCED_FLOATS and not b.shape:
         b = _scalar_as_read(op, a, b, True)
-    elif type(b) is Array and b.dtype in _REDUCED_FLOATS and (type(a) is not Array or not a.shape):
+    elif b.dtype in _REDUCED_FLOATS and not a.shape:
         a = _scalar_as_read(op, b, a, False)
     if type(a) is Array and type(b) is Array and (a.dtype in _REDUCED_FLOATS and b.dtype in _WIDE_INTEGERS or
                                                    b.dtype in _REDUCED_FLOATS and a.dtype in _WIDE_INTEGERS):
         a, b = _cast_to_16_bit(a, b)
+    return a, b
+
+
+def binary(op: str, a, b, out: Array | None = None) -> Array:
     if type(a) is Array:
         device = a.device
         shape = a.shape
         if type(b) is Array:
+            if a.dtype is not b.dtype and (a.dtype in _REDUCED_FLOATS or b.dtype in _REDUCED_FLOATS):
+                read_a, read_b = _as_16_bit_operands(op, a, b)
+                if read_a is not a or read_b is not b:
+                    return binary(op, read_a, read_b, out)
             if shape == b.shape:
                 key = (op, a.dtype, b.dtype, device.type)
             elif not b.shape:
@@ -246,14 +253,18 @@ def binary(op: str, a, b, out: Array | None = None) -> Array:
             if device is not b.device:
                 shape = None
         else:
-            if type(b) is int and not -_INT64_END <= b < _UINT64_END:
+            if type(b) is int and not -9223372036854775808 <= b < 18446744073709551616:  # (int64 to uint64)
                 copying.checked_scalar(b, a.dtype)  # raises torch's OverflowError
+            if a.dtype in _REDUCED_FLOATS:
+                b = _scalar_as_read(op, a, b, True)
             key = (op, a.dtype, type(b), device.type)
     elif type(b) is Array:
         device = b.device
         shape = b.shape
-        if type(a) is int and not -_INT64_END <= a < _UINT64_END:
+        if type(a) is int and not -9223372036854775808 <= a < 18446744073709551616:
             copying.checked_scalar(a, b.dtype)
+        if b.dtype in _REDUCED_FLOATS:
+            a = _scalar_as_read(op, b, a, False)
         key = (op, type(a), b.dtype, device.type)
     else:
         raise TypeError(f"{op}: expected at least one tensor operand, got {type(a).__name__} and {type(b).__name__}")
