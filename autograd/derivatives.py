@@ -48,6 +48,10 @@ class OpNode(NamedNode):
     def output(self):
         return self._saved["out"].unpack(self, self.create_graph)
 
+    def argument(self, i: int, name: str, default=None):
+        """The call's argument ``i``, passed by position or as ``name=``, else ``default``."""
+        return self.args[i] if len(self.args) > i else self.kwargs.get(name, default)
+
     def backward(self, grads: list) -> tuple:
         self.create_graph = is_grad_enabled()
         by_argument = self._formula(self, grads[0])
@@ -449,16 +453,16 @@ def _extremum_pair(larger: bool):
 
 
 def _sum(ctx, g):
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
-    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    dim = ctx.argument(1, "dim")
+    keepdim = ctx.argument(2, "keepdim", False)
     grad = _expand_reduced(g, _shape(ctx, 0), dim, keepdim)
     dtype = _meta(ctx, 0)[1]
     return (grad.to(dtype) if grad.dtype != dtype else grad,)
 
 
 def _mean(ctx, g):
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
-    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    dim = ctx.argument(1, "dim")
+    keepdim = ctx.argument(2, "keepdim", False)
     shape = _shape(ctx, 0)
     return (_expand_reduced(g, shape, dim, keepdim) / _count(shape, dim),)
 
@@ -468,9 +472,9 @@ def _var_like(take_root: bool):
     def formula(ctx, g):
         import tkern
         x = ctx.input(0)
-        dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
-        unbiased = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("unbiased")
-        keepdim = ctx.args[3] if len(ctx.args) > 3 else ctx.kwargs.get("keepdim", False)
+        dim = ctx.argument(1, "dim")
+        unbiased = ctx.argument(2, "unbiased")
+        keepdim = ctx.argument(3, "keepdim", False)
         if isinstance(dim, bool):
             dim, unbiased = None, dim
         correction = ctx.kwargs.get("correction")
@@ -503,8 +507,8 @@ def _prod(ctx, g):
     where out / x would be inf / inf, as for an infinite element beside a finite one)."""
     import tkern
     x = ctx.input(0)
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
-    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    dim = ctx.argument(1, "dim")
+    keepdim = ctx.argument(2, "keepdim", False)
     shape = _shape(ctx, 0)
     if not shape:
         return (g,)
@@ -549,8 +553,8 @@ def _products_after(x, dim: int):
 
 def _logsumexp(ctx, g):
     """torch's logsumexp_backward: g * exp(x - out) (0, not inf / inf, beside an infinite element)."""
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
-    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    dim = ctx.argument(1, "dim")
+    keepdim = ctx.argument(2, "keepdim", False)
     shape = _shape(ctx, 0)
     out = _expand_reduced(ctx.output(), shape, dim, keepdim)
     return (_expand_reduced(g, shape, dim, keepdim) * (ctx.input(0) - out).exp(),)
@@ -562,8 +566,8 @@ def _extremum_reduction(ctx, g):
     import tkern
     x = ctx.input(0)
     shape = _shape(ctx, 0)
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
-    keepdim = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("keepdim", False)
+    dim = ctx.argument(1, "dim")
+    keepdim = ctx.argument(2, "keepdim", False)
     if isinstance(dim, int) and ctx.name() in ("MaxBackward0", "MinBackward0"):
         if not shape:
             return (g,)  # a 0-d input is its own maximum, whatever dim (0 or -1) named it
@@ -676,9 +680,9 @@ def _select(ctx, g):
 def _diagonal(ctx, g):
     # written in the input's index space: an input whose elements share memory (expanded) still
     # gets the gradient only on its diagonal
-    offset = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("offset", 0)
-    dim1 = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs.get("dim1", 0)
-    dim2 = ctx.args[3] if len(ctx.args) > 3 else ctx.kwargs.get("dim2", 1)
+    offset = ctx.argument(1, "offset", 0)
+    dim1 = ctx.argument(2, "dim1", 0)
+    dim2 = ctx.argument(3, "dim2", 1)
     grad = _zeros(ctx, 0)
     grad.diagonal(offset, dim1, dim2).copy_(g)
     return (grad,)
@@ -695,7 +699,7 @@ def _to_copy(ctx, g):
 
 def _cat(ctx, g):
     pieces = ctx.args[0]
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim", 0)
+    dim = ctx.argument(1, "dim", 0)
     grads, start = [], 0
     for i in range(len(pieces)):
         shape, dtype, device = ctx.meta[(0, i)]
@@ -711,7 +715,7 @@ def _cat(ctx, g):
 
 
 def _stack(ctx, g):
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim", 0)
+    dim = ctx.argument(1, "dim", 0)
     return (list(g.unbind(dim)),)
 
 
@@ -803,7 +807,7 @@ METHOD_FORMULAS = {
 
 
 def _softmax_dim(ctx) -> int:
-    dim = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("dim")
+    dim = ctx.argument(1, "dim")
     if dim is None:  # torch's implicit choice (deprecated, but still made)
         return 0 if len(_shape(ctx, 0)) in (0, 1, 3) else 1
     return dim
@@ -820,7 +824,7 @@ def _log_softmax(ctx, g):
 
 def _squared_error(ctx, g):
     difference = ctx.input(0) - ctx.input(1)
-    reduction = ctx.args[2] if len(ctx.args) > 2 else ctx.kwargs["reduction"]
+    reduction = ctx.argument(2, "reduction")
     count = difference.numel()
     scale = 2.0 if reduction != "mean" else 2.0 / count if count else float("nan")
     grad = (scale * difference) * g  # torch's order: norm * (x - y) * g, each product rounded

@@ -263,13 +263,14 @@ def _operand_mode(operand_type, compute: np.dtype) -> str:
     return _READY if _STORAGE_TYPES[operand_type] == compute else _CONVERT
 
 
-def _scalar_array(value: np.ndarray, result: dtypes.dtype) -> Array:
-    """A fresh 0-d result as an Array (Array.around_host without its attribute lookups)."""
+def _fresh_array(value: np.ndarray, shape: tuple, result: dtypes.dtype) -> Array:
+    """A fresh row-major result as an Array: Array.around_host without its attribute lookups and
+    checks, as this is the hottest allocation in a CPU program (strides are worked out when read)."""
     r = _new_object(Array)
     r._storage = None
     r.device = CPU
-    r.shape = ()
-    r._strides = ()
+    r.shape = shape
+    r._strides = None
     r.offset = 0
     r.dtype = result
     r.host = value
@@ -407,7 +408,7 @@ class NumpyBackend(Backend):
                 if out is not None:
                     out.host[()] = python_math(x, y)
                     return out
-                return _scalar_array(np.array(python_math(x, y), ct), result)
+                return _fresh_array(np.array(python_math(x, y), ct), (), result)
             if a_mode is _READY:
                 ha = a.host
                 if ha is None:
@@ -428,16 +429,7 @@ class NumpyBackend(Backend):
                     value = np.asarray(value)  # numpy gives scalars for 0-d operands
                 elif not value.flags.c_contiguous:
                     value = np.ascontiguousarray(value)
-                # Array.around_host inlined: this is the hottest allocation in a CPU program
-                r = _new_object(Array)
-                r._storage = None
-                r.device = CPU
-                r.shape = shape
-                r._strides = None
-                r.offset = 0
-                r.dtype = result
-                r.host = value
-                return r
+                return _fresh_array(value, shape, result)
             o = out.host
             if o is None:
                 o = host(out)
@@ -510,14 +502,14 @@ class NumpyBackend(Backend):
                         if len(ones_by_length) >= 64:
                             ones_by_length.clear()
                         ones = ones_by_length[n] = np.ones(n, ct)
-                    return _scalar_array(np.asarray(hx.dot(ones)), result)
+                    return _fresh_array(np.asarray(hx.dot(ones)), (), result)
             if hx.dtype != ct:
                 hx = hx.astype(ct)
             value = ufunc.reduce(hx, dims, None, None, True) if keepdim else ufunc.reduce(hx, dims)
             if type(value) is np.ndarray or cast:
                 return _result_array(value, result)
             # a numpy scalar: the usual result of a full reduction
-            return _scalar_array(np.asarray(value), result)
+            return _fresh_array(np.asarray(value), (), result)
         return launch
 
     def arg_reduce(self, op, values, indices, x, dim):

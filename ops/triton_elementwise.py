@@ -16,8 +16,9 @@ from tkern import dtypes
 
 from . import triton_launch
 from .array import Array
+from .shapes import expand_strides
 from .triton_dispatch import Launcher, scalar_key
-from .triton_launch import (block_for, broadcast_strides, coalesce, compute_type, grid_for, needs_int64, pointer,
+from .triton_launch import (block_for, coalesce, compute_type, grid_for, needs_int64, pointer,
                             rounded_to, scalar_argument)
 
 # ----- indexing helpers -----
@@ -801,7 +802,7 @@ def _layout(out: Array, operands: list) -> tuple:
 @lru_cache(maxsize=4096)
 def _coalesced_layout(shape: tuple, out_strides: tuple, operands: tuple) -> tuple:
     # the same few layouts recur op after op: worked out once each (~2 us a launch saved)
-    strides = [out_strides] + [broadcast_strides(x_shape, x_strides, shape) for x_shape, x_strides in operands]
+    strides = [out_strides] + [expand_strides(x_shape, x_strides, shape) for x_shape, x_strides in operands]
     sizes, merged = coalesce(shape, strides)
     n = 1
     for s in shape:

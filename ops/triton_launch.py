@@ -84,15 +84,6 @@ def coalesce(shape: tuple, strides_list: list) -> tuple:
     return tuple(new_shape), [tuple(st) for st in new_strides]
 
 
-def broadcast_strides(x_shape: tuple, x_strides: tuple, shape: tuple) -> tuple:
-    """Strides of a layout seen in the broadcast ``shape`` (0 where broadcast), aligned on the right."""
-    lead = len(shape) - len(x_shape)
-    strides = [0] * lead
-    for size, stride, target in zip(x_shape, x_strides, shape[lead:]):
-        strides.append(stride if size == target else 0)
-    return tuple(strides)
-
-
 def scalar_argument(value, compute):
     """(argument, kind) for a Python scalar operand: kind 1 passes it by value; float64 values pass
     their bits (kind 2), since Triton passes Python floats as float32."""
