@@ -302,8 +302,7 @@ def _scalar_exponent(exponent, compute: dtypes.dtype):
         if exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if compute is not dtypes.bool and type(exponent) is int:
-            from .copying import checked_scalar  # (ops.copying imports this module)
-            checked_scalar(exponent, compute)
+            copying.checked_scalar(exponent, compute)
     return exponent
 
 
@@ -317,11 +316,13 @@ def where(condition: Array, a, b, out: Array | None = None) -> Array:
                       "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=3)
         condition = binary("ne", condition, 0)
     result = result_type(a, b)
-    # a number is converted to an integer result type first, refused as torch refuses it when it
-    # overflows (a float result takes it as it is: where(c, half, 1e10) is inf there, 2**70 too big)
-    a, b = (x if type(x) is Array or result.is_floating_point and type(x) is not int
-            else copying.checked_scalar(x, result if not result.is_floating_point else dtypes.float64)
-            for x in (a, b))
+    if not result.is_floating_point:
+        # a number is converted to an integer result type first, refused as torch refuses it there
+        a, b = (x if type(x) is Array else copying.checked_scalar(x, result) for x in (a, b))
+    else:
+        # a float result takes a number as it is (where(c, half, 1e10) is inf), an int torch cannot
+        # read at all excepted (2**70)
+        a, b = (copying.checked_scalar(x, dtypes.float64) if type(x) is int else x for x in (a, b))
     return _ternary("where", condition, a, b, result, out)
 
 
