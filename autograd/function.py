@@ -1,5 +1,5 @@
 """Recording an operation: ``tkern.autograd.Function`` for user code, and the same machinery for
-tkern's own differentiable operations (autograd/derivatives.py).
+tkern's own differentiable operations (autograd/recording.py, autograd/formulas.py).
 
 ``Function.apply`` runs ``forward`` with gradients off, then, if any input requires grad, makes
 the outputs depend on a node whose ``backward`` is the class's. The node is the ``ctx`` the user

@@ -83,7 +83,7 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
 
 def add_at(memory, where, values):
     """memory with ``values`` added at the flat positions ``where`` (repeats add up), out of place;
-    recorded by autograd.derivatives.install (IndexPutBackward0)."""
+    recorded by autograd.recording.install (IndexPutBackward0)."""
     from tkern import ops
     from tkern.tensor import _index_array, wrap
     result = wrap(ops.clone(memory._a))

@@ -25,8 +25,8 @@ from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd, fused, nn, optim
-from .autograd import derivatives as _derivatives
+from .autograd import recording as _recording
 
-_derivatives.install()
+_recording.install()
 
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ _grad_enabled = is_grad_enabled
 
 # the differentiable versions of the functions below that test for requires_grad themselves (the
 # hottest ones: a wrapper's call costs more than the op's own work), filled by
-# tkern.autograd.derivatives
+# tkern.autograd.recording
 GRAD_FUNCTIONS: dict = {}
 
 _UNARY_NAMES = ("neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square",

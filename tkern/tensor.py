@@ -89,7 +89,7 @@ def _binary(op: str, a, b, out=None) -> "Tensor":
     return t
 
 
-# op -> its differentiable function (tkern.add, ...), filled in by tkern.autograd.derivatives; the
+# op -> its differentiable function (tkern.add, ...), filled in by tkern.autograd.recording; the
 # operators go there only when an operand requires grad
 GRAD_OPERATORS: dict = {}
 
@@ -754,7 +754,7 @@ class Tensor:
     def __setitem__(self, key, value) -> None:
         self._check_inplace()
         if (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) and _grad_enabled():
-            from tkern.autograd.derivatives import recorded_setitem
+            from tkern.autograd.recording import recorded_setitem
             recorded_setitem(self, key, value)
             return
         value = value._a if isinstance(value, Tensor) else unwrap(value)
@@ -770,7 +770,7 @@ class Tensor:
                 raise TypeError(
                     f"expected Tensor as element {position} in argument 0, but got {type(index).__name__}")
         if (self._requires_grad or values._requires_grad) and _grad_enabled():
-            from tkern.autograd.derivatives import recorded_index_put
+            from tkern.autograd.recording import recorded_index_put
             return recorded_index_put(self, tuple(indices), values, accumulate)
         ops.index_put(self._a, tuple(i._a for i in indices), values._a, accumulate)
         return self

@@ -4,7 +4,7 @@ Every function is a composition of differentiable Tensor operations (elementwise
 matmul, views, indexing), so autograd differentiates it without a backward of its own; a loss picks
 each sample's target class by advanced indexing (a gather of one entry per sample, no one-hot).
 softmax, log_softmax and mse_loss (unweighted) are given nodes of their own by
-autograd/derivatives.py (FUNCTIONAL_FORMULAS): one node each, with torch's names, where the
+autograd/formulas.py (FUNCTIONAL_FORMULAS): one node each, with torch's names, where the
 composition would record several; so is poly_mse_loss, whose fused forward computes its gradients."""
 from __future__ import annotations
 

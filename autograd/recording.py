@@ -1,0 +1,381 @@
+"""Recording tkern's differentiable operations: the node of a call (OpNode), the wrapper that
+records one (``record``) and the recorders with shapes of their own (max/min with indices, split's
+pieces, in-place writes through setitem and index_put_, the fused polynomial loss).
+
+``install()`` wraps the public functions and Tensor methods listed in autograd/formulas.py: a wrapped
+call records a node only when grad mode is on and a tensor argument requires grad; otherwise it is
+the plain op. The operators' hot paths (tkern/tensor.py) test requires_grad themselves before coming
+here.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+from tkern.ops import TORCH_TYPE_NAMES
+from tkern.tensor import Tensor as _Tensor
+
+from . import view_history
+from .formulas import (FORMULAS, FUNCTIONAL_FORMULAS, METHOD_FORMULAS, _basic_key, _copy_slices, _extremum_reduction,
+                       _index_put, _is_tensor, _narrow, _poly_mse_loss, _select)
+from .function import attach
+from .grad_mode import _set as _set_grad_enabled
+from .grad_mode import is_grad_enabled, no_grad
+from .graph import NamedNode, SavedTensor, edge_of
+
+
+class OpNode(NamedNode):
+    """The node of one of tkern's own operations; ``formula(ctx, grad)`` gives one gradient per
+    positional argument of the call (None for non-tensors and tensors that need none)."""
+
+    def __init__(self, name: str, edges: tuple, formula, args: tuple, kwargs: dict, saved: dict, meta: dict,
+                 positions: list):
+        super().__init__(edges)
+        self._formula = formula
+        self.args = args
+        self.kwargs = kwargs
+        self._saved = saved
+        self.meta = meta
+        self._positions = positions  # (argument index, list index or None) of each tensor input, edge order
+        self.create_graph = False
+
+    def input(self, i: int):
+        """Tensor argument i as it was at the call (saved), or its non-tensor value."""
+        saved = self._saved.get(i)
+        if saved is not None:
+            return saved.unpack(self, self.create_graph)
+        return self.args[i]
+
+    def output(self):
+        return self._saved["out"].unpack(self, self.create_graph)
+
+    def argument(self, i: int, name: str, default=None):
+        """The call's argument ``i``, passed by position or as ``name=``, else ``default``."""
+        return self.args[i] if len(self.args) > i else self.kwargs.get(name, default)
+
+    def backward(self, grads: list) -> tuple:
+        self.create_graph = is_grad_enabled()
+        by_argument = self._formula(self, grads[0])
+        result = []
+        for (arg, item), (node, _) in zip(self._positions, self.next_functions):
+            grad = by_argument[arg] if arg < len(by_argument) and node is not None else None
+            if item is not None and grad is not None:
+                grad = grad[item]
+            if grad is not None:
+                _, dtype, device = self.meta[(arg, item)]
+                a = grad._a
+                if a.dtype is not dtype or a.device is not device and a.device != device:
+                    grad = grad.to(dtype=dtype, device=device)  # a gradient has its input's dtype
+            result.append(grad)
+        return tuple(result)
+
+    def release(self) -> None:
+        if self._saved:
+            super().release()
+            self._saved = {}
+
+
+def _tensor_positions(args: tuple) -> list:
+    """(argument, item) of every tensor argument: direct ones, and those in a list passed first
+    (cat, stack)."""
+    positions = []
+    for i, a in enumerate(args):
+        if isinstance(a, _Tensor):
+            positions.append((i, None))
+        elif i == 0 and isinstance(a, (list, tuple)):
+            positions.extend((0, j) for j, t in enumerate(a) if isinstance(t, _Tensor))
+    return positions
+
+
+def _stripped(args: tuple) -> tuple:
+    """The call's arguments without the tensors the formula does not read: a node must not keep
+    its inputs alive past the backward pass."""
+    kept = []
+    for i, a in enumerate(args):
+        if isinstance(a, _Tensor):
+            a = None  # (a saved one is read through the node's SavedTensor)
+        elif i == 0 and isinstance(a, (list, tuple)):
+            a = [None if isinstance(t, _Tensor) else t for t in a]
+        kept.append(a)
+    return tuple(kept)
+
+
+def _any_requires_grad(a) -> bool:
+    if isinstance(a, _Tensor):
+        return a._requires_grad
+    return any(isinstance(t, _Tensor) and t._requires_grad for t in a)
+
+
+def _get(args: tuple, position: tuple):
+    arg, item = position
+    return args[arg] if item is None else args[arg][item]
+
+
+def record(name, formula, saves: tuple = ()):
+    """Wrap ``fn`` so that a call with gradients needed records an OpNode. ``name`` is torch's node
+    name, or a function of (args, kwargs) giving it; ``saves`` lists the positional arguments (and
+    "out") the formula reads, which are kept and version-checked: an entry (i, j) keeps argument i
+    only when argument j requires grad."""
+    name_of = name if callable(name) else None
+    saves_output = "out" in saves
+    keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in saves if entry != "out")
+
+    def decorate(fn):
+        is_view = fn.__name__ in _VIEWS
+        checks_result_dtype = fn.__name__ in _DIFFERENTIABLE_WHATEVER_THE_DTYPE
+        # (a function without out= must refuse one as Python does, with its TypeError)
+        takes_out = _takes_out(fn)
+
+        @functools.wraps(fn)
+        def recorded(*args, **kwargs):
+            if not is_grad_enabled():
+                # (checked first: formulas run their ops with grad mode off when no graph is made)
+                return fn(*args, **kwargs)
+            for a in args:
+                if type(a) is _Tensor:
+                    if a._requires_grad:
+                        break
+                elif isinstance(a, (_Tensor, list, tuple)) and _any_requires_grad(a):
+                    break
+            else:
+                return fn(*args, **kwargs)
+            if takes_out and kwargs.get("out") is not None:
+                raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
+                                   "differentiation, but one of the arguments requires grad.")
+            _set_grad_enabled(False)  # (the no_grad context manager costs ~1 us a call)
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                _set_grad_enabled(True)
+            output = result[0] if isinstance(result, tuple) else result
+            positions = _tensor_positions(args)
+            tensors = [_get(args, p) for p in positions]
+            if is_view:
+                output.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
+                if output._a.dtype is not tensors[0]._a.dtype:
+                    return result  # x.view(dtype): no gradient, as in torch
+            if not output._a.dtype.is_floating_point or any(output is t for t in tensors):
+                if checks_result_dtype and not output._a.dtype.is_floating_point:
+                    # torch records these whatever dtype= asks for, and its autograd then refuses the dtype
+                    raise RuntimeError(f"Autograd not support dtype: {TORCH_TYPE_NAMES[output._a.dtype]}")
+                # not differentiable, or an input handed back as it is (x.to(its own dtype))
+                return result
+            meta = {}
+            for p, t in zip(positions, tensors):
+                a = t._a
+                meta[p] = (a.shape, a.dtype, a.device)
+            saved = {}
+            n = len(args)
+            for i, j in keeps:
+                if i < n and isinstance(args[i], _Tensor) and (
+                        j is None or j < n and isinstance(args[j], _Tensor) and args[j]._requires_grad):
+                    saved[i] = SavedTensor(args[i])
+            node = OpNode(name_of(args, kwargs) if name_of else name, tuple([edge_of(t) for t in tensors]), formula,
+                          _stripped(args), kwargs, saved, meta, positions)
+            output._requires_grad = True
+            output.grad_fn = node
+            output._output_nr = 0
+            if saves_output:
+                saved["out"] = SavedTensor(output, node, 0)
+            return result
+        return recorded
+    return decorate
+
+
+def _takes_out(fn) -> bool:
+    parameters = inspect.signature(fn).parameters.values()
+    return any(p.name == "out" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _bounds_by_position(recorded_clamp):
+    """clamp with its bounds handed on by position: a tensor given as min= or max= must be an input
+    of the node (record follows positional tensors)."""
+    @functools.wraps(recorded_clamp)
+    def clamp(input, min=None, max=None, *, out=None):
+        return recorded_clamp(input, min, max, out=out)
+    return clamp
+
+
+def _record_poly_mse_loss(fn):
+    """poly_mse_loss as one node: the forward asks the fused pass for exactly the gradients the
+    inputs that require grad need, and keeps them on the node."""
+    from tkern import fused
+
+    @functools.wraps(fn)
+    def recorded(x, y, coeffs, reduction="sum"):
+        tensors = (x, y, coeffs)
+        if reduction not in ("sum", "mean") or not is_grad_enabled() or not any(
+                isinstance(t, _Tensor) and t._requires_grad for t in tensors):
+            return fn(x, y, coeffs, reduction)
+        loss, grad, grad_x, grad_y = fused.loss_and_gradients(
+            x, y, coeffs, reduction, getattr(x, "_requires_grad", False), getattr(y, "_requires_grad", False),
+            "poly_mse_loss", unrounded=True)
+        positions = [(0, None), (1, None), (2, None)]
+        meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
+        saved = {i: SavedTensor(t) for i, t in enumerate(tensors)}
+        node = OpNode("PolyMseLossBackward0", tuple(edge_of(t) for t in tensors), _poly_mse_loss,
+                      (None, None, None, reduction), {"_gradients": (grad_x, grad_y, grad)}, saved, meta, positions)
+        attach((loss,), node)
+        return loss
+    return recorded
+
+
+def _extremum(op: str):
+    """max/min: all-reduce (a tensor) or over a dim ((values, indices)); the values differentiate."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def recorded(input, dim=None, keepdim=False, *args, **kwargs):
+            if _is_tensor(dim):
+                import tkern
+                return (tkern.maximum if op == "max" else tkern.minimum)(input, dim)
+            if not (input._requires_grad and is_grad_enabled()) or args or kwargs:
+                return fn(input, dim, keepdim, *args, **kwargs)
+            with no_grad():
+                result = fn(input, dim, keepdim)
+            values = result[0] if isinstance(result, tuple) else result
+            name = ("MaxBackward" if op == "max" else "MinBackward") + ("0" if dim is not None else "1")
+            node = OpNode(name, (edge_of(input),), _extremum_reduction, (None, dim, keepdim),
+                          {"_indices": result[1]} if isinstance(result, tuple) else {},
+                          {0: SavedTensor(input)}, {(0, None): (tuple(input.shape), input.dtype, input.device)},
+                          [(0, None)])
+            attach((values,), node)
+            node._saved["out"] = SavedTensor(values, node, 0)
+            return result
+        return recorded
+    return wrap
+
+
+def _pieces(name: str):
+    """split/chunk/unbind: every piece is its own view node of the input. As in torch, no piece may
+    be written in place where autograd would have to record it."""
+    short = name[:-len("Backward0")]
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def recorded(input, *args, **kwargs):
+            if not (input._requires_grad and is_grad_enabled()):
+                pieces = fn(input, *args, **kwargs)
+                for i, piece in enumerate(pieces):
+                    piece._multi_output_view = f"Output {i} of {short}"
+                return pieces
+            with no_grad():
+                pieces = fn(input, *args, **kwargs)
+            dim = args[-1] if len(args) > (0 if name == "UnbindBackward0" else 1) else kwargs.get("dim", 0)
+            dim %= max(input.ndim, 1)
+            start = 0
+            meta = {(0, None): (tuple(input.shape), input.dtype, input.device)}
+            for i, piece in enumerate(pieces):
+                if name == "UnbindBackward0":
+                    node = OpNode(name, (edge_of(input),), _select, (None, dim, start), {}, {}, meta, [(0, None)])
+                    start += 1
+                else:
+                    length = piece.shape[dim]
+                    node = OpNode(name, (edge_of(input),), _narrow, (None, dim, start, length), {}, {}, meta,
+                                  [(0, None)])
+                    start += length
+                attach((piece,), node)
+                piece._multi_output_view = f"Output {i} of {short}"
+                piece.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
+            return pieces
+        return recorded
+    return wrap
+
+
+_installed = False
+
+# methods whose result may share the input's memory
+_VIEWS = frozenset(("view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
+                    "expand", "narrow", "select", "diagonal", "__getitem__"))
+
+# ops whose result dtype may differ from a differentiable input's (dtype=, or an empty product of
+# mixed dtypes), which torch records anyway: an integer result then raises
+_DIFFERENTIABLE_WHATEVER_THE_DTYPE = frozenset(("sum", "prod", "nansum", "cumsum", "matmul", "mm", "bmm", "dot"))
+
+# Tensor methods whose arguments differ from the function's (x.where(condition, y)): they call the
+# recorded function themselves
+_OWN_METHODS = frozenset(("where",))
+
+# functions of tkern.math_ops that send themselves to their recorded version when needed
+_SELF_DISPATCHING = frozenset(("sum", "mean", "pow"))
+
+
+def install() -> None:
+    """Wrap tkern's differentiable functions and Tensor methods (once)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    import sys
+
+    import tkern
+    from tkern import math_ops
+    tensor = sys.modules["tkern.tensor"]  # (tkern.tensor is the function that makes tensors)
+    Tensor = tensor.Tensor
+    for fname, (name, formula, saves) in FORMULAS.items():
+        if fname in _SELF_DISPATCHING:
+            math_ops.GRAD_FUNCTIONS[fname] = record(name, formula, saves)(math_ops.__dict__[fname])
+            continue
+        for holder in (tkern, math_ops, Tensor):
+            fn = holder.__dict__.get(fname) if holder is not Tensor else Tensor.__dict__.get(fname)
+            if fn is not None and not (holder is Tensor and fname in _OWN_METHODS):
+                recorded = record(name, formula, saves)(fn)
+                setattr(holder, fname, _bounds_by_position(recorded) if fname in ("clamp", "clip") else recorded)
+    from tkern.nn import functional
+    for fname, (name, formula, saves) in FUNCTIONAL_FORMULAS.items():
+        setattr(functional, fname, record(name, formula, saves)(functional.__dict__[fname]))
+    functional.poly_mse_loss = _record_poly_mse_loss(functional.poly_mse_loss)
+    view_history.add_at = record("IndexPutBackward0", view_history.add_at_gradient, (1,))(view_history.add_at)
+    for mname, (name, formula, saves) in METHOD_FORMULAS.items():
+        fn = Tensor.__dict__.get(mname)
+        if fn is not None:
+            setattr(Tensor, mname, record(name, formula, saves)(fn))
+    for op in ("max", "min"):
+        for holder in (tkern, math_ops, Tensor):
+            fn = holder.__dict__.get(op) if holder is not Tensor else Tensor.__dict__.get(op)
+            if fn is not None:
+                setattr(holder, op, _extremum(op)(fn))
+    for mname, name in (("split", "SplitBackward0"), ("chunk", "SplitBackward0"), ("unbind", "UnbindBackward0")):
+        setattr(Tensor, mname, _pieces(name)(Tensor.__dict__[mname]))
+    Tensor.as_strided = view_history.record_strided_view("AsStridedBackward0")(Tensor.__dict__["as_strided"])
+    tensor.GRAD_OPERATORS.update({op: getattr(tkern, name) for op, name in (
+        ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"), ("pow", "pow"),
+        ("floor_divide", "floor_divide"), ("remainder", "remainder"), ("fmod", "fmod"))})
+
+
+def recorded_index_put(tensor, indices: tuple, values, accumulate: bool):
+    """``tensor.index_put_(indices, values, accumulate)`` where either side is part of a graph."""
+    from tkern.tensor import _recorded_inplace
+
+    def compute(old):
+        with no_grad():
+            new = old.detach().clone().index_put_(indices, values, accumulate)
+        args = (old, indices, values)
+        positions = [(0, None), (2, None)]
+        meta = {p: (tuple(_get(args, p).shape), _get(args, p).dtype, _get(args, p).device) for p in positions}
+        node = OpNode("IndexPutBackward0", tuple(edge_of(_get(args, p)) for p in positions), _index_put,
+                      (None, indices, None, accumulate), {}, {}, meta, positions)
+        attach((new,), node)
+        return new
+
+    return _recorded_inplace(tensor, compute)
+
+
+def recorded_setitem(tensor, key, value) -> None:
+    """``tensor[key] = value`` where either side is part of a graph: the new value of the whole
+    tensor depends on its old value (outside ``key``) and on ``value`` (inside)."""
+    from tkern.tensor import Tensor, _recorded_inplace
+
+    def compute(old):
+        with no_grad():
+            new = old.detach().clone()
+            new[key] = value
+        args = (old, key, value)
+        positions = [(0, None)] + ([(2, None)] if isinstance(value, Tensor) else [])
+        meta = {p: (tuple(_get(args, p).shape), _get(args, p).dtype, _get(args, p).device) for p in positions}
+        name = "CopySlices" if _basic_key(key) else "IndexPutBackward0"
+        node = OpNode(name, tuple(edge_of(_get(args, p)) for p in positions), _copy_slices,
+                      (None, key, None), {}, {}, meta, positions)
+        attach((new,), node)
+        return new
+
+    _recorded_inplace(tensor, compute)
