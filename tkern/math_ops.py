@@ -6,7 +6,8 @@ from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled
 
 from . import dtypes
-from .tensor import Tensor, _binary, _inplace_binary, _inplace_unary, _into, _new_tensor, _unary, unwrap, wrap
+from .tensor import (Tensor, _binary, _inplace_binary, _inplace_unary, _into, _new_tensor, _recorded_inplace, _unary,
+                     unwrap, wrap)
 
 _reduce = ops.reduce
 _grad_enabled = is_grad_enabled
@@ -351,15 +352,13 @@ def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
 
 
 def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
-    op = _division_op(rounding_mode)
     if rounding_mode is not None and _grad_enabled() and (
             self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         # recorded as div with its mode (zero gradients), not as floor_divide (no derivative)
         self._check_inplace()
-        from .tensor import _recorded_inplace
         return _recorded_inplace(self, lambda old: div(old, old if other is self else other,
                                                        rounding_mode=rounding_mode))
-    return _inplace_binary(op, self, other)
+    return _inplace_binary(_division_op(rounding_mode), self, other)
 
 
 def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
@@ -367,7 +366,6 @@ def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
     self._check_inplace()
     if _grad_enabled() and (self._requires_grad or isinstance(min, Tensor) and min._requires_grad
                             or isinstance(max, Tensor) and max._requires_grad):
-        from .tensor import _recorded_inplace
         return _recorded_inplace(self, lambda old: clamp(old, min, max))
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     ops.clamp(self._a, low, high, out=self._a)
