@@ -1,16 +1,20 @@
-"""The gradient formulas of tkern's differentiable operations, and the tables that name them: each
-backward is written with tkern's own tensor operations (so it runs on every device, and a second
-derivative records like any other computation). autograd/recording.py records the calls.
+"""The longer gradient formulas of the operation table (tkern/operations.py, which holds the short
+ones beside their entries): each backward is written with tkern's own tensor operations (so it runs
+on every device, and a second derivative records like any other computation).
+autograd/recording.py records the calls.
+
+The table is read while tkern is loading, so this module imports nothing of tkern's at its top but
+the package itself, whose names it reads at call time.
 """
 from __future__ import annotations
 
 import math
 
-from tkern.tensor import Tensor as _Tensor
+import tkern
 
 
 def _is_tensor(x) -> bool:
-    return isinstance(x, _Tensor)
+    return isinstance(x, tkern.Tensor)
 
 
 # ----- helpers for formulas -----
@@ -113,7 +117,6 @@ def _remainder_like(rounding: str):
             raise RuntimeError("derivative for aten::remainder is not implemented")
         grad_b = None
         if _needs(ctx, 1):
-            import tkern
             a, b = ctx.input(0), ctx.input(1)
             grad_b = _reduced(ctx, 1, -g * tkern.div(a, b, rounding_mode=rounding))
         return (_reduced(ctx, 0, g) if _needs(ctx, 0) else None), grad_b
@@ -133,7 +136,6 @@ def _not_implemented(name: str):
 def _pow(ctx, g):
     """torch's pow_backward, pow_backward_self and pow_backward_exponent, in their order of operations
     (g * (e * x ** (e - 1)): the number e is read in float32 beside a 16-bit g, not rounded first)."""
-    import tkern
     base, exponent = ctx.input(0), ctx.input(1)
     grad_base = grad_exponent = None
     if _needs(ctx, 0):
@@ -160,67 +162,22 @@ def _pow(ctx, g):
     return grad_base, grad_exponent
 
 
-def _neg(ctx, g):
-    return (-g,)
 
 
-def _exp(ctx, g):
-    return (g * ctx.output(),)
 
 
-def _log(ctx, g):
-    return (g / ctx.input(0),)
 
 
-def _sqrt(ctx, g):
-    return (g / (2 * ctx.output()),)
 
 
-def _sin(ctx, g):
-    return (g * ctx.input(0).cos(),)
 
 
-def _cos(ctx, g):
-    return (-g * ctx.input(0).sin(),)
 
-
-def _tanh(ctx, g):
-    out = ctx.output()
-    return (g * (1 - out * out),)
-
-
-def _sigmoid(ctx, g):
-    out = ctx.output()
-    return (g * out * (1 - out),)
-
-
-def _relu(ctx, g):
-    import tkern
-    # torch's threshold_backward: 0 where the result is <= 0, g elsewhere (a NaN result passes g)
-    return (tkern.where(ctx.output() <= 0, 0.0, g),)
-
-
-def _abs(ctx, g):
-    return (g * ctx.input(0).sign(),)
-
-
-def _square(ctx, g):
-    return (2 * ctx.input(0) * g,)
-
-
-def _reciprocal(ctx, g):
-    out = ctx.output()
-    return (-g * out * out,)
-
-
-def _zero_gradient(ctx, g):
-    return (g * 0,)
 
 
 def _clamp(ctx, g):
     # torch's clamp_backward and clamp_backward_min_max: where min > max the result is max, and so
     # is the gradient
-    import tkern
     x, low, high = ctx.input(0), ctx.input(1), ctx.input(2)
     both = low is not None and high is not None
     if both:
@@ -238,7 +195,6 @@ def _clamp(ctx, g):
 
 
 def _atan2(ctx, g):
-    import tkern
     a, b = ctx.input(0), ctx.input(1)
     squares = a * a + b * b
     # torch: 0 where the sum of squares is 0 (at the origin, or where it underflows), not 1 / 0
@@ -248,7 +204,6 @@ def _atan2(ctx, g):
 
 
 def _where(ctx, g):
-    import tkern
     condition = ctx.input(0)
     zero = tkern.zeros_like(g)  # (not g * 0: an inf or NaN in g must not reach the side not taken)
     return (None, _reduced(ctx, 1, tkern.where(condition, g, zero)), _reduced(ctx, 2, tkern.where(condition, zero, g)))
@@ -256,7 +211,6 @@ def _where(ctx, g):
 
 def _extremum_pair(larger: bool):
     def formula(ctx, g):
-        import tkern
         a, b = ctx.input(0), ctx.input(1)
         # in g's dtype, as torch: half of g to each side of a tie, all of it to the winner
         shared = tkern.where(a == b, g / 2, g)
@@ -284,7 +238,6 @@ def _mean(ctx, g):
 def _var_like(take_root: bool):
     """torch's var_backward, and std_backward (var_backward of g / (2 std), 0 where std is 0)."""
     def formula(ctx, g):
-        import tkern
         x = ctx.input(0)
         dim = ctx.argument(1, "dim")
         unbiased = ctx.argument(2, "unbiased")
@@ -319,7 +272,6 @@ def _prod(ctx, g):
     """torch's prod_backward: g * out / x when the input holds no zero at all, else each element's
     gradient is the product of the elements before it times the product of those after it (finite
     where out / x would be inf / inf, as for an infinite element beside a finite one)."""
-    import tkern
     x = ctx.input(0)
     dim = ctx.argument(1, "dim")
     keepdim = ctx.argument(2, "keepdim", False)
@@ -341,7 +293,6 @@ def _prod(ctx, g):
 def _products_before(x, dim: int):
     """Along dim, the product of the elements before each one (1 for the first): log2(n) rounds of
     shifted products (Hillis and Steele's scan)."""
-    import tkern
     n = x.shape[dim]
     products = tkern.cat([tkern.ones_like(x.narrow(dim, 0, 1)), x.narrow(dim, 0, n - 1)], dim)
     step = 1
@@ -354,7 +305,6 @@ def _products_before(x, dim: int):
 
 def _products_after(x, dim: int):
     """Along dim, the product of the elements after each one (1 for the last)."""
-    import tkern
     n = x.shape[dim]
     products = tkern.cat([x.narrow(dim, 1, n - 1), tkern.ones_like(x.narrow(dim, 0, 1))], dim)
     step = 1
@@ -377,7 +327,6 @@ def _logsumexp(ctx, g):
 def _extremum_reduction(ctx, g):
     """max/min/amax/amin: the gradient goes to the extreme elements, shared evenly among ties
     (torch's rule for amax/amin and full reductions); max/min with a dim pick the returned index."""
-    import tkern
     x = ctx.input(0)
     shape = _shape(ctx, 0)
     dim = ctx.argument(1, "dim")
@@ -533,93 +482,6 @@ def _stack(ctx, g):
     return (list(g.unbind(dim)),)
 
 
-FORMULAS = {
-    # name in tkern: (torch's node name, formula, saved arguments)
-    "add": ("AddBackward0", _add, ()),
-    "sub": ("SubBackward0", _sub, ()),
-    "subtract": ("SubBackward0", _sub, ()),
-    "mul": ("MulBackward0", _mul, ((0, 1), (1, 0))),
-    "multiply": ("MulBackward0", _mul, ((0, 1), (1, 0))),
-    "div": (_div_name, _div, ((0, 1), 1)),
-    "divide": (_div_name, _div, ((0, 1), 1)),
-    "true_divide": (_div_name, _div, ((0, 1), 1)),
-    "remainder": (lambda a, k: "NotImplemented" if not _is_tensor(a[0]) else
-                  "RemainderBackward1" if _is_tensor(a[1]) else "RemainderBackward0",
-                  _remainder_like("floor"), ((0, 1), (1, 1))),
-    "fmod": (lambda a, k: "FmodBackward1" if _is_tensor(a[1]) else "FmodBackward0", _remainder_like("trunc"),
-             ((0, 1), (1, 1))),
-    "floor_divide": ("NotImplemented", _not_implemented("floor_divide"), ()),
-    "pow": (lambda a, k: "PowBackward1" if _is_tensor(a[1]) else "PowBackward0", _pow, (0, 1, "out")),
-    "neg": ("NegBackward0", _neg, ()),
-    "negative": ("NegBackward0", _neg, ()),
-    "exp": ("ExpBackward0", _exp, ("out",)),
-    "log": ("LogBackward0", _log, (0,)),
-    "sqrt": ("SqrtBackward0", _sqrt, ("out",)),
-    "sin": ("SinBackward0", _sin, (0,)),
-    "cos": ("CosBackward0", _cos, (0,)),
-    "tanh": ("TanhBackward0", _tanh, ("out",)),
-    "sigmoid": ("SigmoidBackward0", _sigmoid, ("out",)),
-    "relu": ("ReluBackward0", _relu, ("out",)),
-    "abs": ("AbsBackward0", _abs, (0,)),
-    "absolute": ("AbsBackward0", _abs, (0,)),
-    "square": ("PowBackward0", _square, (0,)),
-    "reciprocal": ("ReciprocalBackward0", _reciprocal, ("out",)),
-    "floor": ("FloorBackward0", _zero_gradient, ()),
-    "ceil": ("CeilBackward0", _zero_gradient, ()),
-    "round": ("RoundBackward0", _zero_gradient, ()),
-    "trunc": ("TruncBackward0", _zero_gradient, ()),
-    "sign": ("SignBackward0", _zero_gradient, ()),
-    "clamp": (lambda a, k: "ClampBackward0" if any(_is_tensor(b) for b in a[1:]) else "ClampBackward1", _clamp,
-              (0, 1, 2)),
-    "clip": (lambda a, k: "ClampBackward0" if any(_is_tensor(b) for b in a[1:]) else "ClampBackward1", _clamp,
-             (0, 1, 2)),
-    "atan2": ("Atan2Backward0", _atan2, (0, 1)),
-    "where": ("WhereBackward0", _where, (0,)),
-    "maximum": ("MaximumBackward0", _extremum_pair(True), (0, 1)),
-    "minimum": ("MinimumBackward0", _extremum_pair(False), (0, 1)),
-    "sum": (lambda a, k: "SumBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
-            else "SumBackward0", _sum, ()),
-    "mean": (lambda a, k: "MeanBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
-             else "MeanBackward0", _mean, ()),
-    "var": ("VarBackward0", _var_like(False), (0,)),
-    "std": ("StdBackward0", _var_like(True), (0, "out")),
-    "prod": (lambda a, k: "ProdBackward1" if (len(a) > 1 and a[1] is not None) or k.get("dim") is not None
-             else "ProdBackward0", _prod, (0, "out")),
-    "logsumexp": ("LogsumexpBackward0", _logsumexp, (0, "out")),
-    "amax": ("AmaxBackward0", _extremum_reduction, (0, "out")),
-    "amin": ("AminBackward0", _extremum_reduction, (0, "out")),
-    "matmul": (_matmul_name, _matmul, ((0, 1), (1, 0))),
-    "mm": ("MmBackward0", _matmul, ((0, 1), (1, 0))),
-    "bmm": ("BmmBackward0", _matmul, ((0, 1), (1, 0))),
-    "dot": ("DotBackward0", _matmul, ((0, 1), (1, 0))),
-    "cat": ("CatBackward0", _cat, ()),
-    "concat": ("CatBackward0", _cat, ()),
-    "concatenate": ("CatBackward0", _cat, ()),
-    "stack": ("StackBackward0", _stack, ()),
-}
-
-METHOD_FORMULAS = {
-    "view": ("ViewBackward0", _reshape_back, ()),
-    "reshape": ("ViewBackward0", _reshape_back, ()),
-    "flatten": ("ViewBackward0", _reshape_back, ()),
-    "unflatten": ("ViewBackward0", _reshape_back, ()),
-    "squeeze": ("SqueezeBackward0", _reshape_back, ()),
-    "unsqueeze": ("UnsqueezeBackward0", _reshape_back, ()),
-    "permute": ("PermuteBackward0", _permute, ()),
-    "transpose": ("TransposeBackward0", _transpose, ()),
-    "t": ("TBackward0", _t, ()),
-    "expand": ("ExpandBackward0", _expand, ()),
-    "narrow": ("SliceBackward0", _narrow, ()),
-    "select": ("SelectBackward0", _select, ()),
-    "diagonal": ("DiagonalBackward0", _diagonal, ()),
-    "__getitem__": (lambda a, k: "IndexBackward0" if not _basic_key(a[1]) else
-                    "SelectBackward0" if isinstance(a[1], int) else "SliceBackward0", _getitem, (1,)),
-    "clone": ("CloneBackward0", _identity, ()),
-    "contiguous": ("CloneBackward0", _identity, ()),
-    "to": ("ToCopyBackward0", _to_copy, ()),
-}
-
-
 def _softmax_dim(ctx) -> int:
     dim = ctx.argument(1, "dim")
     if dim is None:  # torch's implicit choice (deprecated, but still made)
@@ -643,15 +505,6 @@ def _squared_error(ctx, g):
     scale = 2.0 if reduction != "mean" else 2.0 / count if count else float("nan")
     grad = (scale * difference) * g  # torch's order: norm * (x - y) * g, each product rounded
     return _reduced(ctx, 0, grad), (_reduced(ctx, 1, -grad) if _needs(ctx, 1) else None)
-
-
-# tkern.nn.functional's operations with a node of their own (one node where the composition of
-# tensor ops would record several, named like torch's)
-FUNCTIONAL_FORMULAS = {
-    "softmax": ("SoftmaxBackward0", _softmax, ("out",)),
-    "log_softmax": ("LogSoftmaxBackward0", _log_softmax, ("out",)),
-    "_squared_error": ("MseLossBackward0", _squared_error, (0, 1)),
-}
 
 
 def _poly_mse_loss(ctx, g):
@@ -716,3 +569,8 @@ def _index_put(ctx, g):
     key = tuple(slice(None) if i is None else i for i in indices)
     grad_value = _sum_to_value(g[key], value_meta) if _needs(ctx, 2) else None
     return grad_old, None, grad_value
+
+
+def _add_at(ctx, g):
+    """view_history.add_at: the memory's gradient passes through; the values' is read at their positions."""
+    return g, None, g[ctx.input(1)]

@@ -1,23 +1,23 @@
 """Recording tkern's differentiable operations: the node of a call (OpNode), the wrapper that
-records one (``record``) and the recorders with shapes of their own (max/min with indices, split's
-pieces, in-place writes through setitem and index_put_, the fused polynomial loss).
+records one (``record``, from an entry of the operation table) and the recorders with shapes of
+their own (max/min with indices, split's pieces, in-place writes through setitem and index_put_, the
+fused polynomial loss). ``differentiable(name)`` makes a hand-written forward the differentiable
+operation the table declares under ``name``.
 
-``install()`` wraps the public functions and Tensor methods listed in autograd/formulas.py: a wrapped
-call records a node only when grad mode is on and a tensor argument requires grad; otherwise it is
-the plain op. The operators' hot paths (tkern/tensor.py) test requires_grad themselves before coming
-here.
+A recorded call records a node only when grad mode is on and a tensor argument requires grad;
+otherwise it is the plain op. The generated front end (tkern/front_end.py) tests requires_grad
+itself before coming here.
 """
 from __future__ import annotations
 
 import functools
 import inspect
 
+from tkern.operations import OPERATIONS, Operation
 from tkern.ops import TORCH_TYPE_NAMES
 from tkern.tensor import Tensor as _Tensor
 
-from . import view_history
-from .formulas import (FORMULAS, FUNCTIONAL_FORMULAS, METHOD_FORMULAS, _basic_key, _copy_slices, _extremum_reduction,
-                       _index_put, _is_tensor, _narrow, _poly_mse_loss, _select)
+from .formulas import _basic_key, _copy_slices, _index_put, _is_tensor, _narrow, _select
 from .function import attach
 from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
@@ -111,18 +111,19 @@ def _get(args: tuple, position: tuple):
     return args[arg] if item is None else args[arg][item]
 
 
-def record(name, formula, saves: tuple = ()):
-    """Wrap ``fn`` so that a call with gradients needed records an OpNode. ``name`` is torch's node
-    name, or a function of (args, kwargs) giving it; ``saves`` lists the positional arguments (and
-    "out") the formula reads, which are kept and version-checked: an entry (i, j) keeps argument i
-    only when argument j requires grad."""
+def record(op: Operation):
+    """Wrap ``fn`` so that a call with gradients needed records an OpNode of ``op``: its node name
+    (or the rule for it), its formula, and the arguments the formula reads (``op.saves``), which are
+    kept and version-checked; an entry (i, j) keeps argument i only when argument j requires grad."""
+    name = op.node
+    formula = op.formula
     name_of = name if callable(name) else None
-    saves_output = "out" in saves
-    keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in saves if entry != "out")
+    saves_output = "out" in op.saves
+    keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in op.saves if entry != "out")
+    is_view = op.kind == "view"
+    checks_result_dtype = op.any_result_dtype
 
     def decorate(fn):
-        is_view = fn.__name__ in _VIEWS
-        checks_result_dtype = fn.__name__ in _DIFFERENTIABLE_WHATEVER_THE_DTYPE
         # (a function without out= must refuse one as Python does, with its TypeError)
         takes_out = _takes_out(fn)
 
@@ -182,21 +183,50 @@ def record(name, formula, saves: tuple = ()):
     return decorate
 
 
+def differentiable(name: str):
+    """Decorator: ``fn``, the hand-written forward of the operation the table declares as ``name``,
+    made differentiable as the table says it is recorded."""
+    op = OPERATIONS[name]
+
+    def decorate(fn):
+        if op.recorder == "extremum":
+            return _extremum(op, fn)
+        if op.recorder == "pieces":
+            return _pieces(op, fn)
+        if op.recorder == "strided view":
+            from .view_history import record_strided_view
+            return record_strided_view(op.node)(fn)
+        if op.recorder == "fused loss":
+            return _record_poly_mse_loss(op, fn)
+        recorded = record(op)(fn)
+        return _keywords_by_position(op, fn, recorded) if op.tensor_keywords else recorded
+    return decorate
+
+
 def _takes_out(fn) -> bool:
     parameters = inspect.signature(fn).parameters.values()
     return any(p.name == "out" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
-def _bounds_by_position(recorded_clamp):
-    """clamp with its bounds handed on by position: a tensor given as min= or max= must be an input
-    of the node (record follows positional tensors)."""
-    @functools.wraps(recorded_clamp)
-    def clamp(input, min=None, max=None, *, out=None):
-        return recorded_clamp(input, min, max, out=out)
-    return clamp
+def _keywords_by_position(op: Operation, fn, recorded):
+    """The call with the keyword arguments that may be tensors (clamp's min= and max=) handed on by
+    position: record follows positional tensors."""
+    parameters = list(inspect.signature(fn).parameters.values())
+    positions = {p.name: i for i, p in enumerate(parameters) if p.name in op.tensor_keywords}
+    defaults = [p.default for p in parameters[:max(positions.values()) + 1]]
+
+    @functools.wraps(fn)
+    def by_position(*args, **kwargs):
+        if kwargs and any(k in positions for k in kwargs):
+            kwargs = dict(kwargs)
+            args = list(args) + defaults[len(args):]
+            for k in [k for k in kwargs if k in positions]:
+                args[positions[k]] = kwargs.pop(k)
+        return recorded(*args, **kwargs)
+    return by_position
 
 
-def _record_poly_mse_loss(fn):
+def _record_poly_mse_loss(op: Operation, fn):
     """poly_mse_loss as one node: the forward asks the fused pass for exactly the gradients the
     inputs that require grad need, and keeps them on the node."""
     from tkern import fused
@@ -213,133 +243,68 @@ def _record_poly_mse_loss(fn):
         positions = [(0, None), (1, None), (2, None)]
         meta = {p: (tuple(t.shape), t.dtype, t.device) for p, t in zip(positions, tensors)}
         saved = {i: SavedTensor(t) for i, t in enumerate(tensors)}
-        node = OpNode("PolyMseLossBackward0", tuple(edge_of(t) for t in tensors), _poly_mse_loss,
+        node = OpNode(op.node, tuple(edge_of(t) for t in tensors), op.formula,
                       (None, None, None, reduction), {"_gradients": (grad_x, grad_y, grad)}, saved, meta, positions)
         attach((loss,), node)
         return loss
     return recorded
 
 
-def _extremum(op: str):
+def _extremum(op: Operation, fn):
     """max/min: all-reduce (a tensor) or over a dim ((values, indices)); the values differentiate."""
-    def wrap(fn):
-        @functools.wraps(fn)
-        def recorded(input, dim=None, keepdim=False, *args, **kwargs):
-            if _is_tensor(dim):
-                import tkern
-                return (tkern.maximum if op == "max" else tkern.minimum)(input, dim)
-            if not (input._requires_grad and is_grad_enabled()) or args or kwargs:
-                return fn(input, dim, keepdim, *args, **kwargs)
-            with no_grad():
-                result = fn(input, dim, keepdim)
-            values = result[0] if isinstance(result, tuple) else result
-            name = ("MaxBackward" if op == "max" else "MinBackward") + ("0" if dim is not None else "1")
-            node = OpNode(name, (edge_of(input),), _extremum_reduction, (None, dim, keepdim),
-                          {"_indices": result[1]} if isinstance(result, tuple) else {},
-                          {0: SavedTensor(input)}, {(0, None): (tuple(input.shape), input.dtype, input.device)},
-                          [(0, None)])
-            attach((values,), node)
-            node._saved["out"] = SavedTensor(values, node, 0)
-            return result
-        return recorded
-    return wrap
+    @functools.wraps(fn)
+    def recorded(input, dim=None, keepdim=False, *args, **kwargs):
+        if _is_tensor(dim):
+            import tkern
+            return (tkern.maximum if op.name == "max" else tkern.minimum)(input, dim)
+        if not (input._requires_grad and is_grad_enabled()) or args or kwargs:
+            return fn(input, dim, keepdim, *args, **kwargs)
+        with no_grad():
+            result = fn(input, dim, keepdim)
+        values = result[0] if isinstance(result, tuple) else result
+        node = OpNode(op.node((input, dim), {}), (edge_of(input),), op.formula, (None, dim, keepdim),
+                      {"_indices": result[1]} if isinstance(result, tuple) else {},
+                      {0: SavedTensor(input)}, {(0, None): (tuple(input.shape), input.dtype, input.device)},
+                      [(0, None)])
+        attach((values,), node)
+        node._saved["out"] = SavedTensor(values, node, 0)
+        return result
+    return recorded
 
 
-def _pieces(name: str):
+def _pieces(op: Operation, fn):
     """split/chunk/unbind: every piece is its own view node of the input. As in torch, no piece may
     be written in place where autograd would have to record it."""
+    name = op.node
     short = name[:-len("Backward0")]
 
-    def wrap(fn):
-        @functools.wraps(fn)
-        def recorded(input, *args, **kwargs):
-            if not (input._requires_grad and is_grad_enabled()):
-                pieces = fn(input, *args, **kwargs)
-                for i, piece in enumerate(pieces):
-                    piece._multi_output_view = f"Output {i} of {short}"
-                return pieces
-            with no_grad():
-                pieces = fn(input, *args, **kwargs)
-            dim = args[-1] if len(args) > (0 if name == "UnbindBackward0" else 1) else kwargs.get("dim", 0)
-            dim %= max(input.ndim, 1)
-            start = 0
-            meta = {(0, None): (tuple(input.shape), input.dtype, input.device)}
+    @functools.wraps(fn)
+    def recorded(input, *args, **kwargs):
+        if not (input._requires_grad and is_grad_enabled()):
+            pieces = fn(input, *args, **kwargs)
             for i, piece in enumerate(pieces):
-                if name == "UnbindBackward0":
-                    node = OpNode(name, (edge_of(input),), _select, (None, dim, start), {}, {}, meta, [(0, None)])
-                    start += 1
-                else:
-                    length = piece.shape[dim]
-                    node = OpNode(name, (edge_of(input),), _narrow, (None, dim, start, length), {}, {}, meta,
-                                  [(0, None)])
-                    start += length
-                attach((piece,), node)
                 piece._multi_output_view = f"Output {i} of {short}"
-                piece.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
             return pieces
-        return recorded
-    return wrap
-
-
-_installed = False
-
-# methods whose result may share the input's memory
-_VIEWS = frozenset(("view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "t",
-                    "expand", "narrow", "select", "diagonal", "__getitem__"))
-
-# ops whose result dtype may differ from a differentiable input's (dtype=, or an empty product of
-# mixed dtypes), which torch records anyway: an integer result then raises
-_DIFFERENTIABLE_WHATEVER_THE_DTYPE = frozenset(("sum", "prod", "nansum", "cumsum", "matmul", "mm", "bmm", "dot"))
-
-# Tensor methods whose arguments differ from the function's (x.where(condition, y)): they call the
-# recorded function themselves
-_OWN_METHODS = frozenset(("where",))
-
-# functions of tkern.math_ops that send themselves to their recorded version when needed
-_SELF_DISPATCHING = frozenset(("sum", "mean", "pow"))
-
-
-def install() -> None:
-    """Wrap tkern's differentiable functions and Tensor methods (once)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    import sys
-
-    import tkern
-    from tkern import math_ops
-    tensor = sys.modules["tkern.tensor"]  # (tkern.tensor is the function that makes tensors)
-    Tensor = tensor.Tensor
-    for fname, (name, formula, saves) in FORMULAS.items():
-        if fname in _SELF_DISPATCHING:
-            math_ops.GRAD_FUNCTIONS[fname] = record(name, formula, saves)(math_ops.__dict__[fname])
-            continue
-        for holder in (tkern, math_ops, Tensor):
-            fn = holder.__dict__.get(fname) if holder is not Tensor else Tensor.__dict__.get(fname)
-            if fn is not None and not (holder is Tensor and fname in _OWN_METHODS):
-                recorded = record(name, formula, saves)(fn)
-                setattr(holder, fname, _bounds_by_position(recorded) if fname in ("clamp", "clip") else recorded)
-    from tkern.nn import functional
-    for fname, (name, formula, saves) in FUNCTIONAL_FORMULAS.items():
-        setattr(functional, fname, record(name, formula, saves)(functional.__dict__[fname]))
-    functional.poly_mse_loss = _record_poly_mse_loss(functional.poly_mse_loss)
-    view_history.add_at = record("IndexPutBackward0", view_history.add_at_gradient, (1,))(view_history.add_at)
-    for mname, (name, formula, saves) in METHOD_FORMULAS.items():
-        fn = Tensor.__dict__.get(mname)
-        if fn is not None:
-            setattr(Tensor, mname, record(name, formula, saves)(fn))
-    for op in ("max", "min"):
-        for holder in (tkern, math_ops, Tensor):
-            fn = holder.__dict__.get(op) if holder is not Tensor else Tensor.__dict__.get(op)
-            if fn is not None:
-                setattr(holder, op, _extremum(op)(fn))
-    for mname, name in (("split", "SplitBackward0"), ("chunk", "SplitBackward0"), ("unbind", "UnbindBackward0")):
-        setattr(Tensor, mname, _pieces(name)(Tensor.__dict__[mname]))
-    Tensor.as_strided = view_history.record_strided_view("AsStridedBackward0")(Tensor.__dict__["as_strided"])
-    tensor.GRAD_OPERATORS.update({op: getattr(tkern, name) for op, name in (
-        ("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "div"), ("pow", "pow"),
-        ("floor_divide", "floor_divide"), ("remainder", "remainder"), ("fmod", "fmod"))})
+        with no_grad():
+            pieces = fn(input, *args, **kwargs)
+        dim = args[-1] if len(args) > (0 if name == "UnbindBackward0" else 1) else kwargs.get("dim", 0)
+        dim %= max(input.ndim, 1)
+        start = 0
+        meta = {(0, None): (tuple(input.shape), input.dtype, input.device)}
+        for i, piece in enumerate(pieces):
+            if name == "UnbindBackward0":
+                node = OpNode(name, (edge_of(input),), _select, (None, dim, start), {}, {}, meta, [(0, None)])
+                start += 1
+            else:
+                length = piece.shape[dim]
+                node = OpNode(name, (edge_of(input),), _narrow, (None, dim, start, length), {}, {}, meta,
+                              [(0, None)])
+                start += length
+            attach((piece,), node)
+            piece._multi_output_view = f"Output {i} of {short}"
+            piece.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
+        return pieces
+    return recorded
 
 
 def recorded_index_put(tensor, indices: tuple, values, accumulate: bool):

@@ -70,7 +70,7 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
     if _may_overlap(out_shape, out_strides):
         where = tkern.tensor(_element_offsets(out_shape, out_strides, out_offset - low).reshape(-1),
                              device=grad.device)
-        memory = add_at(memory, where, grad.reshape(-1))
+        memory = _recorded_add_at()(memory, where, grad.reshape(-1))
     elif 0 not in out_shape:
         memory.as_strided(out_shape, out_strides, out_offset - low).copy_(grad)
     result = memory.as_strided(in_shape, in_strides, in_offset - low)
@@ -83,7 +83,7 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
 
 def add_at(memory, where, values):
     """memory with ``values`` added at the flat positions ``where`` (repeats add up), out of place;
-    recorded by autograd.recording.install (IndexPutBackward0)."""
+    the operation table's "add_at" (IndexPutBackward0)."""
     from tkern import ops
     from tkern.tensor import _index_array, wrap
     result = wrap(ops.clone(memory._a))
@@ -91,8 +91,10 @@ def add_at(memory, where, values):
     return result
 
 
-def add_at_gradient(ctx, g):
-    return g, None, g[ctx.input(1)]
+@functools.cache
+def _recorded_add_at():
+    from .recording import differentiable  # (the recording imports this module)
+    return differentiable("add_at")(add_at)
 
 
 class StridedView(NamedNode):

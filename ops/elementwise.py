@@ -7,6 +7,7 @@ import numpy as np
 
 from tkern import dtypes
 from tkern.dtypes import result_type_of, scalar_dtype
+from tkern.operations import of_kind
 
 from .allocation import TORCH_TYPE_NAMES, check_no_partial_overlap, check_output
 from .array import Array
@@ -14,14 +15,23 @@ from . import copying
 from .backend import BACKENDS, FLOAT32_SCALAR_OPS, backend_for
 from .shapes import broadcast_shapes, expand_strides
 
-FLOAT_RESULT_UNARY = frozenset(("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "reciprocal"))
-BOOL_RESULT_UNARY = frozenset(("logical_not", "isnan", "isinf", "isfinite"))
-COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge"))
-LOGICAL = frozenset(("logical_and", "logical_or", "logical_xor"))
-BITWISE = frozenset(("bitwise_and", "bitwise_or", "bitwise_xor"))
+# the dtype rules, as the operation table (tkern/operations.py) declares them
+_UNARY = of_kind("unary")
+_BINARY = of_kind("binary")
+FLOAT_RESULT_UNARY = frozenset(name for name, op in _UNARY.items() if op.result == "float")
+BOOL_RESULT_UNARY = frozenset(name for name, op in _UNARY.items() if op.result == "bool")
 # unary ops whose out= must have the input's dtype exactly, as in torch
-SAME_DTYPE_UNARY = frozenset(("neg", "abs", "floor", "ceil", "trunc", "round", "sign", "bitwise_not"))
-_ROUNDING_UNARY = frozenset(("floor", "ceil", "trunc", "round"))
+SAME_DTYPE_UNARY = frozenset(name for name, op in _UNARY.items() if op.exact_out)
+# unary ops that return integer inputs (bool too) as they are, and those that return bool ones
+_INTEGERS_UNCHANGED = frozenset(name for name, op in _UNARY.items() if op.copies == "integers")
+_BOOL_UNCHANGED = frozenset(name for name, op in _UNARY.items() if op.copies is not None)
+# unary ops that treat bool inputs apart: refused (with torch's exception), or given another dtype
+_BOOL_UNARY = {name: op for name, op in _UNARY.items() if op.bool_error or op.bool_result or op.copies == "bool"}
+BOOL_RESULT_BINARY = frozenset(name for name, op in _BINARY.items() if op.result == "bool")
+FLOAT_RESULT_BINARY = frozenset(name for name, op in _BINARY.items() if op.result == "float")
+INTEGER_BINARY = frozenset(name for name, op in _BINARY.items() if op.integers_only)
+# binary ops on bool results: torch's kernel that refuses them (pow by a bool exponent is served after all)
+_BOOL_REFUSING_BINARY = {name: op.bool_kernel for name, op in _BINARY.items() if op.bool_kernel}
 
 
 def result_type(*operands) -> dtypes.dtype:
@@ -86,9 +96,12 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
     elif op in BOOL_RESULT_UNARY:
         result = dtypes.bool
     elif d is dtypes.bool and op in _BOOL_UNARY:
-        _refuse_bool(op)
+        rule = _BOOL_UNARY[op]
+        if rule.bool_error is not None:
+            error, message = rule.bool_error
+            raise error(message)
         # sign keeps bool values as they are; square promotes them to int64 (bool ** 2)
-        result = dtypes.int64 if op == "square" else d
+        result = getattr(dtypes, rule.bool_result) if rule.bool_result else d
     else:
         result = d
     compute = result if op not in BOOL_RESULT_UNARY else d
@@ -97,28 +110,12 @@ def unary(op: str, x: Array, out: Array | None = None) -> Array:
             raise RuntimeError(f"Found dtype {TORCH_TYPE_NAMES[out.dtype]} but expected {TORCH_TYPE_NAMES[d]}")
         _check_out(out, x.shape, result, (x,))
     backend = backend_for(x.device)
-    if op in _ROUNDING_UNARY and not d.is_floating_point or op == "sign" and d is dtypes.bool:
+    if op in _INTEGERS_UNCHANGED and not d.is_floating_point or op in _BOOL_UNCHANGED and d is dtypes.bool:
         # integers are their own floor, ceil, trunc and round (exactly, beyond 2**53 too)
         target = out if out is not None else backend.empty(x.shape, d, x.device)
         backend.copy(target, x)
         return target
     return backend.unary(op, x, compute, result, out)
-
-
-# unary ops that treat bool inputs apart: the name of torch's kernel that refuses them, or None
-_BOOL_UNARY = {"neg": None, "relu": None, "abs": "abs_cpu", "floor": "floor_vml_cpu", "ceil": "ceil_vml_cpu",
-               "trunc": "trunc_vml_cpu", "round": "round_vml_cpu", "sign": None, "square": None}
-
-
-def _refuse_bool(op: str) -> None:
-    if op == "neg":
-        raise RuntimeError(
-            "Negation, the `-` operator, on a bool tensor is not supported. "
-            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-    if op == "relu":
-        raise RuntimeError("Boolean inputs not supported for relu")
-    if _BOOL_UNARY[op] is not None:
-        raise NotImplementedError(f"\"{_BOOL_UNARY[op]}\" not implemented for 'Bool'")
 
 
 def binary_result(op: str, a, b) -> tuple:
@@ -129,27 +126,21 @@ def binary_result(op: str, a, b) -> tuple:
         promoted = a.dtype
     else:
         promoted = result_type(a, b)
-    if op in COMPARISONS or op in LOGICAL:
+    if op in BOOL_RESULT_BINARY:
         return promoted, dtypes.bool
     if op == "sub" and any(x is True or x is False or isinstance(x, Array) and x.dtype is dtypes.bool for x in (a, b)):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
             "mask, use the `~` or `logical_not()` operator instead.")
-    if (op == "div" or op == "atan2") and not promoted.is_floating_point:
+    if op in FLOAT_RESULT_BINARY and not promoted.is_floating_point:
         promoted = dtypes.get_default_dtype()
     elif promoted is dtypes.bool and op in _BOOL_REFUSING_BINARY:
-        if op in ("maximum", "minimum") or op == "pow" and type(b) is bool:
+        if op == "pow" and type(b) is bool:
             return promoted, promoted
         raise NotImplementedError(f"\"{_BOOL_REFUSING_BINARY[op]}\" not implemented for 'Bool'")
-    elif op in BITWISE and promoted.is_floating_point:
+    elif op in INTEGER_BINARY and promoted.is_floating_point:
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{TORCH_TYPE_NAMES[promoted]}'")
     return promoted, promoted
-
-
-# binary ops on bool results: torch's kernel that refuses them (maximum, minimum and pow by a bool
-# exponent are served after all)
-_BOOL_REFUSING_BINARY = {"floor_divide": "div_floor_cpu", "trunc_divide": "div_trunc_cpu", "remainder": "remainder_cpu",
-                         "fmod": "fmod_cpu", "pow": "pow", "maximum": "maximum", "minimum": "minimum"}
 
 
 # promotion is decided, and the backend's launcher bound, once per operand combination; a call then

@@ -170,7 +170,7 @@ def _sign(x, out):
 
 _UNARY = {
     "neg": np.negative, "abs": np.absolute, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-    "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
+    "sin": np.sin, "cos": np.cos, "atan": np.arctan, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
     "logical_not": np.logical_not, "square": np.square, "reciprocal": np.reciprocal,
     "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint, "sign": _sign,
     "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "bitwise_not": np.invert,

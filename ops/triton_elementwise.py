@@ -479,8 +479,22 @@ def _bitwise_not(x):
     return x ^ ((x ^ x) - 1)
 
 
+@triton.jit
+def _arctan(x):
+    # atan2(x, 1): _atan's float64 series on |x| or its reciprocal (inf gives pi/2), the sign bit put
+    # back (atan(-0.0) is -0.0), NaN passed through
+    y = x.to(tl.float64)
+    ay = tl.abs(y)
+    big = ay > 1.0
+    angle = _atan(tl.where(big, 1.0 / tl.where(big, ay, 1.0), ay))
+    angle = tl.where(big, 1.5707963267948966 - angle, angle)
+    angle = tl.where(y.to(tl.int64, bitcast=True) < 0, _neg(angle), angle)
+    return tl.where(y != y, y, angle).to(x.dtype)
+
+
 UNARY_OPS = {
-    "neg": _neg, "abs": _abs, "exp": _exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos, "tanh": _tanh,
+    "neg": _neg, "abs": _abs, "exp": _exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos, "atan": _arctan,
+    "tanh": _tanh,
     "sigmoid": _sigmoid, "relu": _relu, "square": _square, "reciprocal": _reciprocal, "floor": _floor,
     "ceil": _ceil, "trunc": _trunc, "round": _round, "sign": _sign, "logical_not": _logical_not,
     "isnan": _isnan, "isinf": _isinf, "isfinite": _isfinite, "bitwise_not": _bitwise_not,

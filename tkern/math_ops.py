@@ -1,82 +1,18 @@
-"""Math as torch functions (``tkern.add(a, b, out=c)``), also attached as Tensor methods and
-in-place ``_`` methods."""
+"""The hand-written forwards of the operation table's arithmetic, reductions, linear algebra and
+joins (``tkern.sum``, ``tkern.add(a, b, alpha=2)``, ``tkern.cat``...): the table (tkern/operations.py)
+declares each, with its gradient; tkern/front_end.py makes them tkern's functions and Tensor's
+methods. The plain elementwise operations (sin, mul, eq, ...) are generated there whole."""
 from __future__ import annotations
 
 from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled
+from tkern.autograd.recording import differentiable
 
 from . import dtypes
-from .tensor import (Tensor, _binary, _inplace_binary, _inplace_unary, _into, _new_tensor, _recorded_inplace, _unary,
-                     unwrap, wrap)
+from .tensor import Tensor, _binary, _inplace_binary, _into, _new_tensor, _recorded_inplace, unwrap, wrap
 
 _reduce = ops.reduce
 _grad_enabled = is_grad_enabled
-
-# the differentiable versions of the functions below that test for requires_grad themselves (the
-# hottest ones: a wrapper's call costs more than the op's own work), filled by
-# tkern.autograd.recording
-GRAD_FUNCTIONS: dict = {}
-
-_UNARY_NAMES = ("neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square",
-                "reciprocal", "floor", "ceil", "trunc", "round", "sign")
-_PREDICATES = ("isnan", "isinf", "isfinite", "logical_not")
-_BINARY_NAMES = ("mul", "floor_divide", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt", "le",
-                 "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
-                 "bitwise_xor", "atan2")
-# binary functions torch offers for two tensors only (a Python number is a TypeError)
-_TENSOR_ONLY_BINARY = frozenset(("maximum", "minimum", "atan2", "logical_and", "logical_or", "logical_xor"))
-# binary functions whose first argument must be a tensor (torch has no Scalar-self overload for them)
-_TENSOR_FIRST_BINARY = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "fmod"))
-# unary functions torch offers without an out= argument
-_UNARY_WITHOUT_OUT = frozenset(("relu", "isnan", "isinf", "isfinite"))
-
-
-def _make_unary(op: str):
-    if op in _UNARY_WITHOUT_OUT:
-        def function(input: Tensor) -> Tensor:
-            return _unary(op, input)
-    else:
-        def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:
-            return _unary(op, input, out)
-    function.__name__ = function.__qualname__ = op
-    function.__doc__ = f"Elementwise {op}, like torch.{op}: ``tkern.{op}(tkern.tensor([1.0]))``."
-    return function
-
-
-def _check_tensor_operands(function: str, **operands) -> None:
-    for name, value in operands.items():
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{function}(): argument '{name}' must be Tensor, not {type(value).__name__}")
-
-
-def _make_binary(op: str):
-    if op in _TENSOR_ONLY_BINARY:
-        def function(input, other, *, out: Tensor | None = None) -> Tensor:
-            if type(input) is not Tensor or type(other) is not Tensor:
-                _check_tensor_operands(op, input=input, other=other)
-            return _binary(op, input, other, out)
-    elif op in _TENSOR_FIRST_BINARY:
-        def function(input, other, *, out: Tensor | None = None) -> Tensor:
-            if not isinstance(input, Tensor):
-                raise TypeError(
-                    f"{op}() received an invalid combination of arguments - got ({type(input).__name__}, "
-                    f"{type(other).__name__}), but expected one of:\n"
-                    " * (Tensor input, Tensor other, *, Tensor out = None)\n"
-                    " * (Tensor input, Number other, *, Tensor out = None)\n")
-            return _binary(op, input, other, out)
-    else:
-        def function(input, other, *, out: Tensor | None = None) -> Tensor:
-            return _binary(op, input, other, out)
-    function.__name__ = function.__qualname__ = op
-    function.__doc__ = f"Elementwise {op} with broadcasting, like torch.{op}."
-    return function
-
-
-_namespace = globals()
-for _name in _UNARY_NAMES + _PREDICATES:
-    _namespace[_name] = _make_unary(_name)
-for _name in _BINARY_NAMES:
-    _namespace[_name] = _make_binary(_name)
 
 
 def _scaled(input, other, alpha, subtracting: bool = False):
@@ -106,15 +42,18 @@ def _scaled(input, other, alpha, subtracting: bool = False):
     return other * alpha
 
 
+@differentiable("add")
 def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other: ``tkern.add(tkern.ones(2), 1)``."""
     return _binary("add", input, _scaled(input, other, alpha), out)
 
 
+@differentiable("sub")
 def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:
     return _binary("sub", input, _scaled(input, other, alpha, True), out)
 
 
+@differentiable("div")
 def div(input, other, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """True division (int/int gives float); rounding_mode 'trunc' or 'floor' keeps integers."""
     return _binary(_division_op(rounding_mode), input, other, out)
@@ -131,10 +70,8 @@ def _division_op(rounding_mode) -> str:
     return op
 
 
+@differentiable("pow")
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
-    if (isinstance(input, Tensor) and input._requires_grad or isinstance(exponent, Tensor) and exponent._requires_grad) \
-            and _grad_enabled():
-        return GRAD_FUNCTIONS["pow"](input, exponent, out=out)
     return _binary("pow", input, exponent, out)
 
 
@@ -156,6 +93,7 @@ def _check_clamp_bounds(name: str, input, min, max) -> tuple:
     return min, max
 
 
+@differentiable("clamp")
 def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Tensor:
     min, max = _check_clamp_bounds("clamp", input, min, max)
     low, high = (None if b is None else unwrap(b) for b in (min, max))
@@ -165,6 +103,7 @@ def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Te
     return wrap(ops.clamp(input._a, low, high))
 
 
+@differentiable("where")
 def where(condition: Tensor, input=None, other=None, *, out: Tensor | None = None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
@@ -187,23 +126,22 @@ def _dims(dim):
     return dim
 
 
+@differentiable("sum")
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
     """Sum over all or some dims: ``tkern.ones(2, 3).sum(1)``."""
-    if input._requires_grad and _grad_enabled():
-        return GRAD_FUNCTIONS["sum"](input, dim, keepdim, dtype=dtype, out=out)
     total = _new_tensor(Tensor)
     total._a = _reduce("sum", input._a, tuple(dim) if type(dim) is list else dim, keepdim, dtype)
     total._requires_grad = False
     return total if out is None else _result(total, out)
 
 
+@differentiable("prod")
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return wrap(ops.reduce("prod", input._a, dim, keepdim, dtype))
 
 
+@differentiable("mean")
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
-    if input._requires_grad and _grad_enabled():
-        return GRAD_FUNCTIONS["mean"](input, dim, keepdim, dtype=dtype, out=out)
     return _result(wrap(ops.mean(input._a, _dims(dim), keepdim, dtype)), out)
 
 
@@ -213,12 +151,14 @@ def _correction(unbiased, correction) -> float:
     return 1 if unbiased is None or unbiased else 0
 
 
+@differentiable("var")
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return wrap(ops.var(input._a, _dims(dim), _correction(unbiased, correction), keepdim))
 
 
+@differentiable("std")
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     if isinstance(dim, bool):
         dim, unbiased = None, dim
@@ -234,19 +174,23 @@ def _extremum(op: str, input: Tensor, dim, keepdim: bool):
     return ops.ValuesIndices(wrap(values), wrap(indices))
 
 
+@differentiable("max")
 def max(input: Tensor, dim=None, keepdim: bool = False):
     """max(): the largest value; max(dim): (values, indices); max(other): maximum."""
     return _extremum("max", input, dim, keepdim)
 
 
+@differentiable("min")
 def min(input: Tensor, dim=None, keepdim: bool = False):
     return _extremum("min", input, dim, keepdim)
 
 
+@differentiable("amax")
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return wrap(ops.reduce("max", input._a, _dims(dim) if dim != () else None, keepdim))
 
 
+@differentiable("amin")
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return wrap(ops.reduce("min", input._a, _dims(dim) if dim != () else None, keepdim))
 
@@ -278,32 +222,35 @@ def _copy_exact(out, result) -> None:
     ops.copy_into(out, result)
 
 
+@differentiable("matmul")
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with torch's 1-D, 2-D and batched rules: ``tkern.ones(2, 3) @ tkern.ones(3)``."""
     return _result(wrap(ops.matmul(input._a, other._a, out is None and input.requires_grad,
                                    out is None and other.requires_grad)), out)
 
 
+@differentiable("mm")
 def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _result(wrap(ops.mm(input._a, mat2._a)), out)
 
 
+@differentiable("bmm")
 def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _result(wrap(ops.bmm(input._a, mat2._a)), out)
 
 
+@differentiable("dot")
 def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _result(wrap(ops.dot(input._a, other._a)), out)
 
 
+@differentiable("cat")
 def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join tensors along an existing dim: ``tkern.cat([a, b], dim=1)``."""
     return _result(wrap(ops.cat([t._a for t in tensors], dim, None if out is None else out.dtype)), out)
 
 
-concat = concatenate = cat
-
-
+@differentiable("stack")
 def stack(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     return _result(wrap(ops.stack([t._a for t in tensors], dim)), out)
 
@@ -316,52 +263,25 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-true_divide = div
-negative, absolute, clip, multiply, subtract, divide = neg, abs, clamp, mul, sub, div
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+def add_(self: Tensor, other, *, alpha=1) -> Tensor:
+    return _inplace_binary("add", self, _scaled(self, other, alpha), add)
 
 
-def _inplace_unary_method(op: str):
-    def method(self: Tensor) -> Tensor:
-        return _inplace_unary(op, self)
-    method.__name__ = op + "_"
-    return method
+def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
+    return _inplace_binary("sub", self, _scaled(self, other, alpha, True), sub)
 
 
-def _logical_not_(self: Tensor) -> Tensor:
-    # not differentiable: torch writes through a leaf or a view of one, leaving every history as it was
-    ops.unary("logical_not", self._a, out=self._a)
-    return self
-
-
-def _inplace_binary_method(op: str):
-    def method(self: Tensor, other) -> Tensor:
-        if op in _TENSOR_ONLY_BINARY and not isinstance(other, Tensor):
-            _check_tensor_operands(op + "_", other=other)
-        return _inplace_binary(op, self, other)
-    method.__name__ = op + "_"
-    return method
-
-
-def _add_(self: Tensor, other, *, alpha=1) -> Tensor:
-    return _inplace_binary("add", self, _scaled(self, other, alpha))
-
-
-def _sub_(self: Tensor, other, *, alpha=1) -> Tensor:
-    return _inplace_binary("sub", self, _scaled(self, other, alpha, True))
-
-
-def _div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
+def div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode is not None and _grad_enabled() and (
             self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         # recorded as div with its mode (zero gradients), not as floor_divide (no derivative)
         self._check_inplace()
         return _recorded_inplace(self, lambda old: div(old, old if other is self else other,
                                                        rounding_mode=rounding_mode))
-    return _inplace_binary(_division_op(rounding_mode), self, other)
+    return _inplace_binary(_division_op(rounding_mode), self, other, div)
 
 
-def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:
     min, max = _check_clamp_bounds("clamp_", None, min, max)
     self._check_inplace()
     if _grad_enabled() and (self._requires_grad or isinstance(min, Tensor) and min._requires_grad
@@ -372,30 +292,8 @@ def _clamp_(self: Tensor, min=None, max=None) -> Tensor:
     return self
 
 
-def _where_method(self: Tensor, condition: Tensor, other) -> Tensor:
+def where_method(self: Tensor, condition: Tensor, other) -> Tensor:
     return where(condition, self, other)
-
-
-def _attach_methods() -> None:
-    for name in _UNARY_NAMES + _PREDICATES + _BINARY_NAMES + (
-            "add", "sub", "div", "pow", "clamp", "sum", "prod", "mean", "var", "std", "max", "min", "amax",
-            "amin", "argmax", "argmin", "all", "any", "matmul", "mm", "bmm", "dot", "nonzero", "true_divide",
-            "negative", "absolute", "clip", "multiply", "subtract", "divide", "greater", "greater_equal",
-            "less", "less_equal", "not_equal"):
-        setattr(Tensor, name, _namespace[name])
-    for name in _UNARY_NAMES:
-        setattr(Tensor, name + "_", _inplace_unary_method(name))
-    Tensor.logical_not_ = _logical_not_
-    for name in ("mul", "pow", "floor_divide", "remainder", "fmod", "logical_and",
-                 "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"):
-        setattr(Tensor, name + "_", _inplace_binary_method(name))
-    Tensor.add_, Tensor.sub_, Tensor.div_, Tensor.clamp_ = _add_, _sub_, _div_, _clamp_
-    Tensor.true_divide_ = Tensor.divide_ = _div_
-    Tensor.multiply_, Tensor.subtract_, Tensor.clip_ = Tensor.mul_, _sub_, _clamp_
-    Tensor.where = _where_method
-
-
-_attach_methods()
 
 
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
@@ -409,6 +307,7 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     return functional.log_softmax(input, dim, dtype=dtype)
 
 
+@differentiable("logsumexp")
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over dim, computed stably: ``tkern.logsumexp(x, 1)``."""
     if not keepdim and input.ndim and isinstance(dim, (tuple, list)) and not dim and input.numel():
@@ -424,18 +323,14 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     return total if keepdim else total.squeeze(dim)
 
 
-def _uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator=None) -> Tensor:
+def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator=None) -> Tensor:
     """Fill in place with U(from, to): ``tkern.empty(3).uniform_(-1, 1)``."""
     from .creation import rand
     draw = rand(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
     return self.copy_(draw * (to - from_) + from_)
 
 
-def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     from .creation import randn
     draw = randn(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
     return self.copy_(draw * std + mean)
-
-
-Tensor.softmax, Tensor.log_softmax, Tensor.logsumexp = softmax, log_softmax, logsumexp
-Tensor.uniform_, Tensor.normal_ = _uniform_, _normal_

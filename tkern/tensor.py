@@ -89,18 +89,14 @@ def _binary(op: str, a, b, out=None) -> "Tensor":
     return t
 
 
-# op -> its differentiable function (tkern.add, ...), filled in by tkern.autograd.recording; the
-# operators go there only when an operand requires grad
-GRAD_OPERATORS: dict = {}
-
-
-def _inplace_binary(op: str, self: "Tensor", other) -> "Tensor":
+def _inplace_binary(op: str, self: "Tensor", other, differentiable) -> "Tensor":
+    """``self op= other``; ``differentiable`` is the operation's recorded function (None: no gradient)."""
     if self._requires_grad or isinstance(other, Tensor) and other._requires_grad or self._no_grad_view:
         self._check_inplace()
         if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and _grad_enabled() \
-                and op in GRAD_OPERATORS:
+                and differentiable is not None:
             # x *= x reads the old x on both sides (keeping x itself would make a reference cycle)
-            return _recorded_inplace(self, lambda old: GRAD_OPERATORS[op](old, old if other is self else other))
+            return _recorded_inplace(self, lambda old: differentiable(old, old if other is self else other))
     a = self._a
     ops.binary(op, a, other._a if type(other) is Tensor else unwrap(other), a)
     return self
@@ -159,67 +155,6 @@ def _replaced(old: "Tensor", value) -> "Tensor":
     import tkern
     everywhere = tkern.ones(old._a.shape, dtype=dtypes.bool, device=old._a.device)
     return tkern.where(everywhere, value, old)
-
-
-def _operator(op: str):
-    """``self op other`` (__add__ and friends): _binary's hot path with one Python call fewer."""
-    def method(self, other):
-        kind = type(other)
-        if kind is Tensor:
-            if self._requires_grad or other._requires_grad:
-                if op in GRAD_OPERATORS:
-                    return GRAD_OPERATORS[op](self, other)
-            b = other._a
-        elif kind is float or kind is int:
-            if self._requires_grad and op in GRAD_OPERATORS:
-                return GRAD_OPERATORS[op](self, other)
-            b = other
-        else:
-            if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and op in GRAD_OPERATORS:
-                return GRAD_OPERATORS[op](self, other)
-            b = unwrap(other)
-        t = _new_tensor(Tensor)
-        t._a = _ops_binary(op, self._a, b)
-        t._requires_grad = False
-        return t
-    method.__name__ = f"__{op}__"
-    return method
-
-
-def _reflected_operator(op: str):
-    """``other op self`` for a non-Tensor ``other`` (Python calls __rmul__ and friends only then)."""
-    def method(self, other):
-        if self._requires_grad and op in GRAD_OPERATORS:
-            return GRAD_OPERATORS[op](other, self)
-        t = _new_tensor(Tensor)
-        kind = type(other)
-        t._a = _ops_binary(op, other if kind is float or kind is int else unwrap(other), self._a)
-        t._requires_grad = False
-        return t
-    method.__name__ = f"__r{op}__"
-    return method
-
-
-def _inplace_operator(op: str):
-    def method(self, other):
-        return _inplace_binary(op, self, other)
-    method.__name__ = f"__i{op}__"
-    return method
-
-
-def _unary(op: str, x: "Tensor", out=None) -> "Tensor":
-    if out is not None:
-        return _into(out, lambda o: ops.unary(op, x._a, out=o), lambda: ops.unary(op, x._a), op)
-    return wrap(ops.unary(op, x._a))
-
-
-def _inplace_unary(op: str, self: "Tensor") -> "Tensor":
-    self._check_inplace()
-    if self._requires_grad and _grad_enabled():
-        import tkern
-        return _recorded_inplace(self, getattr(tkern, op))
-    ops.unary(op, self._a, out=self._a)
-    return self
 
 
 def _into(out: "Tensor", write, compute, name: str = "") -> "Tensor":
@@ -497,22 +432,6 @@ class Tensor:
                                    "operation.")
 
     # ----- conversion -----
-    def to(self, *args, **kwargs) -> "Tensor":
-        dtype, device, copy = kwargs.get("dtype"), kwargs.get("device"), kwargs.get("copy", False)
-        for arg in args:
-            if isinstance(arg, dtypes.dtype):
-                dtype = arg
-            elif isinstance(arg, Tensor):
-                dtype, device = arg.dtype, arg.device
-            elif isinstance(arg, (str, int)) or type(arg).__name__ == "device":
-                device = arg
-            elif arg is not None:
-                raise TypeError(f"to() received an invalid combination of arguments - got ({type(arg).__name__})")
-        device = as_device(device) if device is not None else None
-        result = ops.converted(self._a, dtype, device, force_copy=copy)
-        if result is self._a:
-            return self
-        return wrap(result)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
@@ -649,41 +568,18 @@ class Tensor:
         memo[id(self)] = result
         return result
 
-    def clone(self, memory_format=None) -> "Tensor":
-        return wrap(ops.clone(self._a))
-
-    def contiguous(self, memory_format=None) -> "Tensor":
-        result = ops.contiguous(self._a)
-        return self if result is self._a else wrap(result)
-
     # ----- views -----
-    def view(self, *shape) -> "Tensor":
-        if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
-            return _view_of(self, ops.view_dtype(self._a, shape[0]))
-        return _view_of(self, ops.view(self._a, _dims_arg(shape)))
 
     def view_as(self, other: "Tensor") -> "Tensor":
         return self.view(other._a.shape)
 
-    def reshape(self, *shape) -> "Tensor":
-        return _view_of(self, ops.reshape(self._a, _dims_arg(shape)))
-
     def reshape_as(self, other: "Tensor") -> "Tensor":
         return self.reshape(other._a.shape)
-
-    def permute(self, *dims) -> "Tensor":
-        return _view_of(self, ops.permute(self._a, _dims_arg(dims)))
-
-    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> "Tensor":
-        return _view_of(self, ops.transpose(self._a, dim0, dim1))
 
     def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> "Tensor":
         return self.transpose(axis0, axis1)  # (through transpose as autograd wraps it)
 
     swapdims = swapaxes
-
-    def t(self) -> "Tensor":
-        return _view_of(self, ops.t(self._a))
 
     def t_(self) -> "Tensor":
         return self._reshaped_in_place(lambda: self.t())
@@ -699,17 +595,8 @@ class Tensor:
             self._output_nr = new._output_nr
         return self
 
-    def expand(self, *sizes) -> "Tensor":
-        return _view_of(self, ops.expand(self._a, _dims_arg(sizes)))
-
     def expand_as(self, other: "Tensor") -> "Tensor":
         return self.expand(other._a.shape)
-
-    def squeeze(self, dim=None) -> "Tensor":
-        return _view_of(self, ops.squeeze(self._a, dim))
-
-    def unsqueeze(self, dim: builtins.int) -> "Tensor":
-        return _view_of(self, ops.unsqueeze(self._a, dim))
 
     def squeeze_(self, dim=None) -> "Tensor":
         return self._reshaped_in_place(lambda: self.squeeze(dim))
@@ -717,39 +604,8 @@ class Tensor:
     def unsqueeze_(self, dim: builtins.int) -> "Tensor":
         return self._reshaped_in_place(lambda: self.unsqueeze(dim))
 
-    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> "Tensor":
-        return _view_of(self, ops.flatten(self._a, start_dim, end_dim))
-
     def ravel(self) -> "Tensor":
         return self.reshape(-1)
-
-    def unflatten(self, dim: builtins.int, sizes) -> "Tensor":
-        return _view_of(self, ops.unflatten(self._a, dim, sizes))
-
-    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> "Tensor":
-        return _view_of(self, ops.narrow(self._a, dim, builtins.int(start), length))
-
-    def select(self, dim: builtins.int, index: builtins.int) -> "Tensor":
-        return _view_of(self, ops.select(self._a, dim, index))
-
-    def split(self, split_size, dim: builtins.int = 0) -> tuple:
-        return tuple(_view_of(self, a) for a in ops.split(self._a, split_size, dim))
-
-    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple:
-        return tuple(_view_of(self, a) for a in ops.chunk(self._a, chunks, dim))
-
-    def unbind(self, dim: builtins.int = 0) -> tuple:
-        return tuple(_view_of(self, a) for a in ops.unbind(self._a, dim))
-
-    def diagonal(self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1) -> "Tensor":
-        return _view_of(self, ops.diagonal(self._a, offset, dim1, dim2))
-
-    def as_strided(self, size, stride, storage_offset: builtins.int | None = None) -> "Tensor":
-        """A view with any geometry over this tensor's storage (offsets count from the storage's start)."""
-        return _view_of(self, ops.as_strided(self._a, size, stride, storage_offset))
-
-    def __getitem__(self, key) -> "Tensor":
-        return _view_of(self, ops.getitem(self._a, _index_key(key), _index_array))
 
     def __setitem__(self, key, value) -> None:
         self._check_inplace()
@@ -817,24 +673,10 @@ class Tensor:
         ops.copy_into(self._a, src._a)
         return self
 
-    # ----- arithmetic -----
-    # torch's __radd__ and __rmul__ are add(self, other) and mul(self, other) (the number second, which
-    # float16 and bfloat16 multiplication reads in float32), and its __rtruediv__ is
-    # self.reciprocal() * other (two roundings, MulBackward0)
-    __add__ = __radd__ = _operator("add")
-    __sub__ = _operator("sub")
-    __rsub__ = _reflected_operator("sub")
-    __mul__ = __rmul__ = _operator("mul")
-    __truediv__ = _operator("div")
-
+    # ----- operators the operation table does not generate -----
     def __rtruediv__(self, other):
+        # torch's __rtruediv__ is self.reciprocal() * other: two roundings, and MulBackward0
         return self.reciprocal() * other
-    __floordiv__ = _operator("floor_divide")
-    __rfloordiv__ = _reflected_operator("floor_divide")
-    __mod__ = _operator("remainder")
-    __rmod__ = _reflected_operator("remainder")
-    __pow__ = _operator("pow")
-    __rpow__ = _reflected_operator("pow")
 
     def __matmul__(self, other):
         return self.matmul(other)
@@ -842,52 +684,17 @@ class Tensor:
     def __rmatmul__(self, other):
         return other.matmul(self)
 
-    def __neg__(self):
-        if self._requires_grad:
-            import tkern
-            return tkern.neg(self)
-        return wrap(ops.unary("neg", self._a))
+    def __imatmul__(self, other):
+        return self.matmul(other)
 
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        if self._requires_grad:
-            import tkern
-            return tkern.abs(self)
-        return wrap(ops.unary("abs", self._a))
 
     def __invert__(self):
         op = "logical_not" if self._a.dtype is dtypes.bool else "bitwise_not"
         if self._a.dtype.is_floating_point:
             raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
         return wrap(ops.unary(op, self._a))
-
-    __and__ = _operator("bitwise_and")
-    __or__ = _operator("bitwise_or")
-    __xor__ = _operator("bitwise_xor")
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    __eq__ = _operator("eq")
-    __ne__ = _operator("ne")
-    __lt__ = _operator("lt")
-    __le__ = _operator("le")
-    __gt__ = _operator("gt")
-    __ge__ = _operator("ge")
-    __iadd__ = _inplace_operator("add")
-    __isub__ = _inplace_operator("sub")
-    __imul__ = _inplace_operator("mul")
-    __itruediv__ = _inplace_operator("div")
-    __ifloordiv__ = _inplace_operator("floor_divide")
-    __imod__ = _inplace_operator("remainder")
-    __ipow__ = _inplace_operator("pow")
-    __iand__ = _inplace_operator("bitwise_and")
-    __ior__ = _inplace_operator("bitwise_or")
-    __ixor__ = _inplace_operator("bitwise_xor")
-
-    def __imatmul__(self, other):
-        return self.matmul(other)
 
 
 def _rebuild(values, device, requires_grad):
@@ -929,3 +736,11 @@ _LEGACY_TYPE_NAMES = {
     dtypes.bfloat16: "BFloat16Tensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
     dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor", dtypes.bool: "BoolTensor",
 }
+
+
+# The operations (sin, sum, view, __add__, ...): declared in tkern/operations.py, built by
+# tkern/front_end.py, attached here once (the front end needs the class above)
+from .front_end import METHODS  # noqa: E402
+
+for _name, _method in METHODS.items():
+    setattr(Tensor, _name, _method)

@@ -3,13 +3,15 @@
 Every function is a composition of differentiable Tensor operations (elementwise math, reductions,
 matmul, views, indexing), so autograd differentiates it without a backward of its own; a loss picks
 each sample's target class by advanced indexing (a gather of one entry per sample, no one-hot).
-softmax, log_softmax and mse_loss (unweighted) are given nodes of their own by
-autograd/formulas.py (FUNCTIONAL_FORMULAS): one node each, with torch's names, where the
-composition would record several; so is poly_mse_loss, whose fused forward computes its gradients."""
+softmax, log_softmax and mse_loss (unweighted) have nodes of their own in the operation table
+(tkern/operations.py, "nn.functional.softmax" and so on): one node each, with torch's names, where
+the composition would record several; so has poly_mse_loss, whose fused forward computes its
+gradients."""
 from __future__ import annotations
 
 import warnings
 
+from tkern.autograd import recording
 from tkern.ops import TORCH_TYPE_NAMES, broadcast_shapes, result_type
 from tkern.ops.indexing import check_class_targets
 from tkern.ops.polynomial import check_points, check_reduction
@@ -61,6 +63,7 @@ def _shifted(name: str, input: Tensor, dim: int | None, stacklevel: int, dtype) 
     return input - input.detach().amax(dim, keepdim=True), dim
 
 
+@recording.differentiable("nn.functional.softmax")
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
             ) -> Tensor:
     """exp(x) / sum(exp(x)) along dim: ``F.softmax(tkern.zeros(2, 2), dim=1)`` is all 0.5."""
@@ -71,6 +74,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     return exps / exps.sum(dim, keepdim=True)
 
 
+@recording.differentiable("nn.functional.log_softmax")
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
                 ) -> Tensor:
     """x - log(sum(exp(x))) along dim: ``F.log_softmax(tkern.zeros(1, 2), dim=1)`` is ``[[-0.6931, -0.6931]]``."""
@@ -136,11 +140,13 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     return _pointwise_loss(difference * difference, weight, input, reduction)
 
 
+@recording.differentiable("nn.functional._squared_error")
 def _squared_error(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     difference = input - target
     return _reduced(difference * difference, reduction)
 
 
+@recording.differentiable("nn.functional.poly_mse_loss")
 def poly_mse_loss(x: Tensor, y: Tensor, coeffs: Tensor, reduction: str = "sum") -> Tensor:
     """Squared error of the polynomial with coefficients ``coeffs`` (c0 first) at the points (x, y):
     sum (or mean, or each) of (p(x) - y)**2, the loss of ``tkern.fused.poly_loss_grad``.

@@ -1,0 +1,353 @@
+"""The operation table: every public operation of tkern declared once.
+
+An entry gives the operation's name and aliases, its kind, the forms it takes (``tkern.<name>``,
+``Tensor.<name>``, the in-place ``Tensor.<name>_``, ``out=``, an operator), its result-dtype rule
+(elementwise operations: ops/elementwise.py reads it), torch's node name (or a rule for it), its
+backward formula and what the formula reads. From it tkern/front_end.py builds the functions and
+methods once, already differentiable; tkern/tensor.py attaches the methods where Tensor is defined,
+and tkern/__init__.py exports the functions. tests/test_operation_table.py holds every entry
+against both backends and the gradient tests.
+
+Adding an elementwise operation: an entry here (with its formula, when it has a gradient), its
+numpy function (ops/numpy_backend.py, ``_UNARY`` or ``_BINARY``) and its Triton function
+(ops/triton_elementwise.py, ``UNARY_OPS`` or ``BINARY_OPS``). Its tests come from the table.
+An operation whose forward is written by hand names the module that holds it (``implemented_in``):
+the function there has the operation's name and is made differentiable with
+``@tkern.autograd.recording.differentiable(name)``; its in-place form, where it has one, is
+``<name>_`` in the same module.
+
+Formulas take (ctx, g) and give one gradient per positional argument of the call (None where none is
+needed); ``ctx.input(i)`` is argument i as it was at the call (kept when ``saves`` names it),
+``ctx.output()`` the result (kept when ``saves`` has "out"). Short ones are written beside their
+entry; the longer ones live in autograd/formulas.py.
+
+This module imports nothing but the formulas: ops/elementwise.py reads it while tkern is loading.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from tkern.autograd import formulas as f
+from tkern.autograd.formulas import _is_tensor
+
+KINDS = frozenset(("unary", "binary", "ternary", "reduction", "linear algebra", "join", "view", "copy", "composite",
+                   "loss", "random", "internal"))
+
+# how a differentiable call is recorded: one node for the call (most); max/min's values of a
+# (values, indices) pair; one view node per piece (split, chunk, unbind); a view known by its
+# geometry alone (as_strided); the fused polynomial loss, whose forward computes the gradients
+RECORDERS = frozenset(("call", "extremum", "pieces", "strided view", "fused loss"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    kind: str
+    node: str | Callable | None = None  # torch's node name, or (args, kwargs) -> name; None: no gradient
+    formula: Callable | None = None
+    saves: tuple = ()  # argument positions the formula reads ((i, j): i only when j requires grad), "out"
+    aliases: tuple[str, ...] = ()
+    function: bool = True  # tkern.<name> (and its aliases)
+    method: bool | str = True  # Tensor.<name>; a string names a method implementation of its own
+    inplace: bool = False  # Tensor.<name>_
+    out: bool = True  # takes out=
+    operator: str | None = None  # Tensor.__<operator>__ and __i<operator>__
+    reflected: str | None = None  # Tensor.__r<operator>__: "same" (torch's add(self, other)) or "swapped"
+    implemented_in: str | None = None  # the module with the hand-written forward; None: built from kind
+    recorder: str = "call"
+    any_result_dtype: bool = False  # recorded whatever dtype= makes of the result (which autograd then refuses)
+    tensor_keywords: tuple[str, ...] = ()  # keyword arguments that may be tensors: handed on by position
+    # ----- dtype rules of the elementwise kinds (ops/elementwise.py) -----
+    result: str = "same"  # "same" (the promoted type), "float" (integers give the default float), "bool"
+    operands: str = "any"  # binary: "tensors" (two tensors only), "tensor first" (no number first)
+    exact_out: bool = False  # unary: out= must have the input's dtype
+    copies: str | None = None  # unary: inputs returned as they are, "integers" (and bool) or "bool"
+    bool_error: tuple | None = None  # unary: (exception class, message) torch raises for a bool input
+    bool_result: str | None = None  # unary: the result dtype for a bool input, where not bool
+    bool_kernel: str | None = None  # binary: torch's kernel that refuses bool operands
+    integers_only: bool = False  # binary: floating point operands refused
+
+    @property
+    def differentiable(self) -> bool:
+        return self.node is not None
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every public name the operation is reached by: functions, methods, in-place methods."""
+        names = []
+        if self.function:
+            names += [self.name, *self.aliases]
+        if self.method:
+            names += [f"Tensor.{n}" for n in (self.name, *self.aliases)]
+        if self.inplace:
+            names += [f"Tensor.{n}_" for n in (self.name, *self.aliases)]
+        return tuple(names)
+
+
+def _not_for_bool(kernel: str) -> tuple:
+    return (NotImplementedError, f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def unary(name: str, node=None, formula=None, saves=(), *, result="same", inplace=True, out=True, **rules) -> Operation:
+    return Operation(name, "unary", node, formula, saves, result=result, inplace=inplace, out=out, **rules)
+
+
+def binary(name: str, node=None, formula=None, saves=(), *, inplace=True, **rules) -> Operation:
+    return Operation(name, "binary", node, formula, saves, inplace=inplace, **rules)
+
+
+# ----- formulas of the unary operations -----
+
+def _neg(ctx, g):
+    return (-g,)
+
+
+def _abs(ctx, g):
+    return (g * ctx.input(0).sign(),)
+
+
+def _exp(ctx, g):
+    return (g * ctx.output(),)
+
+
+def _log(ctx, g):
+    return (g / ctx.input(0),)
+
+
+def _sqrt(ctx, g):
+    return (g / (2 * ctx.output()),)
+
+
+def _sin(ctx, g):
+    return (g * ctx.input(0).cos(),)
+
+
+def _cos(ctx, g):
+    return (-g * ctx.input(0).sin(),)
+
+
+def _atan(ctx, g):
+    x = ctx.input(0)
+    return (g / (x * x + 1),)  # torch: grad / (x.pow(2) + 1)
+
+
+def _tanh(ctx, g):
+    out = ctx.output()
+    return (g * (1 - out * out),)
+
+
+def _sigmoid(ctx, g):
+    out = ctx.output()
+    return (g * out * (1 - out),)
+
+
+def _relu(ctx, g):
+    import tkern
+    # torch's threshold_backward: 0 where the result is <= 0, g elsewhere (a NaN result passes g)
+    return (tkern.where(ctx.output() <= 0, 0.0, g),)
+
+
+def _square(ctx, g):
+    return (2 * ctx.input(0) * g,)
+
+
+def _reciprocal(ctx, g):
+    out = ctx.output()
+    return (-g * out * out,)
+
+
+def _zero(ctx, g):
+    return (g * 0,)
+
+
+# ----- node names that depend on the call -----
+
+def _given_dim(args, kwargs) -> bool:
+    return (len(args) > 1 and args[1] is not None) or kwargs.get("dim") is not None
+
+
+def _second_is_tensor(backward: str):
+    def name(args, kwargs) -> str:
+        return backward + ("1" if _is_tensor(args[1]) else "0")
+    return name
+
+
+def _remainder_node(args, kwargs) -> str:
+    return "NotImplemented" if not _is_tensor(args[0]) else _second_is_tensor("RemainderBackward")(args, kwargs)
+
+
+def _clamp_node(args, kwargs) -> str:
+    return "ClampBackward0" if any(_is_tensor(b) for b in args[1:]) else "ClampBackward1"
+
+
+def _by_dim(backward: str):
+    def name(args, kwargs) -> str:
+        return backward + ("1" if _given_dim(args, kwargs) else "0")
+    return name
+
+
+def _extremum_node(backward: str):
+    """max/min: Backward0 over a dim (values and indices), Backward1 over everything."""
+    def name(args, kwargs) -> str:
+        return backward + ("0" if _given_dim(args, kwargs) else "1")
+    return name
+
+
+def _getitem_node(args, kwargs) -> str:
+    key = args[1]
+    if not f._basic_key(key):
+        return "IndexBackward0"
+    return "SelectBackward0" if isinstance(key, int) else "SliceBackward0"
+
+
+_MATH = "tkern.math_ops"
+_LAYOUT = "tkern.layout"
+_FUNCTIONAL = "tkern.nn.functional"
+_PAIR = ((0, 1), (1, 0))  # a product's operands: each is kept only when the other needs its gradient
+
+_TABLE = (
+    # ----- unary -----
+    unary("neg", "NegBackward0", _neg, aliases=("negative",), operator="neg", exact_out=True,
+          bool_error=(RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                                    "to invert a mask, use the `~` or `logical_not()` operator instead.")),
+    unary("abs", "AbsBackward0", _abs, (0,), aliases=("absolute",), operator="abs", exact_out=True,
+          bool_error=_not_for_bool("abs_cpu")),
+    unary("exp", "ExpBackward0", _exp, ("out",), result="float"),
+    unary("log", "LogBackward0", _log, (0,), result="float"),
+    unary("sqrt", "SqrtBackward0", _sqrt, ("out",), result="float"),
+    unary("sin", "SinBackward0", _sin, (0,), result="float"),
+    unary("cos", "CosBackward0", _cos, (0,), result="float"),
+    unary("atan", "AtanBackward0", _atan, (0,), result="float"),
+    unary("tanh", "TanhBackward0", _tanh, ("out",), result="float"),
+    unary("sigmoid", "SigmoidBackward0", _sigmoid, ("out",), result="float"),
+    unary("relu", "ReluBackward0", _relu, ("out",), out=False,
+          bool_error=(RuntimeError, "Boolean inputs not supported for relu")),
+    unary("square", "PowBackward0", _square, (0,), bool_result="int64"),
+    unary("reciprocal", "ReciprocalBackward0", _reciprocal, ("out",), result="float"),
+    unary("floor", "FloorBackward0", _zero, exact_out=True, copies="integers", bool_error=_not_for_bool("floor_vml_cpu")),
+    unary("ceil", "CeilBackward0", _zero, exact_out=True, copies="integers", bool_error=_not_for_bool("ceil_vml_cpu")),
+    unary("trunc", "TruncBackward0", _zero, exact_out=True, copies="integers", bool_error=_not_for_bool("trunc_vml_cpu")),
+    unary("round", "RoundBackward0", _zero, exact_out=True, copies="integers", bool_error=_not_for_bool("round_vml_cpu")),
+    unary("sign", "SignBackward0", _zero, exact_out=True, copies="bool"),
+    unary("isnan", result="bool", inplace=False, out=False),
+    unary("isinf", result="bool", inplace=False, out=False),
+    unary("isfinite", result="bool", inplace=False, out=False),
+    unary("logical_not", result="bool"),
+    unary("bitwise_not", exact_out=True, function=False, method=False, inplace=False, out=False),  # ~x
+    # ----- binary -----
+    binary("add", "AddBackward0", f._add, implemented_in=_MATH, operator="add", reflected="same"),
+    binary("sub", "SubBackward0", f._sub, aliases=("subtract",), implemented_in=_MATH, operator="sub",
+           reflected="swapped"),
+    binary("mul", "MulBackward0", f._mul, _PAIR, aliases=("multiply",), operator="mul", reflected="same"),
+    binary("div", f._div_name, f._div, ((0, 1), 1), aliases=("divide", "true_divide"), implemented_in=_MATH,
+           operator="truediv", result="float"),
+    binary("floor_divide", "NotImplemented", f._not_implemented("floor_divide"), operator="floordiv",
+           reflected="swapped", bool_kernel="div_floor_cpu"),
+    binary("trunc_divide", function=False, method=False, inplace=False, bool_kernel="div_trunc_cpu"),  # div(rounding_mode='trunc')
+    binary("remainder", _remainder_node, f._remainder_like("floor"), ((0, 1), (1, 1)), operator="mod",
+           reflected="swapped", bool_kernel="remainder_cpu"),
+    binary("fmod", _second_is_tensor("FmodBackward"), f._remainder_like("trunc"), ((0, 1), (1, 1)),
+           operands="tensor first", bool_kernel="fmod_cpu"),
+    binary("pow", _second_is_tensor("PowBackward"), f._pow, (0, 1, "out"), implemented_in=_MATH, operator="pow",
+           reflected="swapped", bool_kernel="pow"),
+    binary("maximum", "MaximumBackward0", f._extremum_pair(True), (0, 1), operands="tensors", inplace=False),
+    binary("minimum", "MinimumBackward0", f._extremum_pair(False), (0, 1), operands="tensors", inplace=False),
+    binary("atan2", "Atan2Backward0", f._atan2, (0, 1), operands="tensors", inplace=False, result="float"),
+    binary("eq", operands="tensor first", inplace=False, operator="eq", result="bool"),
+    binary("ne", aliases=("not_equal",), operands="tensor first", inplace=False, operator="ne", result="bool"),
+    binary("lt", aliases=("less",), operands="tensor first", inplace=False, operator="lt", result="bool"),
+    binary("le", aliases=("less_equal",), operands="tensor first", inplace=False, operator="le", result="bool"),
+    binary("gt", aliases=("greater",), operands="tensor first", inplace=False, operator="gt", result="bool"),
+    binary("ge", aliases=("greater_equal",), operands="tensor first", inplace=False, operator="ge", result="bool"),
+    binary("logical_and", operands="tensors", result="bool"),
+    binary("logical_or", operands="tensors", result="bool"),
+    binary("logical_xor", operands="tensors", result="bool"),
+    binary("bitwise_and", operator="and", reflected="same", integers_only=True),
+    binary("bitwise_or", operator="or", reflected="same", integers_only=True),
+    binary("bitwise_xor", operator="xor", reflected="same", integers_only=True),
+    # ----- ternary -----
+    Operation("clamp", "ternary", _clamp_node, f._clamp, (0, 1, 2), aliases=("clip",), inplace=True,
+              implemented_in=_MATH, tensor_keywords=("min", "max")),
+    Operation("where", "ternary", "WhereBackward0", f._where, (0,), method="where_method", implemented_in=_MATH),
+    # ----- reductions -----
+    Operation("sum", "reduction", _by_dim("SumBackward"), f._sum, implemented_in=_MATH, any_result_dtype=True),
+    Operation("mean", "reduction", _by_dim("MeanBackward"), f._mean, implemented_in=_MATH),
+    Operation("prod", "reduction", _by_dim("ProdBackward"), f._prod, (0, "out"), out=False, implemented_in=_MATH,
+              any_result_dtype=True),
+    Operation("var", "reduction", "VarBackward0", f._var_like(False), (0,), out=False, implemented_in=_MATH),
+    Operation("std", "reduction", "StdBackward0", f._var_like(True), (0, "out"), out=False, implemented_in=_MATH),
+    Operation("max", "reduction", _extremum_node("MaxBackward"), f._extremum_reduction, out=False, implemented_in=_MATH,
+              recorder="extremum"),
+    Operation("min", "reduction", _extremum_node("MinBackward"), f._extremum_reduction, out=False, implemented_in=_MATH,
+              recorder="extremum"),
+    Operation("amax", "reduction", "AmaxBackward0", f._extremum_reduction, (0, "out"), out=False,
+              implemented_in=_MATH),
+    Operation("amin", "reduction", "AminBackward0", f._extremum_reduction, (0, "out"), out=False,
+              implemented_in=_MATH),
+    Operation("logsumexp", "reduction", "LogsumexpBackward0", f._logsumexp, (0, "out"), out=False,
+              implemented_in=_MATH),
+    Operation("argmax", "reduction", out=False, implemented_in=_MATH),
+    Operation("argmin", "reduction", out=False, implemented_in=_MATH),
+    Operation("all", "reduction", out=False, implemented_in=_MATH),
+    Operation("any", "reduction", out=False, implemented_in=_MATH),
+    Operation("nonzero", "reduction", out=False, implemented_in=_MATH),
+    # ----- linear algebra -----
+    Operation("matmul", "linear algebra", f._matmul_name, f._matmul, _PAIR, implemented_in=_MATH,
+              any_result_dtype=True),
+    Operation("mm", "linear algebra", "MmBackward0", f._matmul, _PAIR, implemented_in=_MATH, any_result_dtype=True),
+    Operation("bmm", "linear algebra", "BmmBackward0", f._matmul, _PAIR, implemented_in=_MATH, any_result_dtype=True),
+    Operation("dot", "linear algebra", "DotBackward0", f._matmul, _PAIR, implemented_in=_MATH, any_result_dtype=True),
+    # ----- joining -----
+    Operation("cat", "join", "CatBackward0", f._cat, aliases=("concat", "concatenate"), method=False,
+              implemented_in=_MATH),
+    Operation("stack", "join", "StackBackward0", f._stack, method=False, implemented_in=_MATH),
+    # ----- views (function forms where torch has them) -----
+    Operation("view", "view", "ViewBackward0", f._reshape_back, function=False, out=False, implemented_in=_LAYOUT),
+    Operation("reshape", "view", "ViewBackward0", f._reshape_back, out=False, implemented_in=_LAYOUT),
+    Operation("flatten", "view", "ViewBackward0", f._reshape_back, out=False, implemented_in=_LAYOUT),
+    Operation("unflatten", "view", "ViewBackward0", f._reshape_back, out=False, implemented_in=_LAYOUT),
+    Operation("squeeze", "view", "SqueezeBackward0", f._reshape_back, out=False, implemented_in=_LAYOUT),
+    Operation("unsqueeze", "view", "UnsqueezeBackward0", f._reshape_back, out=False, implemented_in=_LAYOUT),
+    Operation("permute", "view", "PermuteBackward0", f._permute, out=False, implemented_in=_LAYOUT),
+    Operation("transpose", "view", "TransposeBackward0", f._transpose, out=False, implemented_in=_LAYOUT),
+    Operation("t", "view", "TBackward0", f._t, out=False, implemented_in=_LAYOUT),
+    Operation("expand", "view", "ExpandBackward0", f._expand, function=False, out=False, implemented_in=_LAYOUT),
+    Operation("narrow", "view", "SliceBackward0", f._narrow, out=False, implemented_in=_LAYOUT),
+    Operation("select", "view", "SelectBackward0", f._select, function=False, out=False, implemented_in=_LAYOUT),
+    Operation("diagonal", "view", "DiagonalBackward0", f._diagonal, out=False, implemented_in=_LAYOUT),
+    Operation("__getitem__", "view", _getitem_node, f._getitem, (1,), function=False, out=False,
+              implemented_in=_LAYOUT),
+    Operation("as_strided", "view", "AsStridedBackward0", out=False, implemented_in=_LAYOUT, recorder="strided view"),
+    Operation("split", "view", "SplitBackward0", out=False, implemented_in=_LAYOUT, recorder="pieces"),
+    Operation("chunk", "view", "SplitBackward0", out=False, implemented_in=_LAYOUT, recorder="pieces"),
+    Operation("unbind", "view", "UnbindBackward0", out=False, implemented_in=_LAYOUT, recorder="pieces"),
+    # ----- copies -----
+    Operation("clone", "copy", "CloneBackward0", f._identity, function=False, out=False, implemented_in=_LAYOUT),
+    Operation("contiguous", "copy", "CloneBackward0", f._identity, function=False, out=False, implemented_in=_LAYOUT),
+    Operation("to", "copy", "ToCopyBackward0", f._to_copy, function=False, out=False, implemented_in=_LAYOUT),
+    # ----- composites: written with the operations above, which record their own nodes -----
+    Operation("softmax", "composite", out=False, implemented_in=_MATH),
+    Operation("log_softmax", "composite", out=False, implemented_in=_MATH),
+    # ----- random fills -----
+    Operation("uniform_", "random", function=False, out=False, implemented_in=_MATH),
+    Operation("normal_", "random", function=False, out=False, implemented_in=_MATH),
+    # ----- tkern.nn.functional's operations with a node of their own -----
+    Operation("nn.functional.softmax", "loss", "SoftmaxBackward0", f._softmax, ("out",), function=False,
+              method=False, out=False, implemented_in=_FUNCTIONAL),
+    Operation("nn.functional.log_softmax", "loss", "LogSoftmaxBackward0", f._log_softmax, ("out",), function=False,
+              method=False, out=False, implemented_in=_FUNCTIONAL),
+    Operation("nn.functional._squared_error", "loss", "MseLossBackward0", f._squared_error, (0, 1), function=False,
+              method=False, out=False, implemented_in=_FUNCTIONAL),
+    Operation("nn.functional.poly_mse_loss", "loss", "PolyMseLossBackward0", f._poly_mse_loss, function=False,
+              method=False, out=False, implemented_in=_FUNCTIONAL, recorder="fused loss"),
+    # ----- inside autograd: a strided view's gradient where view elements share memory -----
+    Operation("add_at", "internal", "IndexPutBackward0", f._add_at, (1,), function=False, method=False, out=False,
+              implemented_in="tkern.autograd.view_history"),
+)
+
+OPERATIONS: dict[str, Operation] = {op.name: op for op in _TABLE}
+
+
+def of_kind(kind: str) -> dict[str, Operation]:
+    return {name: op for name, op in OPERATIONS.items() if op.kind == kind}
