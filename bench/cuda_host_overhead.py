@@ -27,8 +27,8 @@ def main() -> None:
     args = parser.parse_args()
     install()
     import tkern
-    from tkern.ops import triton_launch
-    triton_launch.INTERPRETING = False  # GPU block sizes, as on the real machine
+    from tkern.ops import triton_arguments
+    triton_arguments.INTERPRETING = False  # GPU block sizes, as on the real machine
     x, y = tkern.ones(1000, device="cuda"), tkern.ones(1000, device="cuda")
     m = tkern.ones((30, 40), device="cuda")
     points, coeffs = tkern.ones(2000, device="cuda"), tkern.ones(4, device="cuda")

@@ -43,7 +43,7 @@ def allocate(nbytes: int, dtype, index: int) -> torch.Tensor:
     """A new uninitialised buffer of at least ``nbytes`` on GPU ``index``, typed as ``dtype`` (the type
     kernels will most often see it as; any other is one ``typed`` view away). Its address is aligned
     to 512 bytes by torch's caching allocator (64 by its CPU one, under the interpreter): kernels
-    specialise on 16-byte alignment, and ops/triton_dispatch.py counts on every buffer having it."""
+    specialise on 16-byte alignment, and ops/triton_launcher.py counts on every buffer having it."""
     rounded = max(-(-nbytes // _ALIGN) * _ALIGN, _ALIGN)
     try:
         return torch.empty(rounded // dtype.itemsize, dtype=TORCH_DTYPES[dtype], device=_torch_device(index))
@@ -66,7 +66,7 @@ def scratch(nbytes: int) -> torch.Tensor:
     """Bytes a kernel launch needs for itself (Triton's global scratch: the TMA descriptors a persistent
     matmul builds), on the GPU launches go to. Freed when the launcher drops it: torch's caching
     allocator hands the memory out again only to work queued after this launch on the same stream."""
-    from .triton_dispatch import _current_device
+    from .triton_launcher import _current_device
     return allocate(nbytes, dtypes.uint8, _current_device or 0)
 
 

@@ -15,8 +15,8 @@ from . import (cuda_memory, device_errors, triton_elementwise as elementwise, tr
                triton_optim, triton_polynomial, triton_random, triton_reduction)
 from .array import Array, contiguous_strides, numel_of
 from .backend import Backend
-from .triton_dispatch import use_device
-from .triton_launch import compute_type
+from .triton_launcher import use_device
+from .triton_arguments import compute_type
 
 
 class TritonBackend(Backend):

@@ -14,11 +14,11 @@ from triton.language.extra import libdevice
 
 from tkern import dtypes
 
-from . import triton_launch
+from . import triton_arguments
 from .array import Array
 from .shapes import expand_strides
-from .triton_dispatch import Launcher, scalar_key
-from .triton_launch import (block_for, coalesce, compute_type, grid_for, needs_int64, pointer,
+from .triton_launcher import Launcher, scalar_key
+from .triton_arguments import (block_for, coalesce, compute_type, grid_for, needs_int64, pointer,
                             rounded_to, scalar_argument)
 
 # ----- indexing helpers -----
@@ -992,7 +992,7 @@ def binary_op(op: str, compute: dtypes.dtype, b=None):
             return _square_by_pow if b == 2 else _cube_by_pow
         if (b == 0.5 or b == -0.5) and compute.is_floating_point:
             return _sqrt_by_pow if b == 0.5 else _rsqrt_by_pow
-    if op == "pow" and not triton_launch.INTERPRETING:
+    if op == "pow" and not triton_arguments.INTERPRETING:
         return _pow_on_gpu
     return BINARY_OPS[op]
 

@@ -25,9 +25,9 @@ from tkern import dtypes
 from . import device_errors
 from .array import Array
 from .device_errors import INDEX_OUT_OF_BOUNDS, TARGET_OUT_OF_BOUNDS, is_clear, record_failure
-from .triton_dispatch import Launcher
+from .triton_launcher import Launcher
 from .triton_elementwise import block_indices, strided_offsets
-from .triton_launch import BLOCK, coalesce, grid_for, needs_int64, pointer
+from .triton_arguments import BLOCK, coalesce, grid_for, needs_int64, pointer
 
 # scatter modes
 _STORE, _ATOMIC_ADD, _OR, _SPLICE_ADD = 0, 1, 2, 3

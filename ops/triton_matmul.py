@@ -16,11 +16,11 @@ import triton.language as tl
 
 from tkern import backends, dtypes
 
-from . import cuda_memory, triton_launch, triton_matmul_tma
+from . import cuda_memory, triton_arguments, triton_matmul_tma
 from .array import Array
 from .triton_elementwise import strided_offsets
-from .triton_dispatch import Launcher, hooked
-from .triton_launch import TL_TYPES, coalesce, needs_int64, pointer
+from .triton_launcher import Launcher, hooked
+from .triton_arguments import TL_TYPES, coalesce, needs_int64, pointer
 
 _FLOAT_TYPES = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 
@@ -128,7 +128,7 @@ def _prune(configs: list, named_args: dict, **kwargs) -> list:
     for size in args["batch_sizes"]:
         batches *= size
     # (split-K multiplies the programs and the slots alike: the waves are the batches' tiles')
-    return triton_launch.ranked_tiles(fitting, args["M"], args["N"], batches, MAX_TIMED_CONFIGS)
+    return triton_arguments.ranked_tiles(fitting, args["M"], args["N"], batches, MAX_TIMED_CONFIGS)
 
 
 # ----- shared index helpers -----
@@ -272,7 +272,7 @@ _dot_heuristic = triton.heuristics({"EVEN_K": lambda args: args["K"] % args["BLO
 # key tuned before, in this or an earlier run, compiles its one configuration and times nothing
 _dot_tuned = triton.autotune(configs=_ALL_CONFIGS, key=["M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION",
                                                         "SPLIT_K"],
-                             prune_configs_by={"early_config_prune": _prune}, do_bench=triton_launch.tuning_bench,
+                             prune_configs_by={"early_config_prune": _prune}, do_bench=triton_arguments.tuning_bench,
                              cache_results=True)(_dot_heuristic)
 
 
@@ -315,7 +315,7 @@ _PLANS: dict = {}
 def _launch(kernel, grid, args: tuple, meta: dict) -> None:
     """Where a matmul launch starts unless a plan serves it (tests watch it to see the precision a
     launch gets): every interpreted launch, every integer one, and the first of each autotuning key."""
-    if triton_launch.INTERPRETING:
+    if triton_arguments.INTERPRETING:
         with warnings.catch_warnings():
             # the interpreter's scalars are 1-element arrays, and `for k in range(K)` makes numpy warn
             # about their conversion to int; a compiled kernel has no such conversion
@@ -391,7 +391,7 @@ def _split_k(m: int, n: int, k: int, batches: int) -> int:
     if batches != 1:
         return 1
     tiles = -(-m // 128) * -(-n // 128)
-    return max(1, min(triton_launch.sm_count() // tiles, k // SPLIT_K_DEPTH, MAX_SPLIT_K))
+    return max(1, min(triton_arguments.sm_count() // tiles, k // SPLIT_K_DEPTH, MAX_SPLIT_K))
 
 
 def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> None:
@@ -406,7 +406,7 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
     dtype = a.dtype
     if dtype is dtypes.bool or dtype not in TL_TYPES:
         raise NotImplementedError(f"matmul on 'cuda' does not support {dtype}")
-    interpreting = triton_launch.INTERPRETING
+    interpreting = triton_arguments.INTERPRETING
     batches = out.numel() // (m * n)
     vector = 16 // dtype.itemsize
     if (dtype in _FLOAT_TYPES and batches * m * n * k >= PAD_MIN_WORK

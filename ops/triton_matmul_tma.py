@@ -20,10 +20,10 @@ import triton.language as tl
 
 from tkern import dtypes
 
-from . import cuda_memory, triton_launch
+from . import cuda_memory, triton_arguments
 from .array import Array
-from .triton_dispatch import Launcher, hooked
-from .triton_launch import pointer
+from .triton_launcher import Launcher, hooked
+from .triton_arguments import pointer
 
 # from this many multiply-adds on (and on sm_90) the persistent TMA kernel runs; below, the portable
 # kernel's plans cost less host time for the same work (read at every launch: tests lower it)
@@ -53,7 +53,7 @@ def _prune(configs: list, named_args: dict, **kwargs) -> list:
     m, n = args["M"], args["N"]
     fitting = [c for c in configs if c.kwargs["BLOCK_M"] <= max(m, 64) and c.kwargs["BLOCK_N"] <= max(n, 64)]
     fitting = fitting or configs[-1:]
-    return triton_launch.ranked_tiles(fitting, m, n, 1, MAX_TIMED_CONFIGS)
+    return triton_arguments.ranked_tiles(fitting, m, n, 1, MAX_TIMED_CONFIGS)
 
 
 @triton.jit(do_not_specialize=["M_BUCKET", "N_BUCKET", "K_BUCKET"])
@@ -115,7 +115,7 @@ def _tma_kernel(a_ptr, b_ptr, c_ptr, M, N, K, a_offset, b_offset, c_offset, stri
 
 
 _tuned = triton.autotune(configs=_CONFIGS, key=["M_BUCKET", "N_BUCKET", "K_BUCKET"],
-                         prune_configs_by={"early_config_prune": _prune}, do_bench=triton_launch.tuning_bench,
+                         prune_configs_by={"early_config_prune": _prune}, do_bench=triton_arguments.tuning_bench,
                          cache_results=True)(_tma_kernel)
 _TMA = Launcher(_tma_kernel)
 # (dtype, buckets, layout flags) -> (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, launch options): what the
@@ -144,7 +144,7 @@ def applies(a: Array, b: Array, out: Array, m: int, n: int, k: int, batches: int
     """Whether this product takes the TMA kernel."""
     if a.dtype not in (dtypes.float16, dtypes.bfloat16) or batches != 1 or split != 1 or m * n * k < TMA_MIN_WORK:
         return False
-    if triton_launch.INTERPRETING:
+    if triton_arguments.INTERPRETING:
         if not UNDER_INTERPRETER:
             return False
     elif cuda_memory.capability(out.device.index) < (9, 0):
@@ -172,8 +172,8 @@ def matmul(out: Array, a: Array, b: Array, m: int, n: int, k: int) -> None:
     args = (pointer(a), pointer(b), pointer(out), m, n, k, a.offset, b.offset, out.offset, stride_a, stride_b,
             stride_c, *buckets)
     flags = (a_k_contiguous, not b_n_contiguous, c_descriptor,
-             triton_launch.INTERPRETING and a.dtype is dtypes.bfloat16)
-    sms = triton_launch.sm_count()
+             triton_arguments.INTERPRETING and a.dtype is dtypes.bfloat16)
+    sms = triton_arguments.sm_count()
 
     def grid(meta: dict) -> tuple:
         return (min(sms, -(-m // meta["BLOCK_M"]) * -(-n // meta["BLOCK_N"])),)
@@ -185,7 +185,7 @@ def matmul(out: Array, a: Array, b: Array, m: int, n: int, k: int) -> None:
         _TMA.launch_bound(grid(dict(BLOCK_M=blocks[0], BLOCK_N=blocks[1])), args + flags + blocks, options)
         return
     meta = dict(A_K_CONTIGUOUS=flags[0], B_K_CONTIGUOUS=flags[1], C_DESCRIPTOR=flags[2], UPCAST=flags[3])
-    if triton_launch.INTERPRETING:
+    if triton_arguments.INTERPRETING:
         _tma_kernel[grid({"BLOCK_M": 16, "BLOCK_N": 16})](*args, **meta, BLOCK_M=16, BLOCK_N=16, BLOCK_K=16,
                                                          GROUP_M=2)
         return

@@ -33,9 +33,9 @@ from tkern import dtypes
 from . import cuda_memory
 from .array import contiguous_strides
 from .optimizer_step import AdamStep
-from .triton_dispatch import Launcher
+from .triton_launcher import Launcher
 from .triton_elementwise import BINARY_OPS, UNARY_OPS, maximum_op
-from .triton_launch import TL_TYPES, block_for, compute_type, float64_bits, pointer, scalar_from_bits
+from .triton_arguments import TL_TYPES, block_for, compute_type, float64_bits, pointer, scalar_from_bits
 
 _sqrt = UNARY_OPS["sqrt"]
 _divide = BINARY_OPS["div"]

@@ -24,10 +24,10 @@ import triton.language as tl
 
 from tkern import dtypes
 
-from . import triton_launch
+from . import triton_arguments
 from .array import Array
-from .triton_dispatch import Launcher
-from .triton_launch import compute_type, float64_bits, needs_int64, pointer, rounded_to, scalar_from_bits, \
+from .triton_launcher import Launcher
+from .triton_arguments import compute_type, float64_bits, needs_int64, pointer, rounded_to, scalar_from_bits, \
     sm_count
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
@@ -222,7 +222,7 @@ _launch_fit = Launcher(fit_kernel)
 
 def _geometry(n: int, sums: int, acc) -> tuple:
     """(BLOCK, programs) of the one pass over n points keeping ``sums`` running sums per lane."""
-    if triton_launch.INTERPRETING:
+    if triton_arguments.INTERPRETING:
         block = min(max(triton.next_power_of_2(n), 16), INTERPRETER_BLOCK)
         return block, min(-(-n // block), INTERPRETER_PROGRAMS)
     # lanes per thread: 8 (two 128-bit loads of float32) while the running sums take <= 64 registers

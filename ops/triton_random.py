@@ -14,8 +14,8 @@ import triton.language as tl
 from tkern import dtypes
 
 from .array import Array
-from .triton_dispatch import Launcher
-from .triton_launch import TL_TYPES, grid_for, needs_int64, pointer
+from .triton_launcher import Launcher
+from .triton_arguments import TL_TYPES, grid_for, needs_int64, pointer
 
 _UNIFORM, _NORMAL, _INTEGERS, _WIDE_INTEGERS, _ALL_INTEGERS = 0, 1, 2, 3, 4
 

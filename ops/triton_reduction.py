@@ -20,10 +20,10 @@ import triton.language as tl
 
 from tkern import dtypes
 
-from . import triton_launch
+from . import triton_arguments
 from .array import Array, contiguous_strides
-from .triton_dispatch import Launcher
-from .triton_launch import coalesce, compute_type, needs_int64, pointer, sm_count
+from .triton_launcher import Launcher
+from .triton_arguments import coalesce, compute_type, needs_int64, pointer, sm_count
 
 # ----- tuning: read at every launch, so tests can shrink them to force the multi-program paths -----
 
@@ -48,7 +48,7 @@ def _target_programs() -> int:
     # off after import to plan and compile as for a GPU)
     if TARGET_PROGRAMS is not None:
         return TARGET_PROGRAMS
-    return 1 if triton_launch.INTERPRETING else 4 * sm_count()
+    return 1 if triton_arguments.INTERPRETING else 4 * sm_count()
 
 
 # ----- combine functions -----
@@ -445,7 +445,7 @@ def _launch_reduce(op: str, out: Array, out_strides: tuple, split_stride: int, x
         layout.M, layout.R, iters, x.offset, out.offset, split_stride,
         k_sizes, layout.k_x_strides, out_strides, layout.r_sizes, layout.r_strides,
         op, tl_compute, identity, len(k_sizes), len(layout.r_sizes), layout.inner, _row_alignment(x, layout),
-        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, triton_launch.INTERPRETING),
+        _wide(layout, (x, out), block_m, block_r, n_split, iters), block_m, block_r, triton_arguments.INTERPRETING),
         num_warps=num_warps)
 
 

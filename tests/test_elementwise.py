@@ -342,8 +342,8 @@ def test_contiguous_operands_at_any_offset(dtype, n, device, monkeypatch):
     operands as it can, unmasked full blocks, then the tail. Offsets that disagree mod 16 bytes (so
     that some operand stays unaligned), every count of full blocks and heads longer than the tail."""
     if device == "cuda":
-        from tkern.ops import triton_launch
-        monkeypatch.setattr(triton_launch, "INTERPRETER_MAX_BLOCK", 32)
+        from tkern.ops import triton_arguments
+        monkeypatch.setattr(triton_arguments, "INTERPRETER_MAX_BLOCK", 32)
     ta, ka = _quarters_pair((n + 7,), dtype, device, 0)
     tb, kb = _quarters_pair((n + 5,), dtype, device, 1)
 

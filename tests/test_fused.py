@@ -12,7 +12,7 @@ import torch
 
 import tkern
 import tkern.nn.functional as F
-from tkern.ops import triton_launch, triton_polynomial
+from tkern.ops import triton_arguments, triton_polynomial
 
 from helpers import TORCH_DTYPES, random_array
 
@@ -148,7 +148,7 @@ def test_backward_scales_before_rounding_like_torch(dtype, device):
         ((torch.stack([tx ** k for k in range(len(start))]).t() @ tc.float() - ty) ** 2).mean().mul(factor).backward()
         assert coeffs.grad.dtype is dtype
         # one rounding from float32, the same as torch's; the interpreter truncates to bfloat16 (1 ulp)
-        truncating = dtype is tkern.bfloat16 and device == "cuda" and triton_launch.INTERPRETING
+        truncating = dtype is tkern.bfloat16 and device == "cuda" and triton_arguments.INTERPRETING
         np.testing.assert_allclose(coeffs.grad.float().cpu().numpy(), tc.grad.float().numpy(),
                                    rtol=2 ** -7 if truncating else 0, atol=0)
 

@@ -30,7 +30,7 @@ compiled = compile_only_driver.compiled
 import tkern
 from tkern import dtypes
 from tkern.device import device
-from tkern.ops import triton_launch
+from tkern.ops import triton_arguments
 from tkern.ops.array import Array
 from tkern.ops.triton_backend import TritonBackend
 
@@ -43,7 +43,7 @@ class CompileOnly(TritonBackend):
 
 backend = CompileOnly()
 cuda = device("cuda", 0)
-triton_launch.INTERPRETING = False  # GPU block sizes, autotuned matmul and libdevice, as on the machine
+triton_arguments.INTERPRETING = False  # GPU block sizes, autotuned matmul and libdevice, as on the machine
 
 
 def make(shape, dtype):
@@ -170,10 +170,10 @@ compile_only_driver.install()
 compile_only_driver.keep_kernels()
 from tkern import dtypes
 from tkern.device import device
-from tkern.ops import triton_launch
+from tkern.ops import triton_arguments
 from tkern.ops.triton_backend import TritonBackend
 
-triton_launch.INTERPRETING = False
+triton_arguments.INTERPRETING = False
 backend, cuda, f32 = TritonBackend(), device("cuda", 0), dtypes.float32
 x, y, coeffs = (backend.empty(shape, f32, cuda) for shape in ((1 << 26,), (1 << 26,), (4,)))
 backend.poly_loss_grad(x, y, coeffs, 1.0, backend.empty((), f32, cuda), backend.empty((4,), f32, cuda), None, None)

@@ -166,7 +166,7 @@ def test_matmul_persistent_tma_kernel(name, dtype, device, monkeypatch):
 def test_matmul_split_k_is_taken(monkeypatch):
     """The split is decided from the output tiles a GPU's SMs can hold and K's depth."""
     from tkern.ops import triton_matmul
-    monkeypatch.setattr(triton_matmul.triton_launch, "sm_count", lambda: 132)
+    monkeypatch.setattr(triton_matmul.triton_arguments, "sm_count", lambda: 132)
     assert triton_matmul._split_k(1024, 1024, 65536, 1) == 2
     assert triton_matmul._split_k(256, 256, 65536, 1) == 16
     assert triton_matmul._split_k(4096, 4096, 4096, 1) == 1

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tkern
-from tkern.ops import triton_dispatch, triton_launch
+from tkern.ops import triton_launcher, triton_arguments
 
 from helpers import TORCH_DTYPES, assert_same, check_error, random_array
 
@@ -117,7 +117,7 @@ def test_steps_match_torch(device, name, options, dtype):
     tkern_opt = getattr(tkern.optim, name)(tkern_params, **options)
     run_both(torch_opt, tkern_opt, torch_params, tkern_params, device)
     tolerance = TOLERANCE[dtype]
-    if dtype is tkern.bfloat16 and device == "cuda" and triton_launch.INTERPRETING:
+    if dtype is tkern.bfloat16 and device == "cuda" and triton_arguments.INTERPRETING:
         tolerance = INTERPRETED_BFLOAT16_TOLERANCE
     assert_same_state(torch_opt, tkern_opt, torch_params, tkern_params, tolerance)
 
@@ -213,7 +213,7 @@ def test_full_and_partial_blocks_aligned_or_not(device, monkeypatch, name, optio
     """16-element blocks on 'cuda', so parameters of 37, 16 and 5 elements mix full blocks (run
     unmasked, vector accesses when every place is 16-byte aligned) with partial ones; with a parameter
     viewed at offset 1 no place is known aligned and the same steps take the scalar path."""
-    monkeypatch.setattr(triton_launch, "INTERPRETER_MAX_BLOCK", 16)
+    monkeypatch.setattr(triton_arguments, "INTERPRETER_MAX_BLOCK", 16)
     torch_params, tkern_params = make_params([(37 + offset,), (16,), (5,)], tkern.float32, device)
     torch_params[0] = torch_params[0].detach()[offset:].requires_grad_()
     tkern_params[0] = tkern_params[0].detach()[offset:].requires_grad_()
@@ -418,12 +418,12 @@ def test_duplicate_parameters_warn_like_torch():
 def _counting_launches(monkeypatch) -> list:
     """Every Triton kernel launch of tkern goes through a Launcher: record each one's kernel."""
     launched = []
-    call = triton_dispatch.Launcher.__call__
+    call = triton_launcher.Launcher.__call__
 
     def counted(self, grid, *args, **kwargs):
         launched.append(self.kernel.__name__)
         return call(self, grid, *args, **kwargs)
-    monkeypatch.setattr(triton_dispatch.Launcher, "__call__", counted)
+    monkeypatch.setattr(triton_launcher.Launcher, "__call__", counted)
     return launched
 
 

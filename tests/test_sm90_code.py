@@ -30,11 +30,11 @@ import triton.language as tl
 
 from tkern import dtypes
 from tkern.device import device
-from tkern.ops import triton_launch, triton_matmul, triton_matmul_tma
+from tkern.ops import triton_arguments, triton_matmul, triton_matmul_tma
 from tkern.ops.optimizer_step import AdamStep, SGDStep
 from tkern.ops.triton_backend import TritonBackend
 
-triton_launch.INTERPRETING = False  # plan, block and tune as on the GPU
+triton_arguments.INTERPRETING = False  # plan, block and tune as on the GPU
 backend, cuda = TritonBackend(), device("cuda", 0)
 F32, F16, BF16 = dtypes.float32, dtypes.float16, dtypes.bfloat16
 facts = {}
@@ -79,7 +79,7 @@ for rule in (AdamStep(1e-3, 0.9, 0.999, 1e-8, 0.0, False, False, False, 2.0), SG
 for size, precision in ((2, "ieee"), (4, "tf32"), (4, "ieee"), (8, "ieee")):
     dtype = {2: BF16, 4: F32, 8: dtypes.float64}[size]
     a, b, c = (empty((4096, 4096), dtype) for _ in range(3))
-    args = (triton_launch.pointer(a), triton_launch.pointer(b), triton_launch.pointer(c), 4096, 4096, 4096,
+    args = (triton_arguments.pointer(a), triton_arguments.pointer(b), triton_arguments.pointer(c), 4096, 4096, 4096,
             (1,), (0,), (0,), (0,), 0, 0, 0, 4096, 1, 4096, 1, 4096, 1, 0, 4096)
     vector = 16 // size
     for config in triton_matmul._family(size, precision, 90):
@@ -94,7 +94,7 @@ for size, precision in ((2, "ieee"), (4, "tf32"), (4, "ieee"), (8, "ieee")):
 # every configuration of the persistent TMA kernel, both operand layouts
 for config in triton_matmul_tma._CONFIGS:
     a, b, c = (empty((4096, 4096), BF16) for _ in range(3))
-    args = (triton_launch.pointer(a), triton_launch.pointer(b), triton_launch.pointer(c), 4096, 4096, 4096, 0, 0, 0,
+    args = (triton_arguments.pointer(a), triton_arguments.pointer(b), triton_arguments.pointer(c), 4096, 4096, 4096, 0, 0, 0,
             4096, 4096, 4096, 4096, 4096, 4096)
     blocks = "x".join(str(config.kwargs[k]) for k in ("BLOCK_M", "BLOCK_N", "BLOCK_K"))
     for a_k, b_k in ((True, False), (False, True)):

@@ -15,7 +15,7 @@ import triton.language as tl
 
 from tkern import dtypes
 from tkern.ops.array import Array
-from tkern.ops.triton_launch import coalesce, needs_int64, scalar_argument, span
+from tkern.ops.triton_arguments import coalesce, needs_int64, scalar_argument, span
 
 
 @pytest.mark.parametrize("shape, strides, expected", [

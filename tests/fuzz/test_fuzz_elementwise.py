@@ -16,19 +16,15 @@ from fuzz_inputs import (ALL_DTYPES, WRITABLE_LAYOUTS, as_tkern_receives, broadc
 from fuzz_run import fuzz
 from helpers import TORCH_DTYPES
 from known import avoid_known
+from tkern.operations import of_kind
 
-UNARY = ["neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square", "reciprocal",
-         "floor", "ceil", "trunc", "round", "sign", "isnan", "isinf", "isfinite", "logical_not"]
-BINARY = ["add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "maximum", "minimum", "eq", "ne",
-          "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
-          "bitwise_xor", "atan2"]
-OPERATORS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
-             "floor_divide": operator.floordiv, "remainder": operator.mod, "pow": operator.pow, "eq": operator.eq,
-             "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
-             "bitwise_and": operator.and_, "bitwise_or": operator.or_, "bitwise_xor": operator.xor}
-INPLACE_OPERATORS = {"add": operator.iadd, "sub": operator.isub, "mul": operator.imul, "div": operator.itruediv,
-                     "floor_divide": operator.ifloordiv, "remainder": operator.imod, "pow": operator.ipow,
-                     "bitwise_and": operator.iand, "bitwise_or": operator.ior, "bitwise_xor": operator.ixor}
+# every public elementwise operation of the table, its operators with it
+UNARY = [name for name, op in of_kind("unary").items() if op.function]
+BINARY = [name for name, op in of_kind("binary").items() if op.function]
+OPERATORS = {name: getattr(operator, op.operator, None) or getattr(operator, op.operator + "_")
+             for name, op in of_kind("binary").items() if op.operator}
+INPLACE_OPERATORS = {name: getattr(operator, "i" + op.operator, None) or getattr(operator, "i" + op.operator + "_")
+                     for name, op in of_kind("binary").items() if op.operator and op.inplace}
 HAS_INPLACE = {name for name in UNARY + BINARY if hasattr(torch.Tensor, name + "_") and hasattr(tkern.Tensor, name + "_")}
 
 

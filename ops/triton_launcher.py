@@ -10,7 +10,7 @@ The key must tell apart every pair of calls Triton would compile differently; be
 only an extra trip through Triton's dispatch. So it holds constexprs, tuples and specialised ints by
 exact value, unspecialised scalars by the type Triton gives them (i32/i64/u64 by range, fp32 for a
 float), and tensors by dtype. Alignment of tensors is left out on purpose: tkern passes only storage
-base pointers, which the caching allocator aligns to 512 bytes (``tests/test_triton_dispatch.py``
+base pointers, which the caching allocator aligns to 512 bytes (``tests/test_triton_launcher.py``
 checks the key against Triton's own choice of kernel).
 
 A compiled kernel belongs to one GPU's context, so each Launcher keeps its kernels and plans per GPU,
@@ -29,7 +29,7 @@ import triton
 from triton import knobs
 from triton.runtime.jit import JITFunction
 
-from . import triton_launch
+from . import triton_arguments
 
 # bound on kept specialisations per kernel: the key holds sizes and offsets by value, so a program
 # cycling through endless shapes would otherwise grow the cache without limit
@@ -73,7 +73,7 @@ def use_device(index: int) -> None:
 
 def _switch_device(index: int) -> None:
     global _current_device
-    if not triton_launch.INTERPRETING:  # (the interpreter has one device, and no driver to tell)
+    if not triton_arguments.INTERPRETING:  # (the interpreter has one device, and no driver to tell)
         triton.runtime.driver.active.set_current_device(index)
     _current_device = index
     for launcher in _LAUNCHERS:
@@ -116,7 +116,7 @@ class Launcher:
     def __call__(self, grid: tuple, *args, **kwargs) -> None:
         """Keyword arguments that are not parameters (num_warps, num_stages) are launch options, as
         with ``kernel[grid]``."""
-        if triton_launch.INTERPRETING or hooked():
+        if triton_arguments.INTERPRETING or hooked():
             # the interpreter has no compiled kernels; a profiler's hook wants Triton's metadata
             self.kernel[grid](*args, **kwargs)
             return
@@ -170,7 +170,7 @@ class Launcher:
         the direct launch is known to work and the compiled kernel is at hand."""
         args = head + tail
         self(grid, *args, **options)
-        if _direct_launch_works is True and self.tensors is not None and not triton_launch.INTERPRETING:
+        if _direct_launch_works is True and self.tensors is not None and not triton_arguments.INTERPRETING:
             compiled = self.compiled.get(self.key(args, options))
             if compiled is not None:
                 if len(self.plans) >= _MAX_KEPT:

@@ -1,4 +1,4 @@
-"""What every Triton kernel launch of tkern needs: dtype maps, base pointers, layouts and scalars."""
+"""The arguments of every Triton launch of tkern: dtype maps, base pointers, layouts and scalars."""
 from __future__ import annotations
 
 import struct

@@ -1,4 +1,4 @@
-"""ops/triton_dispatch.Launcher picks, for every repeat launch, the compiled kernel Triton's own
+"""ops/triton_launcher.Launcher picks, for every repeat launch, the compiled kernel Triton's own
 dispatch would pick: its key must never merge two calls that Triton specialises apart.
 
 A child process swaps in the compile-only H100 driver of bench/ (no GPU needed), then runs ops whose
@@ -24,12 +24,12 @@ import compile_only_driver
 compile_only_driver.install()
 
 import tkern
-from tkern.ops import triton_dispatch, triton_launch
+from tkern.ops import triton_launcher, triton_arguments
 from tkern.ops.backend import backend_for
 
-triton_launch.INTERPRETING = False  # GPU block sizes and the fast path, as on the real machine
+triton_arguments.INTERPRETING = False  # GPU block sizes and the fast path, as on the real machine
 checked = mismatched = 0
-original_launch = triton_dispatch.Launcher.launch_bound
+original_launch = triton_launcher.Launcher.launch_bound
 
 
 def checking_launch(self, grid, args, options):
@@ -44,8 +44,8 @@ def checking_launch(self, grid, args, options):
             print("mismatch:", self.kernel.fn.__name__, key, file=sys.stderr)
 
 
-triton_dispatch.Launcher.launch_bound = checking_launch
-original_plan = triton_dispatch.Launcher.launch_and_plan
+triton_launcher.Launcher.launch_bound = checking_launch
+original_plan = triton_launcher.Launcher.launch_and_plan
 planned = 0
 
 
@@ -69,8 +69,8 @@ def checking_plan(self, plan_key, grid, head, tail, **options):
             print("plan mismatch:", self.kernel.fn.__name__, plan_key, file=sys.stderr)
 
 
-triton_dispatch.Launcher.launch_planned = skipping_plans
-triton_dispatch.Launcher.launch_and_plan = checking_plan
+triton_launcher.Launcher.launch_planned = skipping_plans
+triton_launcher.Launcher.launch_and_plan = checking_plan
 
 base = tkern.ones(4 * 2 ** 10 + 40, device="cuda")
 views = [base[:1], base[:16], base[:17], base[:1000], base[1:17], base[16:32], base[17:1017], base[::2][:100],
@@ -119,7 +119,7 @@ for _ in range(2):
 from triton import knobs
 
 direct_launches = []
-triton_dispatch.launch = lambda compiled, grid, args: direct_launches.append(compiled)
+triton_launcher.launch = lambda compiled, grid, args: direct_launches.append(compiled)
 knobs.runtime.launch_enter_hook = lambda metadata: None
 for _ in range(3):
     m = tkern.ones((17, 33), device="cuda")
@@ -141,20 +141,20 @@ def changed_launcher(compiled, grid, args):
     raise TypeError("launcher takes 7 positional arguments")
 
 
-triton_dispatch.launch = changed_launcher
-triton_dispatch._direct_launch_works = None
+triton_launcher.launch = changed_launcher
+triton_launcher._direct_launch_works = None
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     for _ in range(3):
         base + base
-assert triton_dispatch._direct_launch_works is False
+assert triton_launcher._direct_launch_works is False
 assert [str(w.message) for w in caught if "launcher changed" in str(w.message)], caught
 assert planned > 100, planned
 print(checked, mismatched)
 '''
 
 
-def test_launcher_key_agrees_with_triton_dispatch():
+def test_launcher_key_agrees_with_triton_launcher():
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     script = f"BENCH = {str(ROOT / 'bench')!r}\n" + textwrap.dedent(_CHECK_EVERY_HIT)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=1500)
@@ -175,9 +175,9 @@ import triton
 from triton.runtime import jit
 
 import tkern
-from tkern.ops import triton_dispatch, triton_launch
+from tkern.ops import triton_launcher, triton_arguments
 
-triton_launch.INTERPRETING = False
+triton_arguments.INTERPRETING = False
 tkern.cuda.device_count = lambda: 2
 driver = triton.runtime.driver.active
 made_on = {}  # id of a compiled kernel -> the GPU whose context Triton built it for
@@ -197,7 +197,7 @@ def recording_launch(compiled, grid, args):
 
 
 jit.JITFunction.run = recording_run
-triton_dispatch.launch = recording_launch
+triton_launcher.launch = recording_launch
 ops = [lambda x: x + x, lambda x: x * 2.5, lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.argmax(),
        lambda x: x.t() @ x, lambda x: x.t().contiguous(), lambda x: x.clamp(0, 1), lambda x: x.long() @ x.long(),
        lambda x: tkern.rand(5, device=x.device), lambda x: x.fill_(1.5)]
