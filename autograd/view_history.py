@@ -14,6 +14,7 @@ import numpy as np
 
 from .grad_mode import is_grad_enabled, no_grad
 from .graph import NamedNode, Node, edge_of
+from .recording import differentiable
 
 
 def geometry(tensor) -> tuple:
@@ -70,7 +71,7 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
     if _may_overlap(out_shape, out_strides):
         where = tkern.tensor(_element_offsets(out_shape, out_strides, out_offset - low).reshape(-1),
                              device=grad.device)
-        memory = _recorded_add_at()(memory, where, grad.reshape(-1))
+        memory = add_at(memory, where, grad.reshape(-1))
     elif 0 not in out_shape:
         memory.as_strided(out_shape, out_strides, out_offset - low).copy_(grad)
     result = memory.as_strided(in_shape, in_strides, in_offset - low)
@@ -81,6 +82,7 @@ def strided_gradient(grad, input_geometry: tuple, output_geometry: tuple):
     return result
 
 
+@differentiable("add_at")
 def add_at(memory, where, values):
     """memory with ``values`` added at the flat positions ``where`` (repeats add up), out of place;
     the operation table's "add_at" (IndexPutBackward0)."""
@@ -89,12 +91,6 @@ def add_at(memory, where, values):
     result = wrap(ops.clone(memory._a))
     ops.setitem(result._a, (where._a,), values.to(memory.dtype)._a, _index_array, accumulate=True)
     return result
-
-
-@functools.cache
-def _recorded_add_at():
-    from .recording import differentiable  # (the recording imports this module)
-    return differentiable("add_at")(add_at)
 
 
 class StridedView(NamedNode):

@@ -304,7 +304,7 @@ def where(condition: Array, a, b, out: Array | None = None) -> Array:
                 f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                 f"{TORCH_TYPE_NAMES[condition.dtype]}")
         warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
-                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=3)
+                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=4)
         condition = binary("ne", condition, 0)
     result = result_type(a, b)
     if not result.is_floating_point:

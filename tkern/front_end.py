@@ -66,7 +66,7 @@ def _unary_forms(op: Operation) -> tuple[object, dict]:
         return self
 
     def operator(self):
-        if self._requires_grad:
+        if self._requires_grad and _grad_enabled():
             return function(self)
         return wrap(_ops_unary(name, self._a))
 
@@ -150,16 +150,16 @@ def _binary_methods(op: Operation, function, differentiable) -> dict:
     def operator(self, other):
         kind = type(other)
         if kind is Tensor:
-            if (self._requires_grad or other._requires_grad) and differentiable is not None:
+            if (self._requires_grad or other._requires_grad) and differentiable is not None and _grad_enabled():
                 return differentiable(self, other)
             b = other._a
         elif kind is float or kind is int:
-            if self._requires_grad and differentiable is not None:
+            if self._requires_grad and differentiable is not None and _grad_enabled():
                 return differentiable(self, other)
             b = other
         else:
             if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and \
-                    differentiable is not None:
+                    differentiable is not None and _grad_enabled():
                 return differentiable(self, other)
             b = unwrap(other)
         t = _new_tensor(Tensor)
@@ -178,7 +178,7 @@ def _binary_methods(op: Operation, function, differentiable) -> dict:
     elif op.reflected == "swapped":
         def reflected(self, other):
             """``other op self`` for a non-Tensor ``other`` (Python calls __rsub__ and friends only then)."""
-            if self._requires_grad and differentiable is not None:
+            if self._requires_grad and differentiable is not None and _grad_enabled():
                 return differentiable(other, self)
             t = _new_tensor(Tensor)
             kind = type(other)

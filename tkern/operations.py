@@ -57,7 +57,6 @@ class Operation:
     implemented_in: str | None = None  # the module with the hand-written forward; None: built from kind
     recorder: str = "call"
     any_result_dtype: bool = False  # recorded whatever dtype= makes of the result (which autograd then refuses)
-    tensor_keywords: tuple[str, ...] = ()  # keyword arguments that may be tensors: handed on by position
     # ----- dtype rules of the elementwise kinds (ops/elementwise.py) -----
     result: str = "same"  # "same" (the promoted type), "float" (integers give the default float), "bool"
     operands: str = "any"  # binary: "tensors" (two tensors only), "tensor first" (no number first)
@@ -268,7 +267,7 @@ _TABLE = (
     binary("bitwise_xor", operator="xor", reflected="same", integers_only=True),
     # ----- ternary -----
     Operation("clamp", "ternary", _clamp_node, f._clamp, (0, 1, 2), aliases=("clip",), inplace=True,
-              implemented_in=_MATH, tensor_keywords=("min", "max")),
+              implemented_in=_MATH),
     Operation("where", "ternary", "WhereBackward0", f._where, (0,), method="where_method", implemented_in=_MATH),
     # ----- reductions -----
     Operation("sum", "reduction", _by_dim("SumBackward"), f._sum, implemented_in=_MATH, any_result_dtype=True),
