@@ -6,9 +6,11 @@ no recursion, so graphs of any depth work.
 """
 from __future__ import annotations
 
+import sys
+
 from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
-from .graph import AccumulateGrad, Node, _run_hooks, edge_of
+from .graph import _FREED, AccumulateGrad, Node, _run_hooks, edge_of
 
 
 def _dependencies(roots: list) -> dict:
@@ -56,17 +58,28 @@ def _accumulate(buffer: list, index: int, grad) -> None:
     buffer[index] = grad if previous is None else previous + grad
 
 
-def _into_leaf(leaf, grad, create_graph: bool) -> None:
-    """leaf.grad += grad, like torch: the first gradient is stored as a tensor of its own."""
+# sys.getrefcount of a gradient nothing else holds, as _into_leaf sees it from the walk: the walk's
+# list of the node's gradients, _into_leaf's argument, getrefcount's own argument
+_UNSHARED = 3
+
+
+def _into_leaf(leaf, grad, create_graph: bool, from_walk: bool = False) -> None:
+    """leaf.grad += grad, like torch: the first gradient is stored as a tensor of its own. Like
+    torch's AccumulateGrad, a gradient the walk made and nothing else holds (not the caller's, not
+    also on its way to another leaf, not a view) is taken as it is rather than copied."""
     a, target = grad._a, leaf._a
     if a.dtype is not target.dtype or a.device != target.device:
         grad = grad.to(dtype=target.dtype, device=target.device)
     existing = leaf.__dict__.get("_grad")
     if existing is None:
-        # a tensor of its own: the same gradient may reach another leaf, or be the caller's
         if a.shape != target.shape:
             leaf.grad = grad  # (the setter raises torch's error)
-        leaf.__dict__["_grad"] = grad.clone() if create_graph else grad.detach().clone()
+        if create_graph:
+            grad = grad.clone()
+        elif not (from_walk and sys.getrefcount(grad) <= _UNSHARED and grad._base is None and not grad._requires_grad
+                  and "_views" not in grad.__dict__):
+            grad = grad.detach().clone()
+        leaf.__dict__["_grad"] = grad
     elif create_graph:
         leaf.grad = existing + grad
     elif is_grad_enabled():
@@ -108,32 +121,41 @@ def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: boo
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            if type(node) is AccumulateGrad:
+            leaf = type(node) is AccumulateGrad
+            if leaf:
                 if grads[0] is not None:
                     grads[0] = _run_hooks(node.variable.__dict__.get("_leaf_hooks"), grads[0])
             elif node._output_hooks:
                 grads = node.run_output_hooks(grads)
-            if node in targets:
+            if targets and node in targets:
                 for i, nr in targets[node]:
                     captured[i] = grads[nr]
-            if type(node) is AccumulateGrad:
+            if leaf:
                 if inputs is None and grads[0] is not None:
-                    _into_leaf(node.variable, grads[0], create_graph)
+                    _into_leaf(node.variable, grads[0], create_graph, from_walk=True)
                 continue
-            if all(g is None for g in grads) or needed is not None and node not in needed:
-                results = (None,) * len(node.next_functions)
+            edges = node.next_functions
+            if (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)) or \
+                    needed is not None and node not in needed:
+                results = (None,) * len(edges)
             else:
-                results = node.run(grads, retain_graph)
-            for (child, nr), grad in zip(node.next_functions, results):
+                if node._released:
+                    raise RuntimeError(_FREED)
+                results = node.backward(grads)
+                if not retain_graph:
+                    node.release()
+            for (child, nr), grad in zip(edges, results):
                 if child is None:
                     continue
                 buffer = buffers.get(child)
                 if buffer is None:
                     buffer = buffers[child] = [None] * child.num_outputs
                 _accumulate(buffer, nr, grad)
-                counts[child] -= 1
-                if counts[child] == 0:
+                count = counts[child] - 1
+                counts[child] = count
+                if count == 0:
                     ready.append(child)
+            results = grad = None  # (a reference kept here would stop AccumulateGrad taking a gradient over)
     finally:
         _set_grad_enabled(previous_mode)
     return captured

@@ -92,8 +92,11 @@ def _add(ctx, g):
 
 
 def _sub(ctx, g):
-    alpha = ctx.kwargs.get("alpha", 1)
-    return _reduced(ctx, 0, g), _reduced(ctx, 1, -g * alpha if alpha != 1 else -g)
+    grad_other = None
+    if _needs(ctx, 1):
+        alpha = ctx.kwargs.get("alpha", 1)
+        grad_other = _reduced(ctx, 1, -g * alpha if alpha != 1 else -g)
+    return _reduced(ctx, 0, g), grad_other
 
 
 def _mul(ctx, g):
@@ -143,7 +146,9 @@ def _pow(ctx, g):
             # the derivative of x ** 0 is 0, even at x = 0 and whatever g holds (x ** False is not
             # x ** 0 there: torch's Scalar False does not equal 0.0, and 0 * x ** -1 is nan at 0)
             zero = exponent == 0 and type(exponent) is not bool
-            grad_base = _zeros(ctx, 0) if zero else g * (exponent * base ** (exponent - 1))
+            # (x ** 1 is x exactly: the square's derivative skips a pow)
+            power = base if exponent == 2 else base ** (exponent - 1)
+            grad_base = _zeros(ctx, 0) if zero else g * (exponent * power)
         else:
             grad_base = tkern.where(exponent == 0, 0.0, g * (exponent * base ** (exponent - 1)))
         grad_base = sum_to(grad_base, _shape(ctx, 0))

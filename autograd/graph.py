@@ -53,14 +53,6 @@ class Node:
         nothing can run again (torch lets `(x + 1).sum()` backward twice)."""
         self._released = True
 
-    def run(self, grads: list, retain_graph: bool) -> tuple:
-        if self._released:
-            raise RuntimeError(_FREED)
-        result = self.backward(grads)
-        if not retain_graph:
-            self.release()
-        return result
-
     def run_output_hooks(self, grads: list) -> list:
         """The hooks registered on the tensors this node produced, retain_grad's last (as in torch)."""
         return [_run_hooks(self._output_hooks.get(i), g) for i, g in enumerate(grads)]

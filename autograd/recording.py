@@ -21,7 +21,7 @@ from .formulas import _basic_key, _copy_slices, _index_put, _is_tensor, _narrow,
 from .function import attach
 from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
-from .graph import NamedNode, SavedTensor, edge_of
+from .graph import NamedNode, SavedTensor, edge_of, named_subclass
 
 
 class OpNode(NamedNode):
@@ -75,31 +75,6 @@ class OpNode(NamedNode):
             self._saved = {}
 
 
-def _tensor_positions(args: tuple) -> list:
-    """(argument, item) of every tensor argument: direct ones, and those in a list passed first
-    (cat, stack)."""
-    positions = []
-    for i, a in enumerate(args):
-        if isinstance(a, _Tensor):
-            positions.append((i, None))
-        elif i == 0 and isinstance(a, (list, tuple)):
-            positions.extend((0, j) for j, t in enumerate(a) if isinstance(t, _Tensor))
-    return positions
-
-
-def _stripped(args: tuple) -> tuple:
-    """The call's arguments without the tensors the formula does not read: a node must not keep
-    its inputs alive past the backward pass."""
-    kept = []
-    for i, a in enumerate(args):
-        if isinstance(a, _Tensor):
-            a = None  # (a saved one is read through the node's SavedTensor)
-        elif i == 0 and isinstance(a, (list, tuple)):
-            a = [None if isinstance(t, _Tensor) else t for t in a]
-        kept.append(a)
-    return tuple(kept)
-
-
 def _any_requires_grad(a) -> bool:
     if isinstance(a, _Tensor):
         return a._requires_grad
@@ -111,21 +86,68 @@ def _get(args: tuple, position: tuple):
     return args[arg] if item is None else args[arg][item]
 
 
-def record(op: Operation):
-    """Wrap ``fn`` so that a call with gradients needed records an OpNode of ``op``: its node name
-    (or the rule for it), its formula, and the arguments the formula reads (``op.saves``), which are
-    kept and version-checked; an entry (i, j) keeps argument i only when argument j requires grad."""
-    name = op.node
+_POSITIONS = tuple((i, None) for i in range(16))
+_new_object = object.__new__
+
+
+def node_maker(op: Operation):
+    """``attach(output, args, kwargs)``: make ``output`` (just computed from the call's ``args``)
+    the output of a new OpNode of ``op``: its node name (or the rule for it), its formula, and the
+    arguments the formula reads (``op.saves``), which are kept and version-checked; an entry (i, j)
+    keeps argument i only when argument j requires grad. Tensors in a list passed first (cat, stack)
+    are inputs too. Written for speed: every recorded call of tkern goes through it."""
+    name_of = op.node if callable(op.node) else None
+    fixed_class = None if name_of else named_subclass(OpNode, op.node)
     formula = op.formula
-    name_of = name if callable(name) else None
     saves_output = "out" in op.saves
     keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in op.saves if entry != "out")
-    is_view = op.kind == "view"
-    checks_result_dtype = op.any_result_dtype
 
+    def attach(output, args: tuple, kwargs: dict) -> None:
+        positions, edges, meta, stripped = [], [], {}, []
+        for i, t in enumerate(args):
+            if isinstance(t, _Tensor):
+                position = _POSITIONS[i]
+                positions.append(position)
+                edges.append(edge_of(t))
+                a = t._a
+                meta[position] = (a.shape, a.dtype, a.device)
+                t = None  # (a tensor the formula reads is kept by the node's SavedTensor)
+            elif i == 0 and isinstance(t, (list, tuple)):
+                pieces = []
+                for j, piece in enumerate(t):
+                    if isinstance(piece, _Tensor):
+                        positions.append((0, j))
+                        edges.append(edge_of(piece))
+                        a = piece._a
+                        meta[(0, j)] = (a.shape, a.dtype, a.device)
+                        piece = None
+                    pieces.append(piece)
+                t = pieces
+            stripped.append(t)
+        saved = {}
+        n = len(args)
+        for i, j in keeps:
+            if i < n and isinstance(args[i], _Tensor) and (
+                    j is None or j < n and isinstance(args[j], _Tensor) and args[j]._requires_grad):
+                saved[i] = SavedTensor(args[i])
+        node = _new_object(fixed_class or named_subclass(OpNode, name_of(args, kwargs)))
+        # (one dict literal: ~0.2 us less than ten attribute writes)
+        node.__dict__ = {"next_functions": tuple(edges), "_output_hooks": None, "_released": False,
+                         "_formula": formula, "args": tuple(stripped), "kwargs": kwargs, "_saved": saved,
+                         "meta": meta, "_positions": positions, "create_graph": False}
+        output._requires_grad = True
+        output.grad_fn = node
+        output._output_nr = 0
+        if saves_output:
+            saved["out"] = SavedTensor(output, node, 0)
+    return attach
+
+
+def record(op: Operation):
+    """Wrap ``fn`` so that a call with gradients needed runs it with grad mode off and records an
+    OpNode of ``op`` (node_maker) for its result."""
     def decorate(fn):
-        # (a function without out= must refuse one as Python does, with its TypeError)
-        takes_out = _takes_out(fn)
+        call = recording_call(op, fn)
 
         @functools.wraps(fn)
         def recorded(*args, **kwargs):
@@ -140,47 +162,44 @@ def record(op: Operation):
                     break
             else:
                 return fn(*args, **kwargs)
-            if takes_out and kwargs.get("out") is not None:
-                raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
-                                   "differentiation, but one of the arguments requires grad.")
-            _set_grad_enabled(False)  # (the no_grad context manager costs ~1 us a call)
-            try:
-                result = fn(*args, **kwargs)
-            finally:
-                _set_grad_enabled(True)
-            output = result[0] if isinstance(result, tuple) else result
-            positions = _tensor_positions(args)
-            tensors = [_get(args, p) for p in positions]
-            if is_view:
-                output.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
-                if output._a.dtype is not tensors[0]._a.dtype:
-                    return result  # x.view(dtype): no gradient, as in torch
-            if not output._a.dtype.is_floating_point or any(output is t for t in tensors):
-                if checks_result_dtype and not output._a.dtype.is_floating_point:
-                    # torch records these whatever dtype= asks for, and its autograd then refuses the dtype
-                    raise RuntimeError(f"Autograd not support dtype: {TORCH_TYPE_NAMES[output._a.dtype]}")
-                # not differentiable, or an input handed back as it is (x.to(its own dtype))
-                return result
-            meta = {}
-            for p, t in zip(positions, tensors):
-                a = t._a
-                meta[p] = (a.shape, a.dtype, a.device)
-            saved = {}
-            n = len(args)
-            for i, j in keeps:
-                if i < n and isinstance(args[i], _Tensor) and (
-                        j is None or j < n and isinstance(args[j], _Tensor) and args[j]._requires_grad):
-                    saved[i] = SavedTensor(args[i])
-            node = OpNode(name_of(args, kwargs) if name_of else name, tuple([edge_of(t) for t in tensors]), formula,
-                          _stripped(args), kwargs, saved, meta, positions)
-            output._requires_grad = True
-            output.grad_fn = node
-            output._output_nr = 0
-            if saves_output:
-                saved["out"] = SavedTensor(output, node, 0)
-            return result
+            return call(*args, **kwargs)
         return recorded
     return decorate
+
+
+def recording_call(op: Operation, fn):
+    """``fn`` called where a graph is needed (grad mode on, a tensor argument requires grad): run
+    with grad mode off, its result recorded as an OpNode of ``op`` (node_maker)."""
+    attach = node_maker(op)
+    is_view = op.kind == "view"
+    checks_result_dtype = op.any_result_dtype
+    # (a function without out= must refuse one as Python does, with its TypeError)
+    takes_out = _takes_out(fn)
+
+    def call(*args, **kwargs):
+        if takes_out and kwargs.get("out") is not None:
+            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        _set_grad_enabled(False)  # (the no_grad context manager costs ~1 us a call)
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            _set_grad_enabled(True)
+        output = result[0] if isinstance(result, tuple) else result
+        if is_view:
+            output.__dict__.pop("_no_grad_view", None)  # (made with grad mode off here, but recorded)
+            if output._a.dtype is not args[0]._a.dtype:
+                return result  # x.view(dtype): no gradient, as in torch
+        if not output._a.dtype.is_floating_point:
+            if checks_result_dtype:
+                # torch records these whatever dtype= asks for, and its autograd then refuses the dtype
+                raise RuntimeError(f"Autograd not support dtype: {TORCH_TYPE_NAMES[output._a.dtype]}")
+            return result  # not differentiable
+        if any(output is t for t in args):
+            return result  # an input handed back as it is (x.to(its own dtype))
+        attach(output, args, kwargs)
+        return result
+    return call
 
 
 def differentiable(name: str):
@@ -198,8 +217,9 @@ def differentiable(name: str):
             return record_strided_view(op.node)(fn)
         if op.recorder == "fused loss":
             return _record_poly_mse_loss(op, fn)
-        recorded = record(op)(fn)
-        return recorded if op.kind == "join" else _inline_front(fn, recorded, op.kind in _ONE_TENSOR_KINDS)
+        if op.kind == "join":
+            return record(op)(fn)
+        return _inline_front(fn, recording_call(op, fn), op.kind in _ONE_TENSOR_KINDS)
     return decorate
 
 
@@ -208,9 +228,9 @@ _ONE_TENSOR_KINDS = frozenset(("reduction", "view", "copy"))
 
 
 def _inline_front(fn, recorded, one_tensor: bool):
-    """``fn`` with the requires-grad test written into a function of its own signature, so that a
-    call needing no graph costs one plain call more, not the recording wrapper's generic walk over
-    its arguments (~0.7 us on x.sum()). Any positional argument may be a tensor, unless
+    """``fn`` with the requires-grad test written into a function of its own signature, going to
+    ``recorded`` when a graph is needed: a call needing none costs one plain call more, not the
+    recording wrapper's generic walk over its arguments (~0.7 us on x.sum()). Any positional argument may be a tensor, unless
     ``one_tensor`` says only the first is; the front hands them all on by position, as record
     follows positional tensors (clamp's min= and max=)."""
     signature = inspect.signature(fn)

@@ -1005,3 +1005,28 @@ def test_logical_not_in_place_on_a_view_of_a_leaf(device):
     product_k.logical_not_()
     assert product_k.requires_grad and type(product_k.grad_fn).__name__ == type(product_t.grad_fn).__name__
     assert_same(product_t, product_k)
+
+
+def test_leaf_gradients_never_alias(device):
+    """AccumulateGrad takes a gradient over without a copy only when nothing else holds it: two
+    leaves fed the same gradient, a caller's gradient and one a hook kept each stay separate."""
+    a = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    b = tkern.tensor([3.0, 4.0], device=device, requires_grad=True)
+    (a + b).backward(tkern.tensor([0.5, 0.25], device=device))
+    a.grad += 1
+    assert b.grad.tolist() == [0.5, 0.25] and a.grad.tolist() == [1.5, 1.25]
+    upstream = tkern.tensor([2.0, 3.0], device=device)
+    x = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    x.clone().backward(upstream)
+    x.grad.zero_()
+    assert upstream.tolist() == [2.0, 3.0]
+    kept = []
+    w = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    w.register_hook(lambda g: kept.append(g))
+    (w * 3).sum().backward()
+    w.grad.zero_()
+    assert kept[0].tolist() == [3.0, 3.0]
+    v = tkern.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (v * 2).sum().backward()
+    (v * 2).sum().backward()
+    assert v.grad.tolist() == [4.0, 4.0]

@@ -16,7 +16,7 @@ import importlib
 
 from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled as _grad_enabled
-from tkern.autograd.recording import record
+from tkern.autograd.recording import node_maker
 
 from .operations import OPERATIONS, Operation
 from .tensor import Tensor, _binary, _inplace_binary, _into, _new_tensor, _recorded_inplace, unwrap, wrap
@@ -25,31 +25,38 @@ _ops_unary = ops.unary
 _ops_binary = ops.binary
 
 
+def _refuse_out_with_grad(name: str) -> None:
+    raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, but "
+                       "one of the arguments requires grad.")
+
+
 def _unary_forms(op: Operation) -> tuple[object, dict]:
     """The function of a unary operation, and its in-place method and operator."""
     name = op.name
+    attach = node_maker(op) if op.differentiable else None
 
-    def plain(input, *, out=None):
-        if out is None:
-            return wrap(_ops_unary(name, input._a))
-        return _into(out, lambda o: _ops_unary(name, input._a, out=o), lambda: _ops_unary(name, input._a), name)
-
-    plain.__name__ = plain.__qualname__ = name
-    recorded = record(op)(plain) if op.differentiable else None
+    def recorded(input):
+        # (ops record nothing themselves: no need to switch grad mode off around the forward)
+        t = wrap(_ops_unary(name, input._a))
+        if t._a.dtype.is_floating_point:
+            attach(t, (input,), {})
+        return t
 
     if op.out:
         def function(input, *, out=None):
-            if recorded is not None and input._requires_grad and _grad_enabled():
-                return recorded(input, out=out)
+            if attach is not None and input._requires_grad and _grad_enabled():
+                if out is not None:
+                    _refuse_out_with_grad(name)
+                return recorded(input)
             if out is None:
                 t = _new_tensor(Tensor)
                 t._a = _ops_unary(name, input._a)
                 t._requires_grad = False
                 return t
-            return plain(input, out=out)
+            return _into(out, lambda o: _ops_unary(name, input._a, out=o), lambda: _ops_unary(name, input._a), name)
     else:
         def function(input):
-            if recorded is not None and input._requires_grad and _grad_enabled():
+            if attach is not None and input._requires_grad and _grad_enabled():
                 return recorded(input)
             t = _new_tensor(Tensor)
             t._a = _ops_unary(name, input._a)
@@ -57,17 +64,17 @@ def _unary_forms(op: Operation) -> tuple[object, dict]:
             return t
 
     def inplace(self):
-        if recorded is not None:
+        if attach is not None:
             self._check_inplace()
             if self._requires_grad and _grad_enabled():
-                return _recorded_inplace(self, function)
+                return _recorded_inplace(self, recorded)
         # (an operation without a gradient writes through any history, as torch's logical_not_ does)
         _ops_unary(name, self._a, out=self._a)
         return self
 
     def operator(self):
-        if self._requires_grad and _grad_enabled():
-            return function(self)
+        if attach is not None and self._requires_grad and _grad_enabled():
+            return recorded(self)
         return wrap(_ops_unary(name, self._a))
 
     methods = {}
@@ -99,43 +106,60 @@ def _wants_grad(a, b) -> bool:
         and _grad_enabled()
 
 
-def _binary_function(op: Operation):
+def _binary_recorder(op: Operation):
+    """``recorded(a, b)``: the operation on two operands (one a tensor that requires grad, grad mode
+    on), recorded; None for an operation without a gradient."""
+    if not op.differentiable:
+        return None
+    name = op.name
+    attach = node_maker(op)
+
+    def recorded(a, b):
+        # (ops record nothing themselves: no need to switch grad mode off around the forward)
+        t = _binary(name, a, b)
+        if t._a.dtype.is_floating_point:
+            attach(t, (a, b), {})
+        return t
+    return recorded
+
+
+def _binary_function(op: Operation, recorded):
     """The function of a binary operation whose forward is the elementwise op itself."""
     name = op.name
 
-    def plain(input, other, *, out=None):
-        return _binary(name, input, other, out)
-
-    plain.__name__ = plain.__qualname__ = name
-    recorded = record(op)(plain) if op.differentiable else None
-
-    if op.operands == "tensors":
-        def function(input, other, *, out=None):
+    def checked(input, other) -> None:
+        if op.operands == "tensors":
             if type(input) is not Tensor or type(other) is not Tensor:
                 _check_tensor_operands(name, input=input, other=other)
-            if recorded is not None and _wants_grad(input, other):
-                return recorded(input, other, out=out)
-            return _binary(name, input, other, out)
-    elif op.operands == "tensor first":
+        elif op.operands == "tensor first" and not isinstance(input, Tensor):
+            _refuse_number_first(name, input, other)
+
+    if op.operands == "any":
         def function(input, other, *, out=None):
-            if not isinstance(input, Tensor):
-                _refuse_number_first(name, input, other)
             if recorded is not None and _wants_grad(input, other):
-                return recorded(input, other, out=out)
+                if out is not None:
+                    _refuse_out_with_grad(name)
+                return recorded(input, other)
             return _binary(name, input, other, out)
     else:
         def function(input, other, *, out=None):
+            checked(input, other)
             if recorded is not None and _wants_grad(input, other):
-                return recorded(input, other, out=out)
+                if out is not None:
+                    _refuse_out_with_grad(name)
+                return recorded(input, other)
             return _binary(name, input, other, out)
     return _name(function, name, f"Elementwise {name} with broadcasting, like torch.{name}.")
 
 
-def _binary_methods(op: Operation, function, differentiable) -> dict:
-    """A binary operation's in-place method and operators; ``function`` is the operation itself,
-    ``differentiable`` what a call needing a graph goes to (None: the operation has no gradient)."""
+def _binary_methods(op: Operation, differentiable, recorded) -> dict:
+    """A binary operation's in-place method and operators. ``differentiable`` is the operation's
+    function (what an in-place write needing a graph computes out of place), ``recorded`` its
+    recorded call on two operands (None: the operation has no gradient)."""
     name = op.name
     methods = {}
+    if recorded is None:
+        differentiable = None
     if op.inplace:
         def inplace(self, other):
             if op.operands == "tensors" and not isinstance(other, Tensor):
@@ -150,17 +174,17 @@ def _binary_methods(op: Operation, function, differentiable) -> dict:
     def operator(self, other):
         kind = type(other)
         if kind is Tensor:
-            if (self._requires_grad or other._requires_grad) and differentiable is not None and _grad_enabled():
-                return differentiable(self, other)
+            if (self._requires_grad or other._requires_grad) and recorded is not None and _grad_enabled():
+                return recorded(self, other)
             b = other._a
         elif kind is float or kind is int:
-            if self._requires_grad and differentiable is not None and _grad_enabled():
-                return differentiable(self, other)
+            if self._requires_grad and recorded is not None and _grad_enabled():
+                return recorded(self, other)
             b = other
         else:
             if (self._requires_grad or isinstance(other, Tensor) and other._requires_grad) and \
-                    differentiable is not None and _grad_enabled():
-                return differentiable(self, other)
+                    recorded is not None and _grad_enabled():
+                return recorded(self, unwrap(other) if not isinstance(other, Tensor) else other)
             b = unwrap(other)
         t = _new_tensor(Tensor)
         t._a = _ops_binary(name, self._a, b)
@@ -178,11 +202,12 @@ def _binary_methods(op: Operation, function, differentiable) -> dict:
     elif op.reflected == "swapped":
         def reflected(self, other):
             """``other op self`` for a non-Tensor ``other`` (Python calls __rsub__ and friends only then)."""
-            if self._requires_grad and differentiable is not None and _grad_enabled():
-                return differentiable(other, self)
-            t = _new_tensor(Tensor)
             kind = type(other)
-            t._a = _ops_binary(name, other if kind is float or kind is int else unwrap(other), self._a)
+            number = other if kind is float or kind is int else unwrap(other)
+            if self._requires_grad and recorded is not None and _grad_enabled():
+                return recorded(number, self)
+            t = _new_tensor(Tensor)
+            t._a = _ops_binary(name, number, self._a)
             t._requires_grad = False
             return t
         methods[f"__r{symbol}__"] = _name(reflected, f"__r{symbol}__", reflected.__doc__)
@@ -204,11 +229,12 @@ def _build() -> tuple[dict, dict]:
         if module is None and op.kind == "unary":
             function, extra = _unary_forms(op)
         elif module is None and op.kind == "binary":
-            function = _binary_function(op)
-            extra = _binary_methods(op, function, function if op.differentiable else None)
+            recorded = _binary_recorder(op)
+            function = _binary_function(op, recorded)
+            extra = _binary_methods(op, function, recorded)
         elif op.kind == "binary":
             function = getattr(module, op.name)
-            extra = _binary_methods(op, function, function)
+            extra = _binary_methods(op, function, _binary_recorder(op))
             if hasattr(module, op.name + "_"):  # an in-place form of its own (add_'s alpha)
                 extra.update((alias + "_", getattr(module, op.name + "_")) for alias in (op.name, *op.aliases))
         elif module is not None:
