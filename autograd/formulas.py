@@ -44,10 +44,7 @@ def _shape(ctx, i: int) -> tuple:
 
 def _needs(ctx, i: int) -> bool:
     """Whether positional argument i is a tensor that wants a gradient."""
-    for (arg, item), (node, _) in zip(ctx._positions, ctx.next_functions):
-        if arg == i and item is None:
-            return node is not None
-    return False
+    return ctx._needs.get(i, False)
 
 
 def _reduced(ctx, i: int, grad):
@@ -230,7 +227,7 @@ def _sum(ctx, g):
     keepdim = ctx.argument(2, "keepdim", False)
     grad = _expand_reduced(g, _shape(ctx, 0), dim, keepdim)
     dtype = _meta(ctx, 0)[1]
-    return (grad.to(dtype) if grad.dtype != dtype else grad,)
+    return (grad.to(dtype) if grad._a.dtype is not dtype else grad,)
 
 
 def _mean(ctx, g):
