@@ -268,3 +268,24 @@ def test_atan_node_name_and_double_backward(device):
     assert_same(expected_grad, grad)
     assert_same(torch.autograd.grad(expected_grad.sum(), t)[0], tkern.autograd.grad(grad.sum(), x)[0])
     assert TORCH_DTYPES[tkern.atan(tkern.tensor([1], device=device)).dtype] is torch.atan(torch.tensor([1])).dtype
+
+
+@pytest.mark.parametrize("name", [n for n in PUBLIC_BINARY if BINARY[n].differentiable])
+def test_binary_node_names(name, device):
+    """torch's node name for every operand form: two tensors, a number second, a number first."""
+    values = random_array((3,), seed=11, low=0.5, high=2.0)
+    t, k = make_pair(values, device)
+    t.requires_grad_()
+    k.requires_grad_()
+    forms = [lambda lib, x: getattr(lib, name)(x, x.detach()), lambda lib, x: getattr(lib, name)(x, 2.0)]
+    if BINARY[name].operands == "any":
+        forms.append(lambda lib, x: getattr(lib, name)(2.0, x))
+    if BINARY[name].operands == "tensors":
+        forms = forms[:1]
+    for form in forms:
+        try:
+            expected = form(torch, t)
+        except Exception:  # noqa: BLE001 (the class must be torch's)
+            check_error(lambda: form(torch, t), lambda: form(tkern, k))
+            continue
+        assert type(form(tkern, k).grad_fn).__name__ == type(expected.grad_fn).__name__

@@ -176,6 +176,12 @@ def _remainder_node(args, kwargs) -> str:
     return "NotImplemented" if not _is_tensor(args[0]) else _second_is_tensor("RemainderBackward")(args, kwargs)
 
 
+def _pow_node(args, kwargs) -> str:
+    if not _is_tensor(args[0]):
+        return "PowBackward2"  # a number raised to a tensor
+    return _second_is_tensor("PowBackward")(args, kwargs)
+
+
 def _clamp_node(args, kwargs) -> str:
     return "ClampBackward0" if any(_is_tensor(b) for b in args[1:]) else "ClampBackward1"
 
@@ -248,7 +254,7 @@ _TABLE = (
            reflected="swapped", bool_kernel="remainder_cpu"),
     binary("fmod", _second_is_tensor("FmodBackward"), f._remainder_like("trunc"), ((0, 1), (1, 1)),
            operands="tensor first", bool_kernel="fmod_cpu"),
-    binary("pow", _second_is_tensor("PowBackward"), f._pow, (0, 1, "out"), implemented_in=_MATH, operator="pow",
+    binary("pow", _pow_node, f._pow, (0, 1, "out"), implemented_in=_MATH, operator="pow",
            reflected="swapped", bool_kernel="pow"),
     binary("maximum", "MaximumBackward0", f._extremum_pair(True), (0, 1), operands="tensors", inplace=False),
     binary("minimum", "MinimumBackward0", f._extremum_pair(False), (0, 1), operands="tensors", inplace=False),
