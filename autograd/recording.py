@@ -150,6 +150,56 @@ def node_maker(op: Operation):
     return attach
 
 
+_FIRST, _SECOND = _POSITIONS[0], _POSITIONS[1]
+_BOTH = (_FIRST, _SECOND)
+
+
+def pair_node_maker(op: Operation):
+    """``attach(output, a, b)``: node_maker's attach for a binary elementwise operation on ``a`` and
+    ``b`` (either may be a number), written out for two operands: ~0.8 us less a call, which is a
+    seventh of the recording of ``b * x`` and so of the sin fit's recorded forward."""
+    name_of = op.node if callable(op.node) else None
+    fixed_class = None if name_of else named_subclass(OpNode, op.node)
+    formula = op.formula
+    saves_output = "out" in op.saves
+    keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in op.saves if entry != "out")
+
+    def attach(output, a, b) -> None:
+        if isinstance(a, _Tensor):
+            edge_a, array_a = edge_of(a), a._a
+            if isinstance(b, _Tensor):
+                edge_b, array_b = edge_of(b), b._a
+                edges, positions, stripped = (edge_a, edge_b), _BOTH, (None, None)
+                meta = {_FIRST: (array_a.shape, array_a.dtype, array_a.device),
+                        _SECOND: (array_b.shape, array_b.dtype, array_b.device)}
+                needs = {0: edge_a[0] is not None, 1: edge_b[0] is not None}
+            else:
+                edges, positions, stripped = (edge_a,), (_FIRST,), (None, b)
+                meta = {_FIRST: (array_a.shape, array_a.dtype, array_a.device)}
+                needs = {0: edge_a[0] is not None}
+        else:
+            edge_b, array_b = edge_of(b), b._a
+            edges, positions, stripped = (edge_b,), (_SECOND,), (a, None)
+            meta = {_SECOND: (array_b.shape, array_b.dtype, array_b.device)}
+            needs = {1: edge_b[0] is not None}
+        args = (a, b)
+        saved = {}
+        for i, j in keeps:
+            kept = args[i]
+            if isinstance(kept, _Tensor) and (j is None or isinstance(args[j], _Tensor) and args[j]._requires_grad):
+                saved[i] = SavedTensor(kept)
+        node = _new_object(fixed_class or named_subclass(OpNode, name_of(args, {})))
+        node.__dict__ = {"next_functions": edges, "_output_hooks": None, "_released": False,
+                         "_formula": formula, "args": stripped, "kwargs": {}, "_saved": saved,
+                         "meta": meta, "_positions": positions, "_needs": needs, "create_graph": False}
+        output._requires_grad = True
+        output.grad_fn = node
+        output._output_nr = 0
+        if saves_output:
+            saved["out"] = SavedTensor(output, node, 0)
+    return attach
+
+
 def record(op: Operation):
     """Wrap ``fn`` so that a call with gradients needed runs it with grad mode off and records an
     OpNode of ``op`` (node_maker) for its result."""

@@ -16,7 +16,7 @@ import importlib
 
 from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled as _grad_enabled
-from tkern.autograd.recording import node_maker
+from tkern.autograd.recording import node_maker, pair_node_maker
 
 from .operations import OPERATIONS, Operation
 from .tensor import Tensor, _binary, _inplace_binary, _into, _new_tensor, _recorded_inplace, unwrap, wrap
@@ -112,13 +112,13 @@ def _binary_recorder(op: Operation):
     if not op.differentiable:
         return None
     name = op.name
-    attach = node_maker(op)
+    attach = pair_node_maker(op)
 
     def recorded(a, b):
         # (ops record nothing themselves: no need to switch grad mode off around the forward)
         t = _binary(name, a, b)
         if t._a.dtype.is_floating_point:
-            attach(t, (a, b), {})
+            attach(t, a, b)
         return t
     return recorded
 
