@@ -70,8 +70,11 @@ def _division_op(rounding_mode) -> str:
     return op
 
 
-@differentiable("pow")
+@differentiable("pow", tests_grad_itself=True)
 def pow(input, exponent, *, out: Tensor | None = None) -> Tensor:
+    if (isinstance(input, Tensor) and input._requires_grad or isinstance(exponent, Tensor) and exponent._requires_grad) \
+            and _grad_enabled():
+        return pow.recorded(input, exponent, out=out)
     return _binary("pow", input, exponent, out)
 
 
@@ -126,9 +129,11 @@ def _dims(dim):
     return dim
 
 
-@differentiable("sum")
+@differentiable("sum", tests_grad_itself=True)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
     """Sum over all or some dims: ``tkern.ones(2, 3).sum(1)``."""
+    if input._requires_grad and _grad_enabled():
+        return sum.recorded(input, dim, keepdim, dtype=dtype, out=out)
     total = _new_tensor(Tensor)
     total._a = _reduce("sum", input._a, tuple(dim) if type(dim) is list else dim, keepdim, dtype)
     total._requires_grad = False
