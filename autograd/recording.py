@@ -137,17 +137,25 @@ def node_maker(op: Operation):
             if i < n and isinstance(args[i], _Tensor) and (
                     j is None or j < n and isinstance(args[j], _Tensor) and args[j]._requires_grad):
                 saved[i] = SavedTensor(args[i])
-        node = _new_object(fixed_class or named_subclass(OpNode, name_of(args, kwargs)))
-        # (one dict literal: ~0.2 us less than ten attribute writes)
-        node.__dict__ = {"next_functions": tuple(edges), "_output_hooks": None, "_released": False,
-                         "_formula": formula, "args": tuple(stripped), "kwargs": kwargs, "_saved": saved,
-                         "meta": meta, "_positions": positions, "_needs": needs, "create_graph": False}
-        output._requires_grad = True
-        output.grad_fn = node
-        output._output_nr = 0
-        if saves_output:
-            saved["out"] = SavedTensor(output, node, 0)
+        _attach_node(output, fixed_class or named_subclass(OpNode, name_of(args, kwargs)), tuple(edges), formula,
+                     tuple(stripped), kwargs, saved, meta, positions, needs, saves_output)
     return attach
+
+
+def _attach_node(output, node_class: type, edges: tuple, formula, args: tuple, kwargs: dict, saved: dict, meta: dict,
+                 positions, needs: dict, saves_output: bool) -> None:
+    """A new OpNode (of ``node_class``, a subclass named like torch's node) with ``output`` as its
+    output, kept in ``saved`` when the formula reads it."""
+    node = _new_object(node_class)
+    # (one dict literal: ~0.2 us less than ten attribute writes)
+    node.__dict__ = {"next_functions": edges, "_output_hooks": None, "_released": False, "_formula": formula,
+                     "args": args, "kwargs": kwargs, "_saved": saved, "meta": meta, "_positions": positions,
+                     "_needs": needs, "create_graph": False}
+    output._requires_grad = True
+    output.grad_fn = node
+    output._output_nr = 0
+    if saves_output:
+        saved["out"] = SavedTensor(output, node, 0)
 
 
 _FIRST, _SECOND = _POSITIONS[0], _POSITIONS[1]
@@ -188,15 +196,8 @@ def pair_node_maker(op: Operation):
             kept = args[i]
             if isinstance(kept, _Tensor) and (j is None or isinstance(args[j], _Tensor) and args[j]._requires_grad):
                 saved[i] = SavedTensor(kept)
-        node = _new_object(fixed_class or named_subclass(OpNode, name_of(args, {})))
-        node.__dict__ = {"next_functions": edges, "_output_hooks": None, "_released": False,
-                         "_formula": formula, "args": stripped, "kwargs": {}, "_saved": saved,
-                         "meta": meta, "_positions": positions, "_needs": needs, "create_graph": False}
-        output._requires_grad = True
-        output.grad_fn = node
-        output._output_nr = 0
-        if saves_output:
-            saved["out"] = SavedTensor(output, node, 0)
+        _attach_node(output, fixed_class or named_subclass(OpNode, name_of(args, {})), edges, formula, stripped, {},
+                     saved, meta, positions, needs, saves_output)
     return attach
 
 

@@ -140,6 +140,17 @@ def test_gradient(name, device):
 
 # ----- the elementwise entries, generated -----
 
+def _same_outcome(call, t, k, compare) -> None:
+    """``call(lib, tensor)`` on torch's tensor and on tkern's: ``compare`` asserts on both results, or
+    tkern raises the exception class torch raises."""
+    try:
+        expected = call(torch, t)
+    except Exception:  # noqa: BLE001 (the class must be torch's)
+        check_error(lambda: call(torch, t), lambda: call(tkern, k))
+        return
+    compare(expected, call(tkern, k))
+
+
 @pytest.mark.parametrize("name", PUBLIC_UNARY)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_unary(name, shape, device):
@@ -152,12 +163,7 @@ def test_unary(name, shape, device):
 def test_unary_dtypes(name, dtype, device):
     values = random_array((4, 3), dtype, seed=1)
     t, k = make_pair(values, device, dtype)
-    try:
-        expected = getattr(torch, name)(t)
-    except Exception:  # noqa: BLE001 (the class must be torch's)
-        check_error(lambda: getattr(torch, name)(t), lambda: getattr(tkern, name)(k))
-        return
-    assert_same(expected, getattr(tkern, name)(k))
+    _same_outcome(lambda lib, x: getattr(lib, name)(x), t, k, assert_same)
 
 
 @pytest.mark.parametrize("name", [n for n in PUBLIC_UNARY if UNARY[n].inplace])
@@ -209,12 +215,7 @@ def test_binary_with_a_number(name, number, device):
     if BINARY[name].operands == "any":
         cases.append(lambda lib, x: getattr(lib, name)(number, x))
     for case in cases:
-        try:
-            expected = case(torch, t)
-        except Exception:  # noqa: BLE001 (the class must be torch's)
-            check_error(lambda: case(torch, t), lambda: case(tkern, k))
-            continue
-        assert_same(expected, case(tkern, k))
+        _same_outcome(case, t, k, assert_same)
 
 
 @pytest.mark.parametrize("name", [n for n in PUBLIC_BINARY if BINARY[n].inplace])
@@ -271,6 +272,10 @@ def test_atan_node_name_and_double_backward(device):
     assert TORCH_DTYPES[tkern.atan(tkern.tensor([1], device=device)).dtype] is torch.atan(torch.tensor([1])).dtype
 
 
+def _same_node_name(expected, actual) -> None:
+    assert type(actual.grad_fn).__name__ == type(expected.grad_fn).__name__
+
+
 @pytest.mark.parametrize("name", [n for n in PUBLIC_BINARY if BINARY[n].differentiable])
 def test_binary_node_names(name, device):
     """torch's node name for every operand form: two tensors, a number second, a number first."""
@@ -284,9 +289,4 @@ def test_binary_node_names(name, device):
     if BINARY[name].operands == "tensors":
         forms = forms[:1]
     for form in forms:
-        try:
-            expected = form(torch, t)
-        except Exception:  # noqa: BLE001 (the class must be torch's)
-            check_error(lambda: form(torch, t), lambda: form(tkern, k))
-            continue
-        assert type(form(tkern, k).grad_fn).__name__ == type(expected.grad_fn).__name__
+        _same_outcome(form, t, k, _same_node_name)
