@@ -177,23 +177,28 @@ def _pow(ctx, g):
 
 
 
-def _clamp(ctx, g):
-    # torch's clamp_backward and clamp_backward_min_max: where min > max the result is max, and so
-    # is the gradient
-    x, low, high = ctx.input(0), ctx.input(1), ctx.input(2)
-    both = low is not None and high is not None
-    if both:
-        inside = (x >= low) & (x <= high)
-    else:
-        inside = x >= low if low is not None else x <= high
-    grad_low = grad_high = None
-    if _needs(ctx, 1):
-        below = (x < low) & (low < high) if both else x < low
-        grad_low = sum_to(tkern.where(below, g, 0.0), _shape(ctx, 1))
-    if _needs(ctx, 2):
-        above = (x > high) | (high < low) if both else x > high
-        grad_high = sum_to(tkern.where(above, g, 0.0), _shape(ctx, 2))
-    return _reduced(ctx, 0, tkern.where(inside, g, 0.0)), grad_low, grad_high
+def _clamp_between(low_at: int | None, high_at: int | None):
+    """The formula of clamp (bounds at arguments 1 and 2) and of clamp_min / clamp_max (one bound
+    at argument 1): torch's clamp_backward and clamp_backward_min_max; where min > max the result
+    is max, and so is the gradient."""
+    def formula(ctx, g):
+        x = ctx.input(0)
+        low = ctx.input(low_at) if low_at is not None else None
+        high = ctx.input(high_at) if high_at is not None else None
+        both = low is not None and high is not None
+        if both:
+            inside = (x >= low) & (x <= high)
+        else:
+            inside = x >= low if low is not None else x <= high
+        grads = [_reduced(ctx, 0, tkern.where(inside, g, 0.0)), None, None]
+        if low_at is not None and _needs(ctx, low_at):
+            below = (x < low) & (low < high) if both else x < low
+            grads[low_at] = sum_to(tkern.where(below, g, 0.0), _shape(ctx, low_at))
+        if high_at is not None and _needs(ctx, high_at):
+            above = (x > high) | (high < low) if both else x > high
+            grads[high_at] = sum_to(tkern.where(above, g, 0.0), _shape(ctx, high_at))
+        return grads
+    return formula
 
 
 def _atan2(ctx, g):

@@ -169,7 +169,8 @@ def _sign(x, out):
 
 
 _UNARY = {
-    "neg": np.negative, "abs": np.absolute, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
+    "neg": np.negative, "abs": np.absolute, "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
+    "sqrt": np.sqrt,
     "sin": np.sin, "cos": np.cos, "atan": np.arctan, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
     "logical_not": np.logical_not, "square": np.square, "reciprocal": np.reciprocal,
     "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.rint, "sign": _sign,
@@ -200,7 +201,7 @@ _INTEGER_DIVISIONS = frozenset(("floor_divide", "remainder", "fmod", "div", "tru
 
 # ops whose inputs may leave their domain (1/0, log(-1)): torch computes these silently, so numpy's
 # warnings are switched off around them; np.errstate costs ~1us, so not around add/mul and friends
-_MAY_WARN = frozenset(("log", "sqrt", "reciprocal", "div", "pow", "floor_divide", "remainder", "fmod",
+_MAY_WARN = frozenset(("log", "log1p", "sqrt", "reciprocal", "div", "pow", "floor_divide", "remainder", "fmod",
                        "trunc_divide", "atan2"))
 
 

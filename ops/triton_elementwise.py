@@ -292,6 +292,27 @@ def _log(x):
 
 
 @triton.jit
+def _log1p(x):
+    # Kahan's log(u) * x / (u - 1) with u = 1 + x, in float64: exact where 1 + x rounds to 1, and
+    # the rounding of u cancels out of the ratio elsewhere
+    y = x.to(tl.float64)
+    u = 1.0 + y
+    ratio = tl.log(u) * (y / tl.where(u == 1.0, 1.0, u - 1.0))
+    return tl.where((u == 1.0) | (y == float("inf")), y, ratio).to(x.dtype)
+
+
+@triton.jit
+def _expm1(x):
+    # Kahan's (u - 1) * x / log(u) with u = exp(x), in float64: x where exp(x) rounds to 1, -1 where
+    # it rounds to 0, inf where it overflows
+    y = x.to(tl.float64)
+    u = tl.exp(y)
+    ratio = (u - 1.0) * (y / tl.log(tl.where(u == 1.0, 2.0, u)))
+    ratio = tl.where(u - 1.0 == -1.0, -1.0, tl.where(u == float("inf"), u, ratio))
+    return tl.where(u == 1.0, y, ratio).to(x.dtype)
+
+
+@triton.jit
 def _sqrt(x):
     # correctly rounded like torch (tl.sqrt is approximate in float32; float64's is exact)
     if x.dtype == tl.float32:
@@ -493,7 +514,7 @@ def _arctan(x):
 
 
 UNARY_OPS = {
-    "neg": _neg, "abs": _abs, "exp": _exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos, "atan": _arctan,
+    "neg": _neg, "abs": _abs, "exp": _exp, "expm1": _expm1, "log": _log, "log1p": _log1p, "sqrt": _sqrt, "sin": _sin, "cos": _cos, "atan": _arctan,
     "tanh": _tanh,
     "sigmoid": _sigmoid, "relu": _relu, "square": _square, "reciprocal": _reciprocal, "floor": _floor,
     "ceil": _ceil, "trunc": _trunc, "round": _round, "sign": _sign, "logical_not": _logical_not,

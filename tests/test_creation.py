@@ -383,3 +383,51 @@ def test_dtype_given_as_a_python_type_is_read_like_torch(name, args, python_type
     actual = getattr(tkern, name)(*args, dtype=python_type, device=device)
     assert str(actual.dtype).replace("tkern", "torch") == str(expected.dtype)
     assert tuple(actual.shape) == tuple(expected.shape)
+
+
+NEW_FACTORIES = [
+    ("new_ones", (2, 3), {}), ("new_ones", ((4,),), {"dtype": "int32"}), ("new_zeros", (0,), {}),
+    ("new_zeros", ((2, 1),), {"requires_grad": True}), ("new_full", ((3,), 2.5), {}),
+    ("new_full", ((2, 2), 7), {"dtype": "int64"}), ("new_tensor", ([1, 2, 3],), {}),
+    ("new_tensor", ([[1.5], [2.5]],), {"dtype": "float16"}), ("new_tensor", (True,), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,options", NEW_FACTORIES, ids=lambda v: str(v))
+@pytest.mark.parametrize("dtype", [tkern.float64, tkern.int16], ids=lambda d: d.name)
+def test_new_factories_take_the_tensors_dtype_and_device(name, args, options, dtype, device):
+    source_t = torch.ones(2, dtype=TORCH_DTYPES[dtype])
+    source_k = tkern.ones(2, dtype=dtype, device=device)
+    t_options = {k: getattr(torch, v) if k == "dtype" else v for k, v in options.items()}
+    k_options = {k: getattr(tkern, v) if k == "dtype" else v for k, v in options.items()}
+    if options.get("requires_grad") and not dtype.is_floating_point:
+        check_error(lambda: getattr(source_t, name)(*args, **t_options),
+                    lambda: getattr(source_k, name)(*args, **k_options))
+        return
+    expected, actual = getattr(source_t, name)(*args, **t_options), getattr(source_k, name)(*args, **k_options)
+    assert actual.device == source_k.device and actual.requires_grad == expected.requires_grad
+    assert_same(expected, actual)
+
+
+def test_new_empty_and_new_tensor_of_a_tensor(device):
+    source = tkern.ones(2, dtype=tkern.float16, device=device)
+    empty = source.new_empty((3, 0))
+    assert tuple(empty.shape) == (3, 0) and empty.dtype is tkern.float16 and empty.device == source.device
+    data = tkern.tensor([1, 2], device=device)
+    with pytest.warns(UserWarning, match="sourceTensor.detach"):
+        copy = source.new_tensor(data)
+    data[0] = 5
+    assert copy.tolist() == [1.0, 2.0] and copy.dtype is tkern.float16
+    check_error(lambda: torch.ones(2).new_full(2, 3), lambda: source.new_full(2, 3))
+
+
+def test_variable_is_a_tensor_sharing_memory(device):
+    t = tkern.tensor([1.0, 2.0], device=device)
+    v = tkern.autograd.Variable(t, requires_grad=True)
+    assert isinstance(v, tkern.Tensor) and isinstance(t, tkern.autograd.Variable)
+    assert v is not t and v.requires_grad and not t.requires_grad and v.data_ptr() == t.data_ptr()
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0]
+    assert not tkern.autograd.Variable(t).requires_grad
+    assert tuple(tkern.autograd.Variable().shape) == tuple(torch.autograd.Variable().shape) == (0,)
+    check_error(lambda: torch.autograd.Variable([1.0]), lambda: tkern.autograd.Variable([1.0]))

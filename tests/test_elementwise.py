@@ -975,3 +975,24 @@ def test_relu_keeps_a_negative_zero(dtype, device):
         expected, actual = fn(t), (tkern.relu if fn is torch.relu else fn)(k)
         assert_same(expected, actual)
         assert (np.signbit(to_numpy(expected)) == np.signbit(to_numpy(actual))).all()
+
+
+@pytest.mark.parametrize("name", ["clamp_min", "clamp_max"])
+@pytest.mark.parametrize("bound", [0.5, -1, "tensor"])
+def test_clamp_min_and_max(name, bound, device):
+    values = random_array((3, 4), seed=31)
+    values[0, 0] = np.nan
+    t, k = make_pair(values, device)
+    t_bound, k_bound = (make_pair(random_array((4,), seed=32), device) if bound == "tensor" else (bound, bound))
+    assert_same(getattr(torch, name)(t, t_bound), getattr(tkern, name)(k, k_bound))
+    assert_same(getattr(t, name)(t_bound), getattr(k, name)(k_bound))
+    t_out, k_out = torch.empty(3, 4), tkern.empty(3, 4, device=device)
+    assert getattr(tkern, name)(k, k_bound, out=k_out) is k_out
+    assert_same(getattr(torch, name)(t, t_bound, out=t_out), k_out)
+    getattr(t, name + "_")(t_bound)
+    assert getattr(k, name + "_")(k_bound) is k
+    assert_same(t, k)
+    ints_t, ints_k = make_pair(random_array((5,), tkern.int64, seed=33), device, tkern.int64)
+    assert_same(getattr(torch, name)(ints_t, 1.5), getattr(tkern, name)(ints_k, 1.5))
+    check_error(lambda: getattr(torch, name)(t, None), lambda: getattr(tkern, name)(k, None))
+    check_error(lambda: getattr(ints_t, name + "_")(1.5), lambda: getattr(ints_k, name + "_")(1.5))

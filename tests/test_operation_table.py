@@ -73,6 +73,8 @@ def _lib(x):
 
 GRADIENT_CASES = {
     "clamp": ([(3, 4), (4,), (4,)], lambda x, low, high: x.clamp(min=low, max=high), {}),
+    "clamp_min": ([(3, 4), (4,)], lambda x, low: x.clamp_min(low), {}),
+    "clamp_max": ([(3, 4)], lambda x: _lib(x).clamp_max(x, 0.5), {}),
     "where": ([(3, 4), (4,)], lambda x, y: _lib(x).where(x > 0, x, y), {}),
     "sum": ([(3, 4)], lambda x: x.sum(1), {}),
     "mean": ([(3, 4)], lambda x: x.mean((0, 1), keepdim=True), {}),

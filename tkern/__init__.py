@@ -2,6 +2,7 @@
 from . import cuda, dtypes
 from .cuda import OutOfMemoryError
 from .backends import get_float32_matmul_precision, set_float32_matmul_precision
+from .tensor import Tensor  # (first: its operations, Tensor.new_ones among them, are built from other modules)
 from .creation import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                        HalfTensor, IntTensor, LongTensor, ShortTensor, arange, as_tensor, empty, empty_like,
                        eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
@@ -13,7 +14,6 @@ from .math_ops import is_tensor, result_type
 from .printing import set_printoptions
 from .random import Generator, initial_seed, manual_seed, seed
 from .size import Size
-from .tensor import Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd, fused, nn, optim
 from .front_end import FUNCTIONS as _FUNCTIONS

@@ -159,6 +159,50 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     return _filled((size,), fill_value, dtype or dtypes.scalar_dtype(fill_value), device, requires_grad)
 
 
+# ----- Tensor.new_*: factories whose dtype and device default to the tensor's own -----
+
+def new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False, layout=None,
+             pin_memory: bool = False) -> Tensor:
+    """``x.new_ones(2, 3)``: ones in x's dtype on x's device."""
+    return _filled(size, 1, dtype or self.dtype, _own_device(self, device), requires_grad)
+
+
+def new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False, layout=None,
+              pin_memory: bool = False) -> Tensor:
+    return _filled(size, 0, dtype or self.dtype, _own_device(self, device), requires_grad)
+
+
+def new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False, layout=None,
+              pin_memory: bool = False) -> Tensor:
+    return _filled(size, None, dtype or self.dtype, _own_device(self, device), requires_grad)
+
+
+def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+             pin_memory: bool = False) -> Tensor:
+    if not isinstance(size, (tuple, list)) and type(size).__name__ != "Size":
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _filled((size,), fill_value, dtype or self.dtype, _own_device(self, device), requires_grad)
+
+
+def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               pin_memory: bool = False) -> Tensor:
+    """A copy of ``data`` in x's dtype on x's device (unless given): ``x.new_tensor([1, 2])``."""
+    dtype, device = dtype or self.dtype, _own_device(self, device)
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+            UserWarning, stacklevel=2)
+        return _finish(ops.converted(data._a, dtype, as_device(device), force_copy=True), requires_grad)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _own_device(self: Tensor, device):
+    return self.device if device is None else device
+
+
 def _like(input: Tensor, dtype, device):
     return input.shape, dtype or input.dtype, device if device is not None else input.device
 

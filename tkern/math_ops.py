@@ -106,6 +106,28 @@ def clamp(input: Tensor, min=None, max=None, *, out: Tensor | None = None) -> Te
     return wrap(ops.clamp(input._a, low, high))
 
 
+def _check_one_bound(name: str, input, bound) -> None:
+    if not isinstance(bound, (Tensor, int, float)):
+        given = type(bound).__name__
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, {given}), but expected "
+                        f"one of:\n * (Tensor input, Tensor {name[6:9]}, *, Tensor out = None)\n"
+                        f" * (Tensor input, Number {name[6:9]}, *, Tensor out = None)\n")
+
+
+@differentiable("clamp_min")
+def clamp_min(input: Tensor, min, *, out: Tensor | None = None) -> Tensor:
+    """max(input, min) elementwise, NaN kept: ``tkern.clamp_min(x, 0.0)``."""
+    _check_one_bound("clamp_min", input, min)
+    return clamp(input, min, None, out=out)
+
+
+@differentiable("clamp_max")
+def clamp_max(input: Tensor, max, *, out: Tensor | None = None) -> Tensor:
+    """min(input, max) elementwise, NaN kept: ``tkern.clamp_max(x, 1.0)``."""
+    _check_one_bound("clamp_max", input, max)
+    return clamp(input, None, max, out=out)
+
+
 @differentiable("where")
 def where(condition: Tensor, input=None, other=None, *, out: Tensor | None = None):
     if input is None and other is None:
@@ -288,10 +310,26 @@ def div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 def clamp_(self: Tensor, min=None, max=None) -> Tensor:
     min, max = _check_clamp_bounds("clamp_", None, min, max)
+    return _clamped_in_place(self, min, max, lambda old: clamp(old, min, max))
+
+
+def clamp_min_(self: Tensor, min) -> Tensor:
+    _check_one_bound("clamp_min_", self, min)
+    return _clamped_in_place(self, min, None, lambda old: clamp_min(old, min))
+
+
+def clamp_max_(self: Tensor, max) -> Tensor:
+    _check_one_bound("clamp_max_", self, max)
+    return _clamped_in_place(self, None, max, lambda old: clamp_max(old, max))
+
+
+def _clamped_in_place(self: Tensor, min, max, recorded) -> Tensor:
+    """self clamped to [min, max] in place; ``recorded(old)`` computes it out of place where a graph
+    is needed (so the node is the operation's own: ClampBackward, ClampMinBackward...)."""
     self._check_inplace()
     if _grad_enabled() and (self._requires_grad or isinstance(min, Tensor) and min._requires_grad
                             or isinstance(max, Tensor) and max._requires_grad):
-        return _recorded_inplace(self, lambda old: clamp(old, min, max))
+        return _recorded_inplace(self, recorded)
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     ops.clamp(self._a, low, high, out=self._a)
     return self

@@ -32,7 +32,7 @@ from tkern.autograd import formulas as f
 from tkern.autograd.formulas import _is_tensor
 
 KINDS = frozenset(("unary", "binary", "ternary", "reduction", "linear algebra", "join", "view", "copy", "composite",
-                   "loss", "random", "internal"))
+                   "loss", "random", "creation", "internal"))
 
 # how a differentiable call is recorded: one node for the call (most); max/min's values of a
 # (values, indices) pair; one view node per piece (split, chunk, unbind); a view known by its
@@ -112,6 +112,14 @@ def _exp(ctx, g):
 
 def _log(ctx, g):
     return (g / ctx.input(0),)
+
+
+def _log1p(ctx, g):
+    return (g / (ctx.input(0) + 1),)
+
+
+def _expm1(ctx, g):
+    return (g * (ctx.output() + 1),)
 
 
 def _sqrt(ctx, g):
@@ -208,6 +216,7 @@ def _getitem_node(args, kwargs) -> str:
 
 _MATH = "tkern.math_ops"
 _LAYOUT = "tkern.layout"
+_CREATION = "tkern.creation"
 _FUNCTIONAL = "tkern.nn.functional"
 _PAIR = ((0, 1), (1, 0))  # a product's operands: each is kept only when the other needs its gradient
 
@@ -220,6 +229,8 @@ _TABLE = (
           bool_error=_not_for_bool("abs_cpu")),
     unary("exp", "ExpBackward0", _exp, ("out",), result="float"),
     unary("log", "LogBackward0", _log, (0,), result="float"),
+    unary("log1p", "Log1PBackward0", _log1p, (0,), result="float"),
+    unary("expm1", "Expm1Backward0", _expm1, ("out",), result="float"),
     unary("sqrt", "SqrtBackward0", _sqrt, ("out",), result="float"),
     unary("sin", "SinBackward0", _sin, (0,), result="float"),
     unary("cos", "CosBackward0", _cos, (0,), result="float"),
@@ -272,8 +283,12 @@ _TABLE = (
     binary("bitwise_or", operator="or", reflected="same", integers_only=True),
     binary("bitwise_xor", operator="xor", reflected="same", integers_only=True),
     # ----- ternary -----
-    Operation("clamp", "ternary", _clamp_node, f._clamp, (0, 1, 2), aliases=("clip",), inplace=True,
+    Operation("clamp", "ternary", _clamp_node, f._clamp_between(1, 2), (0, 1, 2), aliases=("clip",), inplace=True,
               implemented_in=_MATH),
+    Operation("clamp_min", "ternary", _second_is_tensor("ClampMinBackward"), f._clamp_between(1, None), (0, 1),
+              inplace=True, implemented_in=_MATH),
+    Operation("clamp_max", "ternary", _second_is_tensor("ClampMaxBackward"), f._clamp_between(None, 1), (0, 1),
+              inplace=True, implemented_in=_MATH),
     Operation("where", "ternary", "WhereBackward0", f._where, (0,), method="where_method", implemented_in=_MATH),
     # ----- reductions -----
     Operation("sum", "reduction", _by_dim("SumBackward"), f._sum, implemented_in=_MATH, any_result_dtype=True),
@@ -334,6 +349,12 @@ _TABLE = (
     # ----- composites: written with the operations above, which record their own nodes -----
     Operation("softmax", "composite", out=False, implemented_in=_MATH),
     Operation("log_softmax", "composite", out=False, implemented_in=_MATH),
+    # ----- Tensor.new_*: factories in the tensor's dtype and device -----
+    Operation("new_ones", "creation", function=False, out=False, implemented_in=_CREATION),
+    Operation("new_zeros", "creation", function=False, out=False, implemented_in=_CREATION),
+    Operation("new_empty", "creation", function=False, out=False, implemented_in=_CREATION),
+    Operation("new_full", "creation", function=False, out=False, implemented_in=_CREATION),
+    Operation("new_tensor", "creation", function=False, out=False, implemented_in=_CREATION),
     # ----- random fills -----
     Operation("uniform_", "random", function=False, out=False, implemented_in=_MATH),
     Operation("normal_", "random", function=False, out=False, implemented_in=_MATH),
