@@ -431,3 +431,33 @@ def test_variable_is_a_tensor_sharing_memory(device):
     assert not tkern.autograd.Variable(t).requires_grad
     assert tuple(tkern.autograd.Variable().shape) == tuple(torch.autograd.Variable().shape) == (0,)
     check_error(lambda: torch.autograd.Variable([1.0]), lambda: tkern.autograd.Variable([1.0]))
+
+
+def test_factories_honour_the_default_device(device):
+    assert str(tkern.get_default_device()) == str(torch.get_default_device()) == "cpu"
+    tkern.set_default_device(device)
+    try:
+        target = tkern.device(device) if device == "cpu" else tkern.device("cuda", 0)
+        assert tkern.get_default_device() == target
+        made = [tkern.zeros(2), tkern.ones(1, 2), tkern.empty(3), tkern.full((2,), 1.5), tkern.tensor([1, 2]),
+                tkern.as_tensor(np.ones(2)), tkern.arange(4), tkern.linspace(0, 1, 5), tkern.eye(2), tkern.rand(2),
+                tkern.randn(2), tkern.randint(0, 5, (2,)), tkern.nn.Linear(2, 3).weight]
+        assert all(t.device == target for t in made)
+        cpu_tensor = tkern.ones(2, device="cpu")
+        assert cpu_tensor.device.type == "cpu" and tkern.zeros_like(cpu_tensor).device.type == "cpu"
+        assert tkern.from_numpy(np.ones(2)).device.type == "cpu"
+    finally:
+        tkern.set_default_device(None)
+    assert tkern.get_default_device() == tkern.device("cpu") and tkern.zeros(1).device.type == "cpu"
+
+
+def test_accelerator_reports_what_tkern_can_use():
+    assert tkern.accelerator.is_available() == tkern.cuda.is_available()
+    if tkern.accelerator.is_available():
+        assert tkern.accelerator.current_accelerator() == tkern.device("cuda")
+        assert tkern.accelerator.device_count() == tkern.cuda.device_count() >= 1
+        assert tkern.accelerator.current_device_index() == tkern.cuda.current_device()
+    else:
+        # torch's CPU build reports the same on a machine without a GPU
+        assert tkern.accelerator.current_accelerator() is None is torch.accelerator.current_accelerator()
+        assert tkern.accelerator.device_count() == 0 == torch.accelerator.device_count()

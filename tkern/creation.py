@@ -12,7 +12,7 @@ from tkern.ops.backend import backend_for
 from tkern.ops.copying import checked_scalar
 
 from . import dtypes
-from .device import as_device
+from .device import as_device, factory_device
 from .random import default_generator
 from .storage import Storage
 from .tensor import Tensor, wrap
@@ -95,7 +95,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
         return _finish(array, requires_grad)
     values, inferred = _host_values(data)
     dtype = dtypes.checked_dtype_argument(dtype) or inferred
-    target = as_device(device)
+    target = factory_device(device)
     host = values.astype(dtype.numpy, copy=False)
     return _finish(backend_for(target).from_numpy(host, target), requires_grad)
 
@@ -104,7 +104,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Share memory with data when dtype and device allow, else copy."""
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
-    if isinstance(data, np.ndarray) and (device is None or as_device(device).type == "cpu"):
+    if isinstance(data, np.ndarray) and factory_device(device).type == "cpu":
         shared = from_numpy(data)
         return shared if dtype is None else shared.to(dtype)
     return tensor(data, dtype=dtype, device=device)
@@ -132,7 +132,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 def _filled(size, value, dtype, device, requires_grad) -> Tensor:
     shape = ops.check_shape_arg(size)
-    target = as_device(device)
+    target = factory_device(device)
     array = ops.empty(shape, dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype(), target)
     if value is not None:
         backend_for(target).fill(array, checked_scalar(value, array.dtype))
@@ -267,7 +267,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad:
 
 def _sequence(count: int, start, step, end, split: int, compute, dtype, device, requires_grad: bool) -> Tensor:
     """A new 1-d tensor filled by the backend's sequence primitive (on the device itself)."""
-    target = as_device(device)
+    target = factory_device(device)
     array = ops.empty((count,), dtype, target)
     backend_for(target).sequence(array, start, step, end, split, compute)
     return _finish(array, requires_grad)
@@ -311,7 +311,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
     m = n if m is None else m
-    target = as_device(device)
+    target = factory_device(device)
     array = ops.empty((n, m), dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype(), target)
     backend = backend_for(target)
     backend.fill(array, 0)
@@ -322,7 +322,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 def _random(kind: str, size, generator, dtype, device, requires_grad, low=None, high=None) -> Tensor:
     shape = ops.check_shape_arg(size)
-    target = as_device(device)
+    target = factory_device(device)
     dtype = dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype()
     if kind != "integers" and not dtype.is_floating_point:
         name = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"

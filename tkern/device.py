@@ -61,3 +61,22 @@ def as_device(value: "str | device | int | None") -> device:
     if d.type == "cpu" and d.index is not None:
         return CPU
     return d
+
+
+_default = CPU
+
+
+def set_default_device(device: "str | device | int | None") -> None:
+    """The device factory functions (zeros, tensor, rand, arange, ...) use when given none, as
+    torch.set_default_device: ``tkern.set_default_device('cuda')``; None restores 'cpu'."""
+    global _default
+    _default = CPU if device is None else as_device(device)
+
+
+def get_default_device() -> device:
+    return _default
+
+
+def factory_device(value: "str | device | int | None") -> device:
+    """A factory function's device argument: the default device when none is given."""
+    return _default if value is None else as_device(value)
