@@ -201,6 +201,12 @@ def _clamp_between(low_at: int | None, high_at: int | None):
     return formula
 
 
+def _masked_fill(ctx, g):
+    mask = ctx.input(1)
+    grad_value = tkern.where(mask, g, 0.0).sum() if _needs(ctx, 2) else None
+    return _reduced(ctx, 0, tkern.where(mask, 0.0, g)), None, grad_value
+
+
 def _atan2(ctx, g):
     a, b = ctx.input(0), ctx.input(1)
     squares = a * a + b * b

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import TORCH_DTYPES, assert_same, check_error, check_op, make_pair, random_array, to_numpy
+from helpers import TORCH_DTYPES, assert_same, check_error, check_grad, check_op, make_pair, random_array, to_numpy
 
 SHAPES = [(5,), (3, 7), (1,), (0,), (), (2, 1, 4)]
 UNARY = ["neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu"]
@@ -996,3 +996,25 @@ def test_clamp_min_and_max(name, bound, device):
     assert_same(getattr(torch, name)(ints_t, 1.5), getattr(tkern, name)(ints_k, 1.5))
     check_error(lambda: getattr(torch, name)(t, None), lambda: getattr(tkern, name)(k, None))
     check_error(lambda: getattr(ints_t, name + "_")(1.5), lambda: getattr(ints_k, name + "_")(1.5))
+
+
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.int64, tkern.float16], ids=lambda d: d.name)
+@pytest.mark.parametrize("value", [2.7, -1, "tensor"])
+def test_masked_fill(dtype, value, device):
+    t, k = make_pair(random_array((3, 4), dtype, seed=41), device, dtype)
+    mask_t, mask_k = make_pair(random_array((4,), tkern.bool, seed=42), device)
+    value_t, value_k = (torch.tensor(1.5), tkern.tensor(1.5)) if value == "tensor" else (value, value)
+    assert_same(torch.masked_fill(t, mask_t, value_t), tkern.masked_fill(k, mask_k, value_k))
+    assert_same(t.masked_fill(mask_t.reshape(1, 4), value_t), k.masked_fill(mask_k.reshape(1, 4), value_k))
+    t.masked_fill_(mask_t, value_t)
+    assert k.masked_fill_(mask_k, value_k) is k
+    assert_same(t, k)
+    check_error(lambda: t.masked_fill(mask_t.long(), 1), lambda: k.masked_fill(mask_k.long(), 1))
+    check_error(lambda: t.masked_fill(mask_t, torch.ones(2)), lambda: k.masked_fill(mask_k, tkern.ones(2)))
+    check_error(lambda: t[0].masked_fill_(mask_t.reshape(1, 4).expand(2, 4), 1),
+                lambda: k[0].masked_fill_(mask_k.reshape(1, 4).expand(2, 4), 1))
+
+
+def test_masked_fill_gradients_to_a_tensor_value(device):
+    check_grad([(3, 4), ()], lambda x, v: x.masked_fill(x.detach() < 0, v), device=device)
+    check_grad([(3, 4)], lambda x: (x * 1).masked_fill_(x.detach() > 1, 0.25), device=device)

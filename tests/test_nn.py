@@ -863,3 +863,40 @@ def test_softmax_of_an_empty_integer_tensor(name, dtype, shape, dim, device):
                     kfn(tkern.zeros(shape, dtype=getattr(tkern, dtype), device=device), dim))
     check_error(lambda: getattr(torch, name)(torch.ones(2, dtype=getattr(torch, dtype)), 0),
                 lambda: getattr(tkern, name)(tkern.ones(2, dtype=getattr(tkern, dtype), device=device), 0))
+
+
+ACTIVATIONS = [("silu", {}, "SiLU"), ("softplus", {"beta": 2.0, "threshold": 3.0}, "Softplus"),
+               ("leaky_relu", {"negative_slope": 0.2}, "LeakyReLU"), ("elu", {"alpha": 0.7}, "ELU")]
+
+
+@pytest.mark.parametrize("name,options,module", ACTIVATIONS, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("dtype", [tkern.float32, tkern.float64], ids=lambda d: d.name)
+def test_activations_match_torch(name, options, module, dtype, device):
+    check_grad([(4, 5)], lambda x: getattr(_nn(x).functional, name)(x, **options), device=device, dtype=dtype,
+               low=-25.0, high=25.0)
+    check_grad([(3, 7)], lambda x: getattr(_nn(x), module)(**options)(x.t()), device=device, dtype=dtype)
+    assert repr(getattr(tkern.nn, module)(**options)) == repr(getattr(torch.nn, module)(**options))
+
+
+@pytest.mark.parametrize("name,options,module", [a for a in ACTIVATIONS if a[0] != "softplus"],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_activations_in_place(name, options, module, device):
+    def run(lib, x):
+        y = x * 1
+        out = getattr(lib.nn.functional, name)(y, inplace=True, **options)
+        assert out is y
+        return y
+    check_grad([(3, 4)], lambda x: run(_nn_lib(x), x), device=device)
+    plain_t, plain_k = make_pair(random_array((5,), seed=3), device)
+    getattr(torch.nn, module)(inplace=True, **options)(plain_t)
+    getattr(tkern.nn, module)(inplace=True, **options)(plain_k)
+    assert_same(plain_t, plain_k)
+    assert repr(getattr(tkern.nn, module)(inplace=True, **options)) == repr(getattr(torch.nn, module)(inplace=True, **options))
+
+
+def _nn(x):
+    return torch.nn if isinstance(x, torch.Tensor) else tkern.nn
+
+
+def _nn_lib(x):
+    return torch if isinstance(x, torch.Tensor) else tkern

@@ -75,6 +75,7 @@ GRADIENT_CASES = {
     "clamp": ([(3, 4), (4,), (4,)], lambda x, low, high: x.clamp(min=low, max=high), {}),
     "clamp_min": ([(3, 4), (4,)], lambda x, low: x.clamp_min(low), {}),
     "clamp_max": ([(3, 4)], lambda x: _lib(x).clamp_max(x, 0.5), {}),
+    "masked_fill": ([(3, 4), ()], lambda x, v: x.masked_fill(x.detach() > 0.5, v), {}),
     "where": ([(3, 4), (4,)], lambda x, y: _lib(x).where(x > 0, x, y), {}),
     "sum": ([(3, 4)], lambda x: x.sum(1), {}),
     "mean": ([(3, 4)], lambda x: x.mean((0, 1), keepdim=True), {}),
@@ -115,6 +116,10 @@ GRADIENT_CASES = {
     "to": ([(3, 4)], lambda x: x.to(_lib(x).float64), {}),
     "nn.functional.softmax": ([(3, 4)], lambda x: _lib(x).nn.functional.softmax(x, 1), {}),
     "nn.functional.log_softmax": ([(3, 4)], lambda x: _lib(x).nn.functional.log_softmax(x, 0), {}),
+    "nn.functional._silu": ([(3, 4)], lambda x: _lib(x).nn.functional.silu(x), {}),
+    "nn.functional.softplus": ([(3, 4)], lambda x: _lib(x).nn.functional.softplus(x, 2.0, 3.0), {}),
+    "nn.functional._leaky_relu": ([(3, 4)], lambda x: _lib(x).nn.functional.leaky_relu(x, 0.2), {}),
+    "nn.functional._elu": ([(3, 4)], lambda x: _lib(x).nn.functional.elu(x, 0.7), {}),
     "nn.functional._squared_error": ([(3, 4), (3, 4)], lambda x, y: _lib(x).nn.functional.mse_loss(x, y), {}),
     # torch has no fused polynomial loss: its composition is the reference
     "nn.functional.poly_mse_loss": (

@@ -5,7 +5,7 @@ methods. The plain elementwise operations (sin, mul, eq, ...) are generated ther
 from __future__ import annotations
 
 from tkern import ops
-from tkern.autograd.grad_mode import is_grad_enabled
+from tkern.autograd.grad_mode import is_grad_enabled, no_grad
 from tkern.autograd.recording import differentiable
 
 from . import dtypes
@@ -126,6 +126,26 @@ def clamp_max(input: Tensor, max, *, out: Tensor | None = None) -> Tensor:
     """min(input, max) elementwise, NaN kept: ``tkern.clamp_max(x, 1.0)``."""
     _check_one_bound("clamp_max", input, max)
     return clamp(input, None, max, out=out)
+
+
+def _check_mask(mask, value) -> None:
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_fill(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}")
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{ops.TORCH_TYPE_NAMES[mask.dtype]}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+
+
+@differentiable("masked_fill")
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``value`` where ``mask`` is True, ``input`` elsewhere, in input's dtype (the shapes broadcast):
+    ``x.masked_fill(x < 0, 0.0)``."""
+    _check_mask(mask, value)
+    filled = where(mask, value, input)
+    return filled if filled.dtype is input.dtype else filled.to(input.dtype)
 
 
 @differentiable("where")
@@ -332,6 +352,20 @@ def _clamped_in_place(self: Tensor, min, max, recorded) -> Tensor:
         return _recorded_inplace(self, recorded)
     low, high = (None if b is None else unwrap(b) for b in (min, max))
     ops.clamp(self._a, low, high, out=self._a)
+    return self
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    _check_mask(mask, value)
+    self._check_inplace()
+    if _grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad):
+        return _recorded_inplace(self, lambda old: masked_fill(old, mask, value))
+    with no_grad():
+        filled = masked_fill(self, mask, value)  # (value cast to self's dtype, as torch casts it)
+    if filled._a.shape != self._a.shape:
+        raise RuntimeError(f"output with shape {list(self._a.shape)} doesn't match the broadcast shape "
+                           f"{list(filled._a.shape)}")
+    ops.copy_into(self._a, filled._a)
     return self
 
 

@@ -32,7 +32,7 @@ from tkern.autograd import formulas as f
 from tkern.autograd.formulas import _is_tensor
 
 KINDS = frozenset(("unary", "binary", "ternary", "reduction", "linear algebra", "join", "view", "copy", "composite",
-                   "loss", "random", "creation", "internal"))
+                   "functional", "random", "creation", "internal"))
 
 # how a differentiable call is recorded: one node for the call (most); max/min's values of a
 # (values, indices) pair; one view node per piece (split, chunk, unbind); a view known by its
@@ -94,6 +94,12 @@ def unary(name: str, node=None, formula=None, saves=(), *, result="same", inplac
 
 def binary(name: str, node=None, formula=None, saves=(), *, inplace=True, **rules) -> Operation:
     return Operation(name, "binary", node, formula, saves, inplace=inplace, **rules)
+
+
+def functional(name: str, node, formula, saves=()) -> Operation:
+    """An operation of tkern.nn.functional only (``F.silu``), recorded as one node."""
+    return Operation(f"nn.functional.{name}", "functional", node, formula, saves, function=False, method=False,
+                     out=False, implemented_in="tkern.nn.functional")
 
 
 # ----- formulas of the unary operations -----
@@ -168,6 +174,35 @@ def _zero(ctx, g):
     return (g * 0,)
 
 
+# ----- formulas of nn.functional's activations (torch's, in its order of operations) -----
+
+def _silu(ctx, g):
+    x = ctx.input(0)
+    s = x.sigmoid()
+    return (g * s * (1 + x * (1 - s)),)
+
+
+def _softplus(ctx, g):
+    import tkern
+    x = ctx.input(0)
+    beta, threshold = ctx.argument(1, "beta", 1.0), ctx.argument(2, "threshold", 20.0)
+    z = (x * beta).exp()
+    return (tkern.where(x * beta > threshold, g, g * z / (z + 1)),)
+
+
+def _leaky_relu(ctx, g):
+    import tkern
+    x = ctx.input(0)
+    return (tkern.where(x > 0, g, g * ctx.argument(1, "negative_slope", 0.01)),)
+
+
+def _elu(ctx, g):
+    import tkern
+    x = ctx.input(0)
+    # (torch's x <= 0 test: a NaN takes the positive side's g)
+    return (tkern.where(x <= 0, g * ctx.argument(1, "alpha", 1.0) * x.exp(), g),)
+
+
 # ----- node names that depend on the call -----
 
 def _given_dim(args, kwargs) -> bool:
@@ -177,6 +212,12 @@ def _given_dim(args, kwargs) -> bool:
 def _second_is_tensor(backward: str):
     def name(args, kwargs) -> str:
         return backward + ("1" if _is_tensor(args[1]) else "0")
+    return name
+
+
+def _third_is_tensor(backward: str):
+    def name(args, kwargs) -> str:
+        return backward + ("1" if _is_tensor(args[2]) else "0")
     return name
 
 
@@ -289,6 +330,8 @@ _TABLE = (
               inplace=True, implemented_in=_MATH),
     Operation("clamp_max", "ternary", _second_is_tensor("ClampMaxBackward"), f._clamp_between(None, 1), (0, 1),
               inplace=True, implemented_in=_MATH),
+    Operation("masked_fill", "ternary", _third_is_tensor("MaskedFillBackward"), f._masked_fill, (1,), inplace=True,
+              out=False, implemented_in=_MATH),
     Operation("where", "ternary", "WhereBackward0", f._where, (0,), method="where_method", implemented_in=_MATH),
     # ----- reductions -----
     Operation("sum", "reduction", _by_dim("SumBackward"), f._sum, implemented_in=_MATH, any_result_dtype=True),
@@ -359,13 +402,17 @@ _TABLE = (
     Operation("uniform_", "random", function=False, out=False, implemented_in=_MATH),
     Operation("normal_", "random", function=False, out=False, implemented_in=_MATH),
     # ----- tkern.nn.functional's operations with a node of their own -----
-    Operation("nn.functional.softmax", "loss", "SoftmaxBackward0", f._softmax, ("out",), function=False,
+    functional("_silu", "SiluBackward0", _silu, (0,)),  # (F.silu, in place or not)
+    functional("softplus", "SoftplusBackward0", _softplus, (0,)),
+    functional("_leaky_relu", "LeakyReluBackward0", _leaky_relu, (0,)),  # (F.leaky_relu)
+    functional("_elu", "EluBackward0", _elu, (0,)),  # (F.elu)
+    Operation("nn.functional.softmax", "functional", "SoftmaxBackward0", f._softmax, ("out",), function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL),
-    Operation("nn.functional.log_softmax", "loss", "LogSoftmaxBackward0", f._log_softmax, ("out",), function=False,
+    Operation("nn.functional.log_softmax", "functional", "LogSoftmaxBackward0", f._log_softmax, ("out",), function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL),
-    Operation("nn.functional._squared_error", "loss", "MseLossBackward0", f._squared_error, (0, 1), function=False,
+    Operation("nn.functional._squared_error", "functional", "MseLossBackward0", f._squared_error, (0, 1), function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL),
-    Operation("nn.functional.poly_mse_loss", "loss", "PolyMseLossBackward0", f._poly_mse_loss, function=False,
+    Operation("nn.functional.poly_mse_loss", "functional", "PolyMseLossBackward0", f._poly_mse_loss, function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL, recorder="fused loss"),
     # ----- inside autograd: a strided view's gradient where view elements share memory -----
     Operation("add_at", "internal", "IndexPutBackward0", f._add_at, (1,), function=False, method=False, out=False,

@@ -20,7 +20,9 @@ from tkern.ops.shapes import normalize_dim
 from .. import dtypes
 from ..creation import arange, empty_like
 from ..fused import checked_arrays, loss_and_gradients, poly_value
-from ..tensor import Tensor
+from ..math_ops import where
+from ..tensor import Tensor, _recorded_inplace
+from ..autograd.grad_mode import is_grad_enabled
 from ._reduction import REDUCTIONS, resolve
 
 
@@ -38,6 +40,54 @@ def sigmoid(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent: ``F.tanh(tkern.zeros(2))`` is ``tensor([0., 0.])``."""
     return input.tanh()
+
+
+def _in_place(input: Tensor, compute) -> Tensor:
+    """``input`` overwritten with ``compute(input)``; in a graph, recorded as that operation on the
+    old value (its node is the out-of-place one's: torch names its in-place nodes ...Backward1)."""
+    input._check_inplace()
+    if input.requires_grad and is_grad_enabled():
+        return _recorded_inplace(input, compute)
+    return input.copy_(compute(input))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x): ``F.silu(tkern.zeros(1))`` is ``tensor([0.])``."""
+    return _in_place(input, _silu) if inplace else _silu(input)
+
+
+@recording.differentiable("nn.functional._silu")
+def _silu(input: Tensor) -> Tensor:
+    return input / ((-input).exp() + 1)  # (torch's form: x / (1 + exp(-x)))
+
+
+@recording.differentiable("nn.functional.softplus")
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, x itself where beta * x > threshold: ``F.softplus(tkern.zeros(1))``."""
+    scaled = input * beta
+    return where(scaled > threshold, input, scaled.exp().log1p() / beta)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, negative_slope * x elsewhere: ``F.leaky_relu(tkern.tensor([-1.0]))``."""
+    if inplace:
+        return _in_place(input, lambda x: _leaky_relu(x, negative_slope))
+    return _leaky_relu(input, negative_slope)
+
+
+@recording.differentiable("nn.functional._leaky_relu")
+def _leaky_relu(input: Tensor, negative_slope: float) -> Tensor:
+    return where(input > 0, input, input * negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere: ``F.elu(tkern.tensor([-1.0]))``."""
+    return _in_place(input, lambda x: _elu(x, alpha)) if inplace else _elu(input, alpha)
+
+
+@recording.differentiable("nn.functional._elu")
+def _elu(input: Tensor, alpha: float) -> Tensor:
+    return where(input > 0, input, input.expm1() * alpha)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

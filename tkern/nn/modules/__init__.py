@@ -1,5 +1,5 @@
 """The layers of tkern.nn, one module per family as in torch.nn.modules."""
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import ModuleList, Sequential
 from .flatten import Flatten
 from .linear import Identity, Linear
