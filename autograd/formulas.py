@@ -337,6 +337,36 @@ def _logsumexp(ctx, g):
     return (_expand_reduced(g, shape, dim, keepdim) * (ctx.input(0) - out).exp(),)
 
 
+def _vector_norm(ctx, g):
+    """torch's linalg_vector_norm_backward, case by case of ord."""
+    x = ctx.input(0)
+    ord = ctx.argument(1, "ord", 2)
+    dim, keepdim = ctx.argument(2, "dim"), ctx.argument(3, "keepdim", False)
+    dtype = ctx.kwargs.get("dtype")
+    if dtype is not None:
+        x = x.to(dtype)  # (computed in dtype; the node hands the gradient back in x's own)
+    shape = _shape(ctx, 0)
+    dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if ord == 0:
+        return (None,)  # (torch's: no gradient at all, not zeros)
+    g = _expand_reduced(g, shape, dims, keepdim)
+    if ord == 1:
+        return (x.sign() * g,)
+    norm = _expand_reduced(ctx.output(), shape, dims, keepdim)
+    if ord == 2:
+        return (x * tkern.where(norm == 0, 0.0, g / norm),)
+    if math.isinf(ord):
+        magnitude = x.abs()
+        mask = (magnitude == norm) | magnitude.isnan()
+        count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
+        return (x.sign() * ((g / count) * mask),)
+    if ord < 1:
+        scaled = x.sign() * tkern.where(x == 0, 0.0, x.abs().pow(ord - 1))
+        return (scaled * g * norm.pow(1 - ord),)
+    scaled = x.sign() * x.abs().pow(ord - 1) if ord < 2 else x * x.abs().pow(ord - 2)
+    return (scaled * tkern.where(norm == 0, 0.0, g / norm.pow(ord - 1)),)
+
+
 def _extremum_reduction(ctx, g):
     """max/min/amax/amin: the gradient goes to the extreme elements, shared evenly among ties
     (torch's rule for amax/amin and full reductions); max/min with a dim pick the returned index."""

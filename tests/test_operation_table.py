@@ -87,6 +87,7 @@ GRADIENT_CASES = {
     "amax": ([(3, 4)], lambda x: x.amax(0), {}),
     "amin": ([(3, 4)], lambda x: x.amin(1, keepdim=True), {}),
     "logsumexp": ([(3, 4)], lambda x: x.logsumexp(1), {}),
+    "linalg.vector_norm": ([(3, 4)], lambda x: _lib(x).linalg.vector_norm(x, 3, dim=1), {}),
     "matmul": ([(2, 3, 4), (4,)], lambda a, b: a.matmul(b), {}),
     "mm": ([(3, 4), (4, 2)], lambda a, b: a.mm(b), {}),
     "bmm": ([(2, 3, 4), (2, 4, 2)], lambda a, b: a.bmm(b), {}),

@@ -539,3 +539,41 @@ def test_var_and_std_gradients_without_degrees_of_freedom(op, n, correction, dim
         getattr(t, op)(**kwargs).backward(torch.tensor(upstream))
         getattr(k, op)(**kwargs).backward(tkern.tensor(upstream, device=device))
         assert_same(t.grad, k.grad)
+
+
+NORMS = [
+    lambda lib, x: x.norm(), lambda lib, x: x.norm(1), lambda lib, x: x.norm(float("inf")),
+    lambda lib, x: x.norm(-float("inf"), dim=0), lambda lib, x: lib.norm(x, dim=1, keepdim=True),
+    lambda lib, x: x.norm("fro", dim=(0, 2)), lambda lib, x: x.norm(0.5, dim=-1), lambda lib, x: x.norm(1.5),
+    lambda lib, x: x.norm(3, dim=[2, 0], keepdim=True), lambda lib, x: lib.linalg.vector_norm(x),
+    lambda lib, x: lib.linalg.vector_norm(x, 4, dim=1, dtype=lib.float64), lambda lib, x: lib.linalg.matrix_norm(x),
+    lambda lib, x: lib.linalg.matrix_norm(x, 1), lambda lib, x: lib.linalg.matrix_norm(x, -1, dim=(0, 2)),
+    lambda lib, x: lib.linalg.matrix_norm(x, float("inf"), keepdim=True),
+    lambda lib, x: lib.linalg.matrix_norm(x, -float("inf"), dim=(2, 0)),
+]
+
+
+def _linalg_lib(x):
+    return torch if isinstance(x, torch.Tensor) else tkern
+
+
+@pytest.mark.parametrize("case", range(len(NORMS)))
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 3, 1)], ids=str)
+def test_norms(case, shape, device):
+    """Values, dtypes, gradients and node names of torch.norm, linalg.vector_norm and matrix_norm."""
+    expected, actual = check_grad([shape], lambda x: NORMS[case](_linalg_lib(x), x), device=device)
+    assert type(actual.grad_fn).__name__ == type(expected.grad_fn).__name__
+
+
+def test_norms_of_zeros_and_their_refusals(device):
+    t, k = torch.zeros(2, 3, requires_grad=True), tkern.zeros(2, 3, device=device, requires_grad=True)
+    for p in (2, 3, float("inf"), 0):
+        t.grad = k.grad = None
+        t.norm(p).backward()
+        k.norm(p).backward()
+        assert (t.grad is None) == (k.grad is None)
+        if t.grad is not None:
+            assert_same(t.grad, k.grad)
+    for call in (lambda lib: lib.norm(lib.tensor([1, 2])), lambda lib: lib.linalg.matrix_norm(lib.ones(3)),
+                 lambda lib: lib.linalg.vector_norm(lib.ones(2, dtype=lib.float64), dtype=lib.float32)):
+        check_error(lambda: call(torch), lambda: call(tkern))

@@ -15,7 +15,7 @@ from .printing import set_printoptions
 from .random import Generator, initial_seed, manual_seed, seed
 from .size import Size
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from . import accelerator, autograd, fused, nn, optim
+from . import accelerator, autograd, fused, linalg, nn, optim
 from .front_end import FUNCTIONS as _FUNCTIONS
 
 # the operations of the table (tkern/operations.py): sin, add, sum, cat, reshape, ...

@@ -373,6 +373,18 @@ def where_method(self: Tensor, condition: Tensor, other) -> Tensor:
     return where(condition, self, other)
 
 
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """torch.norm: the Frobenius norm (p='fro', over every element or ``dim``) or a vector p-norm:
+    ``tkern.norm(x)``, ``x.norm(1, dim=0)``."""
+    from . import linalg
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"norm: p={p!r} needs a singular value decomposition, which tkern does not "
+                                      "have yet ('fro' and numbers are supported)")
+        p = 2
+    return linalg.vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``tkern.softmax(x, 1)``, the same as tkern.nn.functional.softmax."""
     from .nn import functional

@@ -350,6 +350,9 @@ _TABLE = (
               implemented_in=_MATH),
     Operation("logsumexp", "reduction", "LogsumexpBackward0", f._logsumexp, (0, "out"), out=False,
               implemented_in=_MATH),
+    Operation("linalg.vector_norm", "reduction", "LinalgVectorNormBackward0", f._vector_norm, (0, "out"), function=False,
+              method=False, out=False, implemented_in="tkern.linalg"),
+    Operation("norm", "composite", out=False, implemented_in=_MATH),  # (linalg's norms, as torch.norm calls them)
     Operation("argmax", "reduction", out=False, implemented_in=_MATH),
     Operation("argmin", "reduction", out=False, implemented_in=_MATH),
     Operation("all", "reduction", out=False, implemented_in=_MATH),
