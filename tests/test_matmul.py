@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import assert_same, check_error, check_op, make_pair, random_array
+from helpers import assert_same, check_error, check_grad, check_op, make_pair, random_array
 
 MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (3, 4)),
                  ((3,), (5, 3, 4)), ((5, 2, 3), (3,)), ((2, 1, 3, 4), (5, 4, 3)), ((0, 3), (3, 2)), ((2, 0), (0, 3)),
@@ -396,3 +396,11 @@ def test_matmul_fold_reads_size_one_strides_like_torch(shapes, dtypes, device):
     expected, actual = run(torch, {}), run(tkern, {"device": device})
     assert [e[0] if isinstance(e[0], str) else e for e in expected] == \
         [a[0] if isinstance(a[0], str) else a for a in actual]
+
+
+def test_outer(device):
+    check_grad([(4,), (3,)], lambda a, b: (torch if isinstance(a, torch.Tensor) else tkern).outer(a, b), device=device)
+    check_grad([(2,), (5,)], lambda a, b: a.outer(b), device=device)
+    check_grad([(1,), (0,)], lambda a, b: (torch if isinstance(a, torch.Tensor) else tkern).ger(a, b), device=device)
+    check_error(lambda: torch.outer(torch.ones(2, 2), torch.ones(2)),
+                lambda: tkern.outer(tkern.ones(2, 2, device=device), tkern.ones(2, device=device)))

@@ -900,3 +900,47 @@ def _nn(x):
 
 def _nn_lib(x):
     return torch if isinstance(x, torch.Tensor) else tkern
+
+
+@pytest.mark.parametrize("values,classes", [([0, 2, 1], -1), ([[1], [0]], 4), ([], 3), ([5], 6)], ids=str)
+def test_one_hot(values, classes, device):
+    t = torch.tensor(values, dtype=torch.long)
+    k = tkern.tensor(values, dtype=tkern.long, device=device)
+    assert_same(torch.nn.functional.one_hot(t, classes), tkern.nn.functional.one_hot(k, classes))
+
+
+def test_one_hot_refusals(device):
+    for values, classes, dtype in (([0, 3], 2, "long"), ([-1], -1, "long"), ([1.0], -1, "float32"), ([], -1, "long"),
+                                   ([1, 2], -1, "int32")):
+        t = torch.tensor(values, dtype=getattr(torch, dtype))
+        k = tkern.tensor(values, dtype=getattr(tkern, dtype), device=device)
+        check_error(lambda: torch.nn.functional.one_hot(t, classes), lambda: tkern.nn.functional.one_hot(k, classes))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, "inf", 3.5])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm(norm_type, max_norm, device):
+    torch_model, tkern_model = torch.nn.Linear(4, 3), tkern.nn.Linear(4, 3).to(device)
+    for i, (tp, kp) in enumerate(zip(torch_model.parameters(), tkern_model.parameters())):
+        values = random_array(tuple(tp.shape), seed=60 + i)
+        tp.grad, kp.grad = torch.tensor(values), tkern.tensor(values, device=device)
+    expected = torch.nn.utils.clip_grad_norm_(torch_model.parameters(), max_norm, norm_type)
+    actual = tkern.nn.utils.clip_grad_norm_(tkern_model.parameters(), max_norm, norm_type)
+    assert_same(expected, actual)
+    for tp, kp in zip(torch_model.parameters(), tkern_model.parameters()):
+        assert_same(tp.grad, kp.grad)
+    assert tkern.nn.utils.clip_grad_value_(tkern_model.parameters(), 0.05) is None
+    torch.nn.utils.clip_grad_value_(torch_model.parameters(), 0.05)
+    for tp, kp in zip(torch_model.parameters(), tkern_model.parameters()):
+        assert_same(tp.grad, kp.grad)
+
+
+def test_clip_grad_norm_edges(device):
+    assert_same(torch.nn.utils.clip_grad_norm_([], 1.0), tkern.nn.utils.clip_grad_norm_([], 1.0))
+    t, k = torch.tensor([float("inf"), 1.0]), tkern.tensor([float("inf"), 1.0], device=device)
+    tp, kp = torch.zeros(2, requires_grad=True), tkern.zeros(2, device=device, requires_grad=True)
+    tp.grad, kp.grad = t, k
+    check_error(lambda: torch.nn.utils.clip_grad_norm_(tp, 1.0, error_if_nonfinite=True),
+                lambda: tkern.nn.utils.clip_grad_norm_(kp, 1.0, error_if_nonfinite=True))
+    assert_same(torch.nn.utils.clip_grad_norm_(tp, 1.0), tkern.nn.utils.clip_grad_norm_(kp, 1.0))
+    assert_same(tp.grad, kp.grad)

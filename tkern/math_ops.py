@@ -385,6 +385,18 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     return linalg.vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: ``tkern.outer(a, b)[i, j] == a[i] * b[j]`` (torch records
+    it as the product it is, MulBackward0)."""
+    for name, value in (("input", input), ("vec2", vec2)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"outer(): argument '{name}' must be Tensor, not {type(value).__name__}")
+        if value.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {'self' if name == 'input' else name}, but got "
+                               f"{value.dim()}-D")
+    return input.reshape(-1, 1) * vec2
+
+
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``tkern.softmax(x, 1)``, the same as tkern.nn.functional.softmax."""
     from .nn import functional

@@ -393,6 +393,7 @@ _TABLE = (
     Operation("contiguous", "copy", "CloneBackward0", f._identity, function=False, out=False, implemented_in=_LAYOUT),
     Operation("to", "copy", "ToCopyBackward0", f._to_copy, function=False, out=False, implemented_in=_LAYOUT),
     # ----- composites: written with the operations above, which record their own nodes -----
+    Operation("outer", "composite", aliases=("ger",), out=False, implemented_in=_MATH),
     Operation("softmax", "composite", out=False, implemented_in=_MATH),
     Operation("log_softmax", "composite", out=False, implemented_in=_MATH),
     # ----- Tensor.new_*: factories in the tensor's dtype and device -----
@@ -417,6 +418,7 @@ _TABLE = (
               method=False, out=False, implemented_in=_FUNCTIONAL),
     Operation("nn.functional.poly_mse_loss", "functional", "PolyMseLossBackward0", f._poly_mse_loss, function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL, recorder="fused loss"),
+    Operation("nn.functional.one_hot", "functional", function=False, method=False, out=False, implemented_in=_FUNCTIONAL),
     # ----- inside autograd: a strided view's gradient where view elements share memory -----
     Operation("add_at", "internal", "IndexPutBackward0", f._add_at, (1,), function=False, method=False, out=False,
               implemented_in="tkern.autograd.view_history"),
