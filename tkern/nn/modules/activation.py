@@ -1,4 +1,4 @@
-"""Activation modules: ReLU, Sigmoid, Tanh, Softmax, LogSoftmax."""
+"""Activation modules: ReLU, SiLU, Softplus, LeakyReLU, ELU, Sigmoid, Tanh, Softmax, LogSoftmax."""
 from __future__ import annotations
 
 from ...tensor import Tensor
@@ -6,40 +6,40 @@ from .. import functional as F
 from .module import Module
 
 
-class ReLU(Module):
+class _FlaggedInPlace(Module):
+    """An activation whose only setting is torch's ``inplace`` flag: ReLU, SiLU."""
+
+    _function = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._function(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_FlaggedInPlace):
     """max(x, 0) elementwise.
 
     >>> ReLU()(tkern.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+    _function = staticmethod(F.relu)
 
 
-class SiLU(Module):
+class SiLU(_FlaggedInPlace):
     """x * sigmoid(x) elementwise.
 
     >>> SiLU()(tkern.zeros(1))
     tensor([0.])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+    _function = staticmethod(F.silu)
 
 
 class Softplus(Module):
