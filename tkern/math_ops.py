@@ -5,11 +5,12 @@ methods. The plain elementwise operations (sin, mul, eq, ...) are generated ther
 from __future__ import annotations
 
 from tkern import ops
-from tkern.autograd.grad_mode import is_grad_enabled, no_grad
+from tkern.autograd.grad_mode import is_grad_enabled
 from tkern.autograd.recording import differentiable
 
 from . import dtypes
-from .tensor import Tensor, _binary, _inplace_binary, _into, _new_tensor, _recorded_inplace, unwrap, wrap
+from .tensor import (Tensor, _binary, _inplace_binary, _into, _new_tensor, _recorded_inplace, _written_in_place, unwrap,
+                     wrap)
 
 _reduce = ops.reduce
 _grad_enabled = is_grad_enabled
@@ -357,16 +358,7 @@ def _clamped_in_place(self: Tensor, min, max, recorded) -> Tensor:
 
 def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
     _check_mask(mask, value)
-    self._check_inplace()
-    if _grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad):
-        return _recorded_inplace(self, lambda old: masked_fill(old, mask, value))
-    with no_grad():
-        filled = masked_fill(self, mask, value)  # (value cast to self's dtype, as torch casts it)
-    if filled._a.shape != self._a.shape:
-        raise RuntimeError(f"output with shape {list(self._a.shape)} doesn't match the broadcast shape "
-                           f"{list(filled._a.shape)}")
-    ops.copy_into(self._a, filled._a)
-    return self
+    return _written_in_place(self, lambda old: masked_fill(old, mask, value), value)
 
 
 def where_method(self: Tensor, condition: Tensor, other) -> Tensor:

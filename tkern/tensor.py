@@ -142,6 +142,21 @@ def _recorded_inplace(self: "Tensor", compute) -> "Tensor":
     return self
 
 
+def _written_in_place(self: "Tensor", compute, *others) -> "Tensor":
+    """``self`` overwritten with ``compute(self)`` (an operation of the same shape and dtype): where
+    ``self`` or a tensor among ``others`` needs a graph, recorded as that operation on the old value
+    (_recorded_inplace); else the result copied in, after torch's check that it has self's shape."""
+    self._check_inplace()
+    if _grad_enabled() and (self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)):
+        return _recorded_inplace(self, compute)
+    result = compute(self)._a
+    if result.shape != self._a.shape:
+        raise RuntimeError(f"output with shape {list(self._a.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
+    ops.copy_into(self._a, result)
+    return self
+
+
 _NO_GRAD_VIEW = (
     "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this use "
     "case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "

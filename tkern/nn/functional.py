@@ -21,8 +21,7 @@ from .. import dtypes
 from ..creation import arange, empty_like
 from ..fused import checked_arrays, loss_and_gradients, poly_value
 from ..math_ops import where
-from ..tensor import Tensor, _recorded_inplace
-from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor, _written_in_place
 from ._reduction import REDUCTIONS, resolve
 
 
@@ -42,18 +41,11 @@ def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
 
-def _in_place(input: Tensor, compute) -> Tensor:
-    """``input`` overwritten with ``compute(input)``; in a graph, recorded as that operation on the
-    old value (its node is the out-of-place one's: torch names its in-place nodes ...Backward1)."""
-    input._check_inplace()
-    if input.requires_grad and is_grad_enabled():
-        return _recorded_inplace(input, compute)
-    return input.copy_(compute(input))
-
-
+# (in place, an activation is recorded as its out-of-place node on the old value, where torch names
+# its in-place nodes ...Backward1)
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x): ``F.silu(tkern.zeros(1))`` is ``tensor([0.])``."""
-    return _in_place(input, _silu) if inplace else _silu(input)
+    return _written_in_place(input, _silu) if inplace else _silu(input)
 
 
 @recording.differentiable("nn.functional._silu")
@@ -71,7 +63,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, negative_slope * x elsewhere: ``F.leaky_relu(tkern.tensor([-1.0]))``."""
     if inplace:
-        return _in_place(input, lambda x: _leaky_relu(x, negative_slope))
+        return _written_in_place(input, lambda x: _leaky_relu(x, negative_slope))
     return _leaky_relu(input, negative_slope)
 
 
@@ -82,7 +74,7 @@ def _leaky_relu(input: Tensor, negative_slope: float) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, alpha * (exp(x) - 1) elsewhere: ``F.elu(tkern.tensor([-1.0]))``."""
-    return _in_place(input, lambda x: _elu(x, alpha)) if inplace else _elu(input, alpha)
+    return _written_in_place(input, lambda x: _elu(x, alpha)) if inplace else _elu(input, alpha)
 
 
 @recording.differentiable("nn.functional._elu")
@@ -138,14 +130,15 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 rows with a 1 at each value's class: ``F.one_hot(tkern.tensor([0, 2]), 3)``."""
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(tensor.max().item()) + 1
+    if tensor.numel() == 0 and num_classes == -1:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if tensor.numel():
-        if tensor.min().item() < 0:
+        low, high = tensor.min().item(), tensor.max().item()
+        if low < 0:
             raise RuntimeError("Class values must be non-negative.")
-        if tensor.max().item() >= num_classes:
+        if num_classes == -1:
+            num_classes = high + 1
+        elif high >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     classes = arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
