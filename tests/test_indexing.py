@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array, torch_index_error_pattern
+from helpers import TORCH_DTYPES, assert_same, check_error, check_grad, make_pair, random_array, torch_index_error_pattern
 
 KEYS = [
     0, -1, (1, 2), (slice(None), 0), (Ellipsis, -1), (slice(1, None, 2),), (slice(None, None, 3), slice(1, 3)),
@@ -961,3 +961,15 @@ def test_index_put_indices_that_do_not_broadcast(case, accumulate, device):
     k_indices, k_value = case(tkern, {"device": device})
     _same_error(lambda: t.index_put_(t_indices, t_value, accumulate), lambda: k.index_put_(k_indices, k_value, accumulate))
     assert_same(torch.from_numpy(values), k)
+
+
+BASIC_KEYS = [(slice(None), 1), (1, slice(None)), (slice(1, 3), 1), (1, slice(1, 3)), (None,), (slice(None), None),
+              (Ellipsis, 0), 1, slice(1, 3), slice(None), (slice(None, None, 2), slice(None)), (0, 1, 2), (None, 1),
+              (1, None), (slice(None), slice(None), slice(1, 2))]
+
+
+@pytest.mark.parametrize("key", BASIC_KEYS, ids=str)
+def test_basic_indexing_node_names(key, device):
+    """torch names the node of x[key] after the last view the key makes (x[:, 1] is SelectBackward0)."""
+    expected, actual = check_grad([(4, 5, 6)], lambda x: x[key], device=device)
+    assert type(actual.grad_fn).__name__ == type(expected.grad_fn).__name__

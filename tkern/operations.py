@@ -249,10 +249,19 @@ def _extremum_node(backward: str):
 
 
 def _getitem_node(args, kwargs) -> str:
+    """torch's node of x[key]: IndexBackward0 for advanced indexing; else that of the last view the
+    key makes, a full slice ``:`` making none (x[:, 1] is SelectBackward0, x[1, None] Unsqueeze...)."""
     key = args[1]
     if not f._basic_key(key):
         return "IndexBackward0"
-    return "SelectBackward0" if isinstance(key, int) else "SliceBackward0"
+    for k in reversed(key if isinstance(key, tuple) else (key,)):
+        if k is None:
+            return "UnsqueezeBackward0"
+        if isinstance(k, int):
+            return "SelectBackward0"
+        if isinstance(k, slice) and k != slice(None):
+            return "SliceBackward0"
+    return "SliceBackward0"
 
 
 _MATH = "tkern.math_ops"
