@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import TORCH_DTYPES, assert_same, check_error, make_pair, random_array
+from helpers import TORCH_DTYPES, assert_same, check_error, check_grad, make_pair, random_array
 
 VIEWS = [
     lambda x: x.view(3, 8), lambda x: x.view(-1), lambda x: x.view(2, -1, 4), lambda x: x.reshape(4, 6),
@@ -214,3 +214,29 @@ def test_split_of_an_empty_dim_gives_one_empty_piece(shape, split, dim, device):
     actual = k.split(split, dim)
     assert len(actual) == len(expected)
     assert_same(list(expected), list(actual))
+
+
+@pytest.mark.parametrize("name", ["tril", "triu"])
+@pytest.mark.parametrize("diagonal", [0, 2, -1, -5])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3), (0, 3), (1, 1)], ids=str)
+def test_tril_and_triu(name, diagonal, shape, device):
+    check_grad([shape], lambda x: getattr(x, name)(diagonal), device=device)
+    check_grad([shape], lambda x: getattr(x * 1, name + "_")(diagonal), device=device)
+    values = random_array(shape, tkern.int64, seed=5)
+    t, k = make_pair(values, device, tkern.int64)
+    assert_same(getattr(torch, name)(t, diagonal), getattr(tkern, name)(k, diagonal))
+    t_out, k_out = torch.empty(shape, dtype=torch.long), tkern.empty(shape, dtype=tkern.int64, device=device)
+    assert getattr(tkern, name)(k, diagonal, out=k_out) is k_out
+    assert_same(getattr(torch, name)(t, diagonal, out=t_out), k_out)
+    check_error(lambda: getattr(torch, name)(torch.ones(3)), lambda: getattr(tkern, name)(tkern.ones(3, device=device)))
+
+
+@pytest.mark.parametrize("dims", [(0,), (1,), (0, 2), (-1,), (), [2, 0, 1]], ids=str)
+def test_flip(dims, device):
+    check_grad([(2, 3, 4)], lambda x: (torch if isinstance(x, torch.Tensor) else tkern).flip(x, dims), device=device)
+    check_grad([(3, 5)], lambda x: x.t().flip(0), device=device)
+    values = random_array((4, 0, 2), tkern.bool, seed=6)
+    t, k = make_pair(values, device, tkern.bool)
+    assert_same(t.flip(0, 2), k.flip(0, 2))
+    check_error(lambda: torch.ones(2, 3).flip(0, 0), lambda: tkern.ones(2, 3, device=device).flip(0, 0))
+    check_error(lambda: torch.ones(2, 3).flip(2), lambda: tkern.ones(2, 3, device=device).flip(2))

@@ -389,6 +389,54 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(-1, 1) * vec2
 
 
+@differentiable("tril")
+def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
+    """The lower triangle of the last two dims (column - row <= diagonal), zeros above:
+    ``tkern.tril(tkern.ones(3, 3))``."""
+    return _result(_triangle("tril", input, diagonal), out)
+
+
+@differentiable("triu")
+def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
+    """The upper triangle of the last two dims (column - row >= diagonal), zeros below."""
+    return _result(_triangle("triu", input, diagonal), out)
+
+
+def tril_(self: Tensor, diagonal: int = 0) -> Tensor:
+    return _written_in_place(self, lambda old: tril(old, diagonal))
+
+
+def triu_(self: Tensor, diagonal: int = 0) -> Tensor:
+    return _written_in_place(self, lambda old: triu(old, diagonal))
+
+
+def _triangle(name: str, input: Tensor, diagonal: int) -> Tensor:
+    from .creation import arange
+    if input.dim() < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    rows, columns = input.shape[-2:]
+    offset = arange(columns, device=input.device) - arange(rows, device=input.device).reshape(-1, 1)
+    keep = offset <= diagonal if name == "tril" else offset >= diagonal
+    return where(keep, input, input.new_zeros(()))  # (a zero of input's dtype: NaN above the diagonal too)
+
+
+@differentiable("flip")
+def flip(input: Tensor, *dims) -> Tensor:
+    """A copy with the order of the elements reversed along ``dims``: ``tkern.flip(x, (0,))``,
+    ``x.flip(0, 1)``."""
+    from .creation import arange
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    flipped = [ops.normalize_dim(d, input.dim()) for d in dims]
+    for i, d in enumerate(flipped):
+        if d in flipped[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    result = input.clone()
+    for d in flipped:
+        n = input.shape[d]
+        result = result[(slice(None),) * d + (arange(n - 1, -1, -1, device=input.device),)]
+    return result
+
+
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``tkern.softmax(x, 1)``, the same as tkern.nn.functional.softmax."""
     from .nn import functional

@@ -402,6 +402,12 @@ _TABLE = (
     Operation("contiguous", "copy", "CloneBackward0", f._identity, function=False, out=False, implemented_in=_LAYOUT),
     Operation("to", "copy", "ToCopyBackward0", f._to_copy, function=False, out=False, implemented_in=_LAYOUT),
     # ----- composites: written with the operations above, which record their own nodes -----
+    Operation("tril", "copy", "TrilBackward0", lambda ctx, g: (g.tril(ctx.argument(1, "diagonal", 0)),),
+              inplace=True, implemented_in=_MATH),
+    Operation("triu", "copy", "TriuBackward0", lambda ctx, g: (g.triu(ctx.argument(1, "diagonal", 0)),),
+              inplace=True, implemented_in=_MATH),
+    Operation("flip", "copy", "FlipBackward0", lambda ctx, g: (g.flip(*ctx.args[1:]),), out=False,
+              implemented_in=_MATH),
     Operation("outer", "composite", aliases=("ger",), out=False, implemented_in=_MATH),
     Operation("softmax", "composite", out=False, implemented_in=_MATH),
     Operation("log_softmax", "composite", out=False, implemented_in=_MATH),
