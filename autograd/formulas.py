@@ -503,6 +503,24 @@ def _to_copy(ctx, g):
     return (g.to(dtype=dtype, device=device),)
 
 
+def _repeat(ctx, g):
+    """The gradient of each copy summed back onto the input (torch's repeat_backward)."""
+    shape = _shape(ctx, 0)
+    repeats = ctx.args[1:]
+    repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else tuple(repeats)
+    if not repeats:
+        return (g,)
+    padded = (1,) * (len(repeats) - len(shape)) + tuple(shape)
+    split = [d for r, n in zip(repeats, padded) for d in (r, n)]
+    return (g.reshape(split).sum(tuple(range(0, len(split), 2))).reshape(shape),)
+
+
+def _roll(ctx, g):
+    shifts = ctx.argument(1, "shifts")
+    shifts = -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+    return (g.roll(shifts, ctx.argument(2, "dims")),)
+
+
 def _cat(ctx, g):
     pieces = ctx.args[0]
     dim = ctx.argument(1, "dim", 0)

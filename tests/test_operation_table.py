@@ -115,6 +115,8 @@ GRADIENT_CASES = {
     "tril": ([(2, 3, 4)], lambda x: x.tril(1), {}),
     "triu": ([(4, 3)], lambda x: _lib(x).triu(x, -1), {}),
     "flip": ([(2, 3, 4)], lambda x: _lib(x).flip(x, (0, 2)), {}),
+    "repeat": ([(2, 3)], lambda x: x.repeat(2, 1, 3), {}),
+    "roll": ([(3, 4)], lambda x: _lib(x).roll(x, (1, -2), (0, 1)), {}),
     "clone": ([(3, 4)], lambda x: x.clone(), {}),
     "contiguous": ([(3, 4)], lambda x: x.t().contiguous(), {}),
     "to": ([(3, 4)], lambda x: x.to(_lib(x).float64), {}),

@@ -240,3 +240,26 @@ def test_flip(dims, device):
     assert_same(t.flip(0, 2), k.flip(0, 2))
     check_error(lambda: torch.ones(2, 3).flip(0, 0), lambda: tkern.ones(2, 3, device=device).flip(0, 0))
     check_error(lambda: torch.ones(2, 3).flip(2), lambda: tkern.ones(2, 3, device=device).flip(2))
+
+
+@pytest.mark.parametrize("repeats", [(2, 1), (1, 3, 2), (0, 2), ((2, 2),), (3, 1, 1, 1)], ids=str)
+def test_repeat_and_tile(repeats, device):
+    check_grad([(2, 3)], lambda x: x.repeat(*repeats), device=device)
+    check_grad([(3, 2)], lambda x: x.t().repeat(*repeats), device=device)
+    dims = repeats[0] if isinstance(repeats[0], tuple) else repeats
+    check_grad([(2, 3)], lambda x: (torch if isinstance(x, torch.Tensor) else tkern).tile(x, dims[-1:]), device=device)
+    check_grad([(2, 3)], lambda x: x.tile(dims), device=device)
+    check_error(lambda: torch.ones(2, 3).repeat(2), lambda: tkern.ones(2, 3, device=device).repeat(2))
+    check_error(lambda: torch.ones(2, 3).repeat(-1, 2), lambda: tkern.ones(2, 3, device=device).repeat(-1, 2))
+
+
+@pytest.mark.parametrize("shifts,dims", [(1, None), (-7, None), (2, 0), ((1, -1), (0, 1)), ((5, 3), (1, 1)), (4, -1)],
+                         ids=str)
+def test_roll(shifts, dims, device):
+    check_grad([(3, 4)], lambda x: (torch if isinstance(x, torch.Tensor) else tkern).roll(x, shifts, dims), device=device)
+    check_grad([(4, 3)], lambda x: x.t().roll(shifts, dims), device=device)
+    values = random_array((0, 4), tkern.int64, seed=9)
+    t, k = make_pair(values, device, tkern.int64)
+    assert_same(t.roll(1, 0), k.roll(1, 0))
+    check_error(lambda: torch.ones(2, 3).roll((1, 2), (0,)), lambda: tkern.ones(2, 3, device=device).roll((1, 2), (0,)))
+    check_error(lambda: torch.ones(2, 3).roll(1, 2), lambda: tkern.ones(2, 3, device=device).roll(1, 2))

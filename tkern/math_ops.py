@@ -4,6 +4,8 @@ declares each, with its gradient; tkern/front_end.py makes them tkern's function
 methods. The plain elementwise operations (sin, mul, eq, ...) are generated there whole."""
 from __future__ import annotations
 
+import builtins
+
 from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled
 from tkern.autograd.recording import differentiable
@@ -434,6 +436,57 @@ def flip(input: Tensor, *dims) -> Tensor:
     for d in flipped:
         n = input.shape[d]
         result = result[(slice(None),) * d + (arange(n - 1, -1, -1, device=input.device),)]
+    return result
+
+
+def _sizes(sizes: tuple) -> tuple:
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+
+
+@differentiable("repeat")
+def repeat(input: Tensor, *repeats) -> Tensor:
+    """The tensor tiled ``repeats`` times along each dim (leading new dims for extra counts):
+    ``x.repeat(2, 1)``."""
+    repeats = _sizes(repeats)
+    if len(repeats) < input.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    shape = (1,) * (len(repeats) - input.dim()) + tuple(input.shape)
+    final = [r * n for r, n in zip(repeats, shape)]
+    if builtins.any(n < 0 for n in final):  # (this module's any and min are tkern's)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(final)}: {final}")
+    # each dim as (count, size): a stride-0 count beside the data, then one copy
+    interleaved = [d for n in shape for d in (1, n)]
+    expanded = [d for r, n in zip(repeats, shape) for d in (r, n)]
+    return input.reshape(interleaved).expand(expanded).reshape(final)
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """repeat with ``dims`` padded with leading ones to the tensor's rank: ``tkern.tile(x, (2,))``."""
+    dims = _sizes(dims if isinstance(dims, (tuple, list)) else (dims,))
+    return repeat(input, (1,) * (input.dim() - len(dims)) + dims)
+
+
+@differentiable("roll")
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor without dims):
+    ``tkern.roll(x, 1, 0)``."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return roll(input.flatten(), shifts, 0).reshape(input.shape)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    result = input
+    for shift, dim in zip(shifts, dims):
+        dim = ops.normalize_dim(dim, input.dim())
+        n = input.shape[dim]
+        if n == 0 or shift % n == 0:
+            result = result.clone() if result is input else result
+            continue
+        start = n - shift % n
+        result = cat([result.narrow(dim, start, n - start), result.narrow(dim, 0, start)], dim)
     return result
 
 

@@ -408,6 +408,9 @@ _TABLE = (
               inplace=True, implemented_in=_MATH),
     Operation("flip", "copy", "FlipBackward0", lambda ctx, g: (g.flip(*ctx.args[1:]),), out=False,
               implemented_in=_MATH),
+    Operation("repeat", "copy", "RepeatBackward0", f._repeat, function=False, out=False, implemented_in=_MATH),
+    Operation("tile", "composite", out=False, implemented_in=_MATH),  # (repeat, as torch records it)
+    Operation("roll", "copy", "RollBackward0", f._roll, out=False, implemented_in=_MATH),
     Operation("outer", "composite", aliases=("ger",), out=False, implemented_in=_MATH),
     Operation("softmax", "composite", out=False, implemented_in=_MATH),
     Operation("log_softmax", "composite", out=False, implemented_in=_MATH),
