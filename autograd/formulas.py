@@ -505,9 +505,9 @@ def _to_copy(ctx, g):
 
 def _repeat(ctx, g):
     """The gradient of each copy summed back onto the input (torch's repeat_backward)."""
+    from tkern.tensor import _dims_arg
     shape = _shape(ctx, 0)
-    repeats = ctx.args[1:]
-    repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else tuple(repeats)
+    repeats = _dims_arg(ctx.args[1:])
     if not repeats:
         return (g,)
     padded = (1,) * (len(repeats) - len(shape)) + tuple(shape)

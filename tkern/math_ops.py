@@ -11,8 +11,8 @@ from tkern.autograd.grad_mode import is_grad_enabled
 from tkern.autograd.recording import differentiable
 
 from . import dtypes
-from .tensor import (Tensor, _binary, _inplace_binary, _into, _new_tensor, _recorded_inplace, _written_in_place, unwrap,
-                     wrap)
+from .tensor import (Tensor, _binary, _dims_arg, _inplace_binary, _into, _new_tensor, _recorded_inplace, _written_in_place,
+                     unwrap, wrap)
 
 _reduce = ops.reduce
 _grad_enabled = is_grad_enabled
@@ -427,7 +427,7 @@ def flip(input: Tensor, *dims) -> Tensor:
     """A copy with the order of the elements reversed along ``dims``: ``tkern.flip(x, (0,))``,
     ``x.flip(0, 1)``."""
     from .creation import arange
-    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    dims = _dims_arg(dims)
     flipped = [ops.normalize_dim(d, input.dim()) for d in dims]
     for i, d in enumerate(flipped):
         if d in flipped[:i]:
@@ -439,15 +439,11 @@ def flip(input: Tensor, *dims) -> Tensor:
     return result
 
 
-def _sizes(sizes: tuple) -> tuple:
-    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
-
-
 @differentiable("repeat")
 def repeat(input: Tensor, *repeats) -> Tensor:
     """The tensor tiled ``repeats`` times along each dim (leading new dims for extra counts):
     ``x.repeat(2, 1)``."""
-    repeats = _sizes(repeats)
+    repeats = _dims_arg(repeats)
     if len(repeats) < input.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = (1,) * (len(repeats) - input.dim()) + tuple(input.shape)
@@ -462,7 +458,7 @@ def repeat(input: Tensor, *repeats) -> Tensor:
 
 def tile(input: Tensor, dims) -> Tensor:
     """repeat with ``dims`` padded with leading ones to the tensor's rank: ``tkern.tile(x, (2,))``."""
-    dims = _sizes(dims if isinstance(dims, (tuple, list)) else (dims,))
+    dims = _dims_arg(dims if isinstance(dims, (tuple, list)) else (dims,))
     return repeat(input, (1,) * (input.dim() - len(dims)) + dims)
 
 
