@@ -133,6 +133,12 @@ def _not_implemented(name: str):
     return formula
 
 
+def _drawn(ctx, g):
+    """A random draw passes no gradient: zeros for each tensor it reads, as torch gives."""
+    inputs = (ctx.input(i) for i in range(len(ctx.args)))
+    return tuple(tkern.zeros_like(a) if _is_tensor(a) else None for a in inputs)
+
+
 def _pow(ctx, g):
     """torch's pow_backward, pow_backward_self and pow_backward_exponent, in their order of operations
     (g * (e * x ** (e - 1)): the number e is read in float32 beside a 16-bit g, not rounded first)."""
@@ -635,3 +641,252 @@ def _index_put(ctx, g):
 def _add_at(ctx, g):
     """view_history.add_at: the memory's gradient passes through; the values' is read at their positions."""
     return g, None, g[ctx.input(1)]
+
+
+# ----- addmm and baddbmm; layer_norm, batch_norm and embedding (nn.functional) -----
+
+def _times(g, factor):
+    return g if factor == 1 else g * factor  # (torch's maybe_multiply: no op for a factor of 1)
+
+
+def _add_product(ctx, g):
+    """addmm and baddbmm: beta * input + alpha * (m1 @ m2)."""
+    beta, alpha = ctx.kwargs.get("beta", 1), ctx.kwargs.get("alpha", 1)
+    grad_input = _reduced(ctx, 0, _times(g, beta))
+    grad_m1 = _times(g @ ctx.input(2).transpose(-2, -1), alpha) if _needs(ctx, 1) else None
+    grad_m2 = _times(ctx.input(1).transpose(-2, -1) @ g, alpha) if _needs(ctx, 2) else None
+    return grad_input, grad_m1, grad_m2
+
+
+# ----- nn.functional's binary cross entropies, smooth L1 and Huber losses (torch's backward formulas) -----
+
+def _loss_gradient(grad, g, weight, reduction: str):
+    """An elementwise loss's local gradient times the upstream g, the weight, and 1/count for 'mean'."""
+    grad = grad * g
+    if weight is not None:
+        grad = grad * weight
+    return grad / grad.numel() if reduction == "mean" else grad
+
+
+def _binary_cross_entropy(ctx, g):
+    x, t, weight = ctx.input(0), ctx.input(1), ctx.input(2)
+    reduction = ctx.argument(3, "reduction")
+    grad_x = grad_t = None
+    if _needs(ctx, 0):  # torch's EPSILON keeps the division finite at 0 and 1
+        grad_x = _loss_gradient((x - t) / ((1 - x) * x).clamp(min=1e-12), g, weight, reduction)
+    if _needs(ctx, 1):
+        grad_t = _loss_gradient(-(x / (1 - x)).log(), g, weight, reduction)  # -logit(x)
+    return grad_x, grad_t
+
+
+def _binary_cross_entropy_with_logits(ctx, g):
+    from tkern.nn.functional import _log_sigmoid
+    x, t, weight, pos_weight = ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3)
+    reduction = ctx.argument(4, "reduction")
+    grad_x = grad_t = None
+    if _needs(ctx, 0):
+        if pos_weight is None:
+            local = x.sigmoid() - t
+        else:
+            weighted_target = pos_weight * t
+            local = (weighted_target + 1 - t) * x.sigmoid() - weighted_target
+        grad_x = sum_to(_loss_gradient(local, g, weight, reduction), _shape(ctx, 0))
+    if _needs(ctx, 1):
+        local = -x if pos_weight is None else _log_sigmoid(-x) - pos_weight * _log_sigmoid(x)
+        grad_t = sum_to(_loss_gradient(local, g, weight, reduction), _shape(ctx, 1))
+    return grad_x, grad_t
+
+
+def _clipped_difference(bound_of: str, scaled: bool):
+    """Smooth L1 (``scaled``: the difference over beta inside the bound, +-1 outside) and Huber (the
+    difference inside, +-delta outside): the gradient of the loss of d = input - target."""
+    def formula(ctx, g):
+        difference = ctx.input(0) - ctx.input(1)
+        reduction, bound = ctx.argument(2, "reduction"), ctx.argument(3, bound_of)
+        outside = 1.0 if scaled else bound
+        inside = difference / bound if scaled else difference
+        local = tkern.where(difference <= -bound, -outside, tkern.where(difference >= bound, outside, inside))
+        grad = _loss_gradient(local, g, None, reduction)
+        return _reduced(ctx, 0, grad), (_reduced(ctx, 1, -grad) if _needs(ctx, 1) else None)
+    return formula
+
+
+# ----- indexing along a dim, sorting, scans, lerp, erf, gelu -----
+
+
+def _gather(ctx, g):
+    dim, index = ctx.argument(1, "dim"), ctx.input(2)
+    return (_zeros(ctx, 0).scatter_add(dim, index, g),)
+
+
+def _scatter(ctx, g):
+    """scatter of a tensor (ScatterBackward0) or of a number (ScatterBackward1): the written places
+    pass no gradient to input; src gets the gradient of where it went."""
+    if ctx.kwargs.get("reduce") is not None:
+        _not_implemented("scatter")(ctx, g)  # (torch's node with reduce= has no formula either)
+    dim, index = ctx.argument(1, "dim"), ctx.input(2)
+    grad_src = g.gather(dim, index) if _needs(ctx, 3) else None
+    return g.scatter(dim, index, 0), None, None, grad_src
+
+
+def _scatter_add(ctx, g):
+    dim, index = ctx.argument(1, "dim"), ctx.input(2)
+    return g, None, None, (g.gather(dim, index) if _needs(ctx, 3) else None)
+
+
+def _index_select(ctx, g):
+    dim, index = ctx.argument(1, "dim"), ctx.input(2)
+    shape = _shape(ctx, 0)
+    if not shape:
+        return (g.reshape(()),)
+    dim %= len(shape)
+    # index_add as a scatter_add of index broadcast over the other dims
+    spread = index.reshape([1] * dim + [-1] + [1] * (len(shape) - dim - 1)).expand(g.shape)
+    return (_zeros(ctx, 0).scatter_add(dim, spread, g),)
+
+
+def _masked_select(ctx, g):
+    mask = ctx.input(1)
+    shape, dtype, device = _meta(ctx, 0)
+    full = tkern.zeros(tkern.ops.broadcast_shapes(shape, mask.shape), dtype=dtype, device=device)
+    full[mask.expand(full.shape)] = g
+    return sum_to(full, shape), None
+
+
+def _sort(ctx, g):
+    # the indices are found again from the saved input: tkern's sort is stable, so the same ones
+    dim, descending = ctx.argument(1, "dim", -1), ctx.argument(2, "descending", False)
+    indices = tkern.sort(ctx.input(0).detach(), dim, descending).indices
+    return (_zeros(ctx, 0).scatter(dim, indices, g),)
+
+
+def _topk(ctx, g):
+    k, dim = ctx.argument(1, "k"), ctx.argument(2, "dim")
+    dim = -1 if dim is None else dim
+    largest = ctx.argument(3, "largest", True)
+    indices = tkern.topk(ctx.input(0).detach(), k, dim, largest).indices
+    return (_zeros(ctx, 0).scatter(dim, indices, g),)
+
+
+def _cumsum(ctx, g):
+    dim = ctx.argument(1, "dim")
+    if not g.ndim:
+        return (g,)
+    return (g.flip(dim).cumsum(dim).flip(dim),)
+
+
+def _cumprod(ctx, g):
+    """torch's cumprod_backward: without zeros in the input, the reversed running sum of g * out
+    over x; with zeros, each element's gradient sum_{j >= k} g[j] prod_{i <= j, i != k} x[i] from
+    the products before k times the running products after it, a (n, n) table per row."""
+    x, dim = ctx.input(0), ctx.argument(1, "dim")
+    if not x.ndim or not x.numel():
+        return (g,)
+    dim %= x.ndim
+    if not bool((x == 0).any()):  # (torch reads this on the host too)
+        return ((g * ctx.output()).flip(dim).cumsum(dim).flip(dim) / x,)
+    x_last, g_last = x.transpose(dim, -1), g.transpose(dim, -1)
+    n = x_last.shape[-1]
+    position = tkern.arange(n, device=x.device)
+    after = position.reshape(1, n) > position.reshape(n, 1)  # [k, i]: i > k
+    # products[..., k, j] = prod of x[i] for k < i <= j
+    products = tkern.where(after, x_last.unsqueeze(-2), 1.0).cumprod(-1)
+    reached = position.reshape(1, n) < position.reshape(n, 1)  # [k, j]: j < k, not reached from k
+    weighted = tkern.where(reached, 0.0, g_last.unsqueeze(-2) * products).sum(-1)
+    grad = _products_before(x_last, x_last.ndim - 1) * weighted
+    return (grad.transpose(dim, -1),)
+
+
+def _lerp(ctx, g):
+    start, end, weight = ctx.input(0), ctx.input(1), ctx.input(2)
+    grad_weight = None
+    if _is_tensor(weight) and _needs(ctx, 2):
+        grad_weight = _reduced(ctx, 2, g * (end - start))
+    return _reduced(ctx, 0, g * (1 - weight)), _reduced(ctx, 1, g * weight), grad_weight
+
+
+def _erf(ctx, g):
+    x = ctx.input(0)
+    return (g * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp(),)
+
+
+def _gelu(ctx, g):
+    """torch's gelu_backward, for approximate='none' and 'tanh'."""
+    x = ctx.input(0)
+    if ctx.argument(1, "approximate", "none") == "tanh":
+        beta, kappa = math.sqrt(2.0) * 2.0 / math.sqrt(math.pi) * 0.5, 0.044715
+        inner = beta * (x + kappa * x * x * x)
+        tanh_inner = inner.tanh()
+        left, right = 0.5 * x, 1 + tanh_inner
+        left_derivative, right_derivative = 0.5 * right, left * (1 - tanh_inner * tanh_inner)
+        return (g * (left_derivative + right_derivative * beta * (1 + 3 * kappa * x * x)),)
+    cdf = 0.5 * (1 + (x * (1 / math.sqrt(2.0))).erf())
+    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2.0 * math.pi))
+    return (g * (cdf + x * pdf),)
+
+
+def _normalized(x, dims: list, eps: float) -> tuple:
+    """(x normalised over dims, 1 / its std there), as layer_norm and batch_norm compute them."""
+    centred = x - x.mean(dims, keepdim=True)
+    rstd = 1 / ((centred * centred).mean(dims, keepdim=True) + eps).sqrt()
+    return centred * rstd, rstd
+
+
+def _through_normalization(gw, normalized, rstd, dims: list):
+    """The input's gradient of (x - mean) * rstd over dims, for the gradient gw of the normalised values."""
+    return rstd * (gw - gw.mean(dims, keepdim=True) - normalized * (gw * normalized).mean(dims, keepdim=True))
+
+
+def _summed(x, dims: list):
+    return x.sum(dims) if dims else x
+
+
+def _layer_norm(ctx, g):
+    """F.layer_norm(input, normalized_shape, weight, bias, eps): the backends' fused row kernel, or with
+    create_graph the same formula in tensor operations, which record their own graph."""
+    from tkern.ops.normalization import layer_norm_backward
+    from tkern.tensor import wrap
+    x, weight = ctx.input(0), ctx.input(2)
+    shape, eps = tuple(ctx.argument(1, "normalized_shape")), ctx.argument(4, "eps", 1e-5)
+    if not ctx.create_graph:
+        grads = layer_norm_backward(x._a, g._a, shape, None if weight is None else weight._a, eps, _needs(ctx, 2),
+                                    _needs(ctx, 3))
+        grad_x, grad_weight, grad_bias = (None if a is None else wrap(a) for a in grads)
+        return grad_x if _needs(ctx, 0) else None, None, grad_weight, grad_bias
+    dims, lead = list(range(x.ndim - len(shape), x.ndim)), list(range(x.ndim - len(shape)))
+    normalized, rstd = _normalized(x, dims, eps)
+    grad_x = _through_normalization(g if weight is None else g * weight, normalized, rstd, dims)
+    return (grad_x if _needs(ctx, 0) else None, None, _summed(g * normalized, lead) if _needs(ctx, 2) else None,
+            _summed(g, lead) if _needs(ctx, 3) else None)
+
+
+def _batch_norm(ctx, g):
+    """F.batch_norm's recorded part (input, weight, bias, running_mean, running_var, eps): normalised by
+    the batch's statistics over every dim but the channels' (running_mean None), or by the running ones."""
+    x, weight, running_mean, running_var = ctx.input(0), ctx.input(1), ctx.input(3), ctx.input(4)
+    dims = [0] + list(range(2, x.ndim))
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    gw = g if weight is None else g * weight.reshape(shape)
+    if running_mean is None:
+        normalized, rstd = _normalized(x, dims, ctx.argument(5, "eps"))
+        grad_x = _through_normalization(gw, normalized, rstd, dims) if _needs(ctx, 0) else None
+    else:
+        rstd = 1 / (running_var.reshape(shape) + ctx.argument(5, "eps")).sqrt()
+        normalized = (x - running_mean.reshape(shape)) * rstd
+        grad_x = gw * rstd if _needs(ctx, 0) else None
+    return (grad_x, g.mul(normalized).sum(dims) if _needs(ctx, 1) else None, g.sum(dims) if _needs(ctx, 2) else None)
+
+
+def _embedding(ctx, g):
+    """F.embedding's lookup (weight, indices, padding_idx, scale_grad_by_freq): each row's gradient added
+    into its weight row (divided by the row's count of lookups when scaled), none for the padding row."""
+    indices, padding_idx, scaled = ctx.input(1), ctx.args[2], ctx.args[3]
+    if padding_idx >= 0:
+        g = tkern.where((indices != padding_idx).unsqueeze(-1), g, 0.0)
+    if scaled:
+        flat = indices.reshape(-1)
+        counts = tkern.zeros(_shape(ctx, 0)[0], dtype=g.dtype, device=g.device)
+        counts.index_put_((flat,), tkern.ones(flat.shape, dtype=g.dtype, device=g.device), accumulate=True)
+        g = g / counts[indices].unsqueeze(-1)
+    return _embed(ctx, g, indices), None, None, None

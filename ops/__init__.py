@@ -1,4 +1,5 @@
 """tkern.ops: operation semantics on raw Arrays, once for every device, and the backends."""
+from . import sampling
 from .allocation import TORCH_TYPE_NAMES, empty
 from .array import Array
 from .copying import clone, contiguous, converted, copy_into, fill

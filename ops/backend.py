@@ -85,8 +85,20 @@ class Backend:
         """values/indices have x's shape with ``dim`` of size 1; dim None means over the flattened x."""
         raise NotImplementedError
 
-    def matmul(self, out: Array, a: Array, b: Array, compute) -> None:
-        """Batched (..., m, k) @ (..., k, n) with equal batch shapes."""
+    def matmul(self, out: Array, a: Array, b: Array, compute, bias: Array | None = None, alpha=1, beta=1) -> None:
+        """Batched (..., m, k) @ (..., k, n) with equal batch shapes, times alpha, plus beta * bias (out's
+        shape, broadcast by strides) when a bias is given."""
+        raise NotImplementedError
+
+    def layer_norm(self, out: Array, x: Array, weight: Array | None, bias: Array | None, eps: float) -> None:
+        """out (rows, cols, contiguous) = each row of x (rows, cols, any strides) normalised to mean 0 and
+        variance 1 (biased, plus eps), times weight, plus bias (each 1-D of cols, or None)."""
+        raise NotImplementedError
+
+    def layer_norm_backward(self, grad_x: Array, grad_weight: Array | None, grad_bias: Array | None, x: Array,
+                            g: Array, weight: Array | None, eps: float) -> None:
+        """layer_norm's gradients for the incoming g (x's shape): grad_x (contiguous, x's shape) and,
+        where given, grad_weight and grad_bias (cols), the sums over the rows."""
         raise NotImplementedError
 
     def gather(self, out: Array, x: Array, indices: tuple) -> None:
@@ -110,12 +122,32 @@ class Backend:
         if out_of_range.any():
             raise IndexError(f"Target {values[out_of_range][0]} is out of bounds.")
 
+    def scan(self, op: str, out: Array, x: Array) -> None:
+        """Inclusive scan ('sum' or 'prod') along each row of the contiguous (rows, n) x into the
+        contiguous out of x's dtype (already the result type), accumulated in float32 for 16-bit floats."""
+        raise NotImplementedError
+
+    def sort(self, values: Array, indices: Array, x: Array, descending: bool) -> None:
+        """Stable sort of each row of the contiguous (rows, n) x: values and their int64 positions
+        into the contiguous values and indices. NaN sorts above every number (last ascending, first
+        descending); equal elements keep their order either way."""
+        raise NotImplementedError
+
     def nonzero(self, x: Array) -> Array:
         """int64 Array of shape (count, x.ndim) with the coordinates of nonzero elements."""
         raise NotImplementedError
 
-    def random(self, kind: str, out: Array, generator, low=None, high=None) -> None:
-        """kind: 'uniform' on [0, 1), 'normal' (0, 1), or 'integers' on [low, high)."""
+    def random(self, kind: str, out: Array, generator, a=None, b=None) -> None:
+        """Fill ``out`` from ``generator``. kind: 'uniform' on [a, b), 'normal' with mean a and standard
+        deviation b, 'integers' on [a, b), 'bits' (torch's random_(): [0, 2**digits] for floats, the
+        type's non-negative range for integers), 'bernoulli' with probability a (a number, or an Array
+        broadcast to out), 'exponential' with rate a, 'permutation' (a 1-D out: a random permutation
+        of its positions)."""
+        raise NotImplementedError
+
+    def multinomial(self, probs: Array, out: Array, generator, replacement: bool) -> None:
+        """int64 ``out`` (rows, samples): category indices drawn from each row of the non-negative
+        float ``probs`` (rows, categories), checked beforehand."""
         raise NotImplementedError
 
     def optimizer_step(self, rule, params: list, grads: list, states: tuple, cache: dict) -> None:

@@ -1,4 +1,5 @@
-"""Matrix products: dot, mm, bmm and matmul with torch's shape rules and batch broadcasting."""
+"""Matrix products: dot, mm, bmm and matmul with torch's shape rules and batch broadcasting, and addmm and
+baddbmm, whose scaling and added input the backends apply as the product is written."""
 from __future__ import annotations
 
 from tkern import dtypes
@@ -8,7 +9,7 @@ from .array import Array
 from .backend import backend_for
 from .elementwise import expand_to
 from .shapes import broadcast_shapes
-from .views import squeeze, unsqueeze
+from .views import expand, squeeze, unsqueeze
 
 _SHORT_NAMES = {dtypes.float32: "float", dtypes.float64: "double", dtypes.float16: "c10::Half",
                 dtypes.bfloat16: "c10::BFloat16", dtypes.int64: "long int", dtypes.int32: "int"}
@@ -44,16 +45,21 @@ def _has_work(a: Array, b: Array, batch: tuple) -> bool:
     return bool(a.shape[-1]) and 0 not in batch + (a.shape[-2], b.shape[-1])
 
 
-def _product(a: Array, b: Array, batch: tuple, kernel: str) -> Array:
-    """(batch..., m, k) @ (batch..., k, n) after expanding both to the batch shape; ``kernel`` names
-    torch's CPU kernel in the refusal of bool, which comes only when there is work."""
+def _product(a: Array, b: Array, batch: tuple, kernel: str, bias: Array | None = None, alpha=1, beta=1) -> Array:
+    """(batch..., m, k) @ (batch..., k, n) after expanding both to the batch shape, times alpha, plus beta *
+    bias (expanded to the result's shape; none when beta is 0, as torch then ignores it, NaN and all);
+    ``kernel`` names torch's CPU kernel in the refusal of bool, which comes only when there is work."""
     if _has_work(a, b, batch):
         _refuse_bool(a, kernel)
     m, n = a.shape[-2], b.shape[-1]
     a = expand_to(a, batch + a.shape[-2:])
     b = expand_to(b, batch + b.shape[-2:])
     out = empty(batch + (m, n), a.dtype, a.device)
-    backend_for(a.device).matmul(out, a, b, a.dtype)
+    if bias is not None and beta == 0:
+        bias = None
+    if bias is not None:
+        bias = expand(bias, out.shape)
+    backend_for(a.device).matmul(out, a, b, a.dtype, bias, alpha, beta)
     return out
 
 
@@ -110,6 +116,46 @@ def bmm(a: Array, b: Array) -> Array:
         return mixed
     _check_batched_dtypes(a, b, _has_work(a, b, a.shape[:1]))
     return _product(a, b, a.shape[:1], "bmm")
+
+
+def addmm(input: Array, a: Array, b: Array, beta=1, alpha=1) -> Array:
+    """beta * input + alpha * (a @ b), input broadcast to the (m, n) result."""
+    for name, x in (("mat1", a), ("mat2", b)):
+        if x.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {x.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    expand(input, (a.shape[0], b.shape[1]))  # (torch's error for an input that does not broadcast comes first)
+    for first, name in ((input, "self"), (a, "mat1")):
+        if first.dtype is not b.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {TORCH_TYPE_NAMES[first.dtype]} and "
+                               f"{TORCH_TYPE_NAMES[b.dtype]}")
+    _check_dtypes(input, a)
+    _check_dtypes(a, b)
+    return _product(a, b, (), "addmm_impl_cpu_", input, alpha, beta)
+
+
+def baddbmm(input: Array, a: Array, b: Array, beta=1, alpha=1) -> Array:
+    """beta * input + alpha * (a @ b) for batches of matrices, input broadcast to the (batch, m, n) result."""
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim < 3:
+        dims = max(b.ndim, 1)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-dims}, {dims - 1}], but got 2)")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
+            f"but got: [{b.shape[0]}, {b.shape[1]}].")
+    expand(input, (a.shape[0], a.shape[1], b.shape[2]))
+    if input.dtype is not a.dtype:
+        names = (_SHORT_NAMES.get(x.dtype, x.dtype.name) for x in (input, a, b))
+        raise RuntimeError("Input dtypes must be the same, got: input {}, batch1: {}, batch2: {}".format(*names))
+    _check_batched_dtypes(a, b, False)
+    _check_dtypes(input, a)
+    return _product(a, b, a.shape[:1], "baddbmm", input, alpha, beta)
 
 
 def _folds_into_mm(a: Array, b: Array, smaller_requires_grad: bool) -> bool:

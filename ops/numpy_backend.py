@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import math
 import operator
 import warnings
 
@@ -11,7 +12,7 @@ from tkern import dtypes
 from tkern.device import CPU
 from tkern.storage import Storage
 
-from . import numpy_polynomial
+from . import cpu_random, numpy_norm, numpy_polynomial
 from .array import Array, numel_of
 from .backend import FLOAT32_SCALAR_OPS, Backend
 from .optimizer_step import AdamStep
@@ -50,6 +51,10 @@ def host(a: Array) -> np.ndarray:
                           tuple(s * item for s in a.strides))
         a.host = view
     return view
+
+
+def _host_or_none(a: Array | None) -> np.ndarray | None:
+    return None if a is None else host(a)
 
 
 def _compute_type(d: dtypes.dtype) -> np.dtype:
@@ -168,7 +173,18 @@ def _sign(x, out):
     return out
 
 
+# numpy has no erf: the C library's, element by element, in float64 (rounded once to narrower types)
+_erf_float64 = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf(x, out):
+    if x.size:  # (np.vectorize refuses an empty input without otypes' help for 0-size arrays)
+        np.copyto(out, _erf_float64(x), casting="unsafe")
+    return out
+
+
 _UNARY = {
+    "erf": _erf,
     "neg": np.negative, "abs": np.absolute, "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
     "sqrt": np.sqrt,
     "sin": np.sin, "cos": np.cos, "atan": np.arctan, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
@@ -195,7 +211,6 @@ _DIRECT_BINARY = {op: _BINARY[op] for op in (
 _REDUCE = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum,
            "all": np.logical_and, "any": np.logical_or}
 
-_UNIFORM_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8}
 
 _INTEGER_DIVISIONS = frozenset(("floor_divide", "remainder", "fmod", "div", "trunc_divide"))
 
@@ -289,6 +304,13 @@ def _result_array(value, result: dtypes.dtype) -> Array:
     if value.dtype != storage_type:
         value = value.astype(storage_type)
     return Array.around_host(value, result, CPU)
+
+
+def _in_memory_order(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` (shaped like ``reference``) with its axes in the order of ``reference``'s memory, largest
+    stride first, so that C order walks the memory of ``reference`` forwards."""
+    order = sorted(range(reference.ndim), key=lambda axis: -abs(reference.strides[axis]))
+    return values.transpose(order)
 
 
 class NumpyBackend(Backend):
@@ -527,14 +549,26 @@ class NumpyBackend(Backend):
         if values is not None:
             np.copyto(host(values), np.take_along_axis(host(x), idx, axis=dim), casting="unsafe")
 
-    def matmul(self, out, a, b, compute):
+    def matmul(self, out, a, b, compute, bias=None, alpha=1, beta=1):
         ct = np.dtype(np.float32) if compute in (dtypes.float16, dtypes.bfloat16) else compute.numpy
         o = host(out)
         ha, hb = _operand(a, ct), _operand(b, ct)
-        if o.dtype == ct:
+        if bias is None and alpha == 1 and o.dtype == ct:
             np.matmul(ha, hb, out=o)
-        else:
-            np.copyto(o, np.matmul(ha, hb), casting="unsafe")
+            return
+        product = np.matmul(ha, hb)
+        if alpha != 1:
+            product *= np.asarray(alpha).astype(ct)
+        if bias is not None:
+            product += _operand(bias, ct) * np.asarray(beta).astype(ct)
+        np.copyto(o, product, casting="unsafe")
+
+    def layer_norm(self, out, x, weight, bias, eps):
+        numpy_norm.layer_norm(host(out), host(x), _host_or_none(weight), _host_or_none(bias), eps)
+
+    def layer_norm_backward(self, grad_x, grad_weight, grad_bias, x, g, weight, eps):
+        numpy_norm.layer_norm_backward(host(grad_x), _host_or_none(grad_weight), _host_or_none(grad_bias), host(x),
+                                       host(g), _host_or_none(weight), eps)
 
     def gather(self, out, x, indices):
         key = tuple(slice(None) if i is None else host(i) for i in indices)
@@ -549,26 +583,61 @@ class NumpyBackend(Backend):
         else:
             hx[key] = hv
 
+    def scan(self, op, out, x):
+        hx = host(x)
+        ct = _COMPUTE_TYPES[dtypes.float32 if x.dtype is dtypes.float16 else x.dtype]
+        scanned = (np.cumsum if op == "sum" else np.cumprod)(hx, axis=1, dtype=ct)
+        np.copyto(host(out), scanned, casting="unsafe")
+
+    def sort(self, values, indices, x, descending):
+        hx = host(x)
+        if x.dtype is dtypes.bfloat16:
+            hx = hx.astype(np.float32)
+        if descending:
+            # a stable ascending sort of the reversed rows, read backwards: equal elements keep
+            # their order, and NaN (numpy's largest) comes first
+            order = hx.shape[1] - 1 - np.argsort(hx[:, ::-1], axis=1, kind="stable")[:, ::-1]
+        else:
+            order = np.argsort(hx, axis=1, kind="stable")
+        host(indices)[...] = order
+        np.copyto(host(values), np.take_along_axis(host(x), order, axis=1), casting="unsafe")
+
     def nonzero(self, x):
         coords = np.argwhere(host(x)).astype(np.int64)
         return self.from_numpy(coords)
 
-    def random(self, kind, out, generator, low=None, high=None):
-        rng = generator.numpy_generator()
+    def random(self, kind, out, generator, a=None, b=None):
+        # torch's CPU streams, value for value (ops/cpu_random.py), written in memory order as torch's
+        # TensorIterator writes them
         o = host(out)
+        n, name = o.size, out.dtype.name
         if kind == "uniform":
-            ct = o.dtype if o.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-            values = rng.random(o.shape, dtype=ct)
-            bits = _UNIFORM_BITS.get(out.dtype)
-            if bits is not None:
-                # as many random bits as the type holds, so rounding can never reach 1.0 (torch's [0, 1))
-                values = np.floor(values * 2.0 ** bits) * 2.0 ** -bits
+            values = cpu_random.uniform(generator, n, name, a, b)
         elif kind == "normal":
-            ct = o.dtype if o.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-            values = rng.standard_normal(o.shape, dtype=ct)
+            values = cpu_random.normal(generator, n, name, a, b, out.is_contiguous())
+        elif kind == "integers":
+            wide = out.dtype in (dtypes.int64, dtypes.float32, dtypes.float64, dtypes.bfloat16)
+            values = cpu_random.integers(generator, n, wide, a, b)
+        elif kind == "bits":
+            values = cpu_random.bits(generator, n, name)
+        elif kind == "bernoulli":
+            if isinstance(a, Array):
+                p = np.broadcast_to(host(a), o.shape)
+                values = cpu_random.bernoulli_tensor(generator, _in_memory_order(o, p))
+            else:
+                values = cpu_random.bernoulli(generator, n, a)
+        elif kind == "exponential":
+            values = cpu_random.exponential(generator, n, a)
+        elif kind == "permutation":
+            values = cpu_random.randperm(generator, n)
         else:
-            values = rng.integers(low, high, o.shape, dtype=np.int64)
-        np.copyto(o, values, casting="unsafe")
+            raise ValueError(f"unknown random kind {kind!r}")
+        in_order = _in_memory_order(o, o)
+        np.copyto(in_order, np.asarray(values).reshape(in_order.shape), casting="unsafe")
+
+    def multinomial(self, probs, out, generator, replacement):
+        rows = host(probs).reshape(-1, probs.shape[-1])
+        np.copyto(host(out), cpu_random.multinomial(generator, rows, out.shape[-1], replacement).reshape(out.shape))
 
     def optimizer_step(self, rule, params, grads, states, cache):
         # float16/bfloat16 parameters are updated in float32 and rounded once, like the 'cuda' kernel

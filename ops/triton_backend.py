@@ -12,7 +12,7 @@ from tkern import dtypes
 from tkern.storage import Storage
 
 from . import (cuda_memory, device_errors, triton_elementwise as elementwise, triton_indexing, triton_matmul,
-               triton_optim, triton_polynomial, triton_random, triton_reduction)
+               triton_norm, triton_optim, triton_polynomial, triton_random, triton_reduction, triton_rows)
 from .array import Array, contiguous_strides, numel_of
 from .backend import Backend
 from .triton_launcher import use_device
@@ -116,9 +116,17 @@ class TritonBackend(Backend):
         use_device(x.device.index)
         triton_reduction.arg_reduce(self, op, values, indices, x, dim)
 
-    def matmul(self, out, a, b, compute):
+    def matmul(self, out, a, b, compute, bias=None, alpha=1, beta=1):
         use_device(out.device.index)
-        triton_matmul.matmul(self, out, a, b, compute)
+        triton_matmul.matmul(self, out, a, b, compute, bias, alpha, beta)
+
+    def layer_norm(self, out, x, weight, bias, eps):
+        use_device(out.device.index)
+        triton_norm.layer_norm(out, x, weight, bias, eps)
+
+    def layer_norm_backward(self, grad_x, grad_weight, grad_bias, x, g, weight, eps):
+        use_device(grad_x.device.index)
+        triton_norm.layer_norm_backward(self, grad_x, grad_weight, grad_bias, x, g, weight, eps)
 
     def gather(self, out, x, indices):
         use_device(out.device.index)
@@ -132,13 +140,25 @@ class TritonBackend(Backend):
         use_device(target.device.index)
         triton_indexing.check_class_targets(self, target, classes, ignore_index)
 
+    def scan(self, op, out, x):
+        use_device(x.device.index)
+        triton_rows.scan(self, op, out, x)
+
+    def sort(self, values, indices, x, descending):
+        use_device(x.device.index)
+        triton_rows.sort(self, values, indices, x, descending)
+
     def nonzero(self, x):
         use_device(x.device.index)
         return triton_indexing.nonzero(self, x)
 
-    def random(self, kind, out, generator, low=None, high=None):
+    def random(self, kind, out, generator, a=None, b=None):
         use_device(out.device.index)
-        triton_random.random(self, kind, out, generator, low, high)
+        triton_random.random(self, kind, out, generator, a, b)
+
+    def multinomial(self, probs, out, generator, replacement):
+        use_device(probs.device.index)
+        triton_random.multinomial(self, probs, out, generator, replacement)
 
     def optimizer_step(self, rule, params, grads, states, cache):
         use_device(params[0].device.index)

@@ -513,7 +513,13 @@ def _arctan(x):
     return tl.where(y != y, y, angle).to(x.dtype)
 
 
+@triton.jit
+def _erf(x):
+    return tl.math.erf(x)
+
+
 UNARY_OPS = {
+    "erf": _erf,
     "neg": _neg, "abs": _abs, "exp": _exp, "expm1": _expm1, "log": _log, "log1p": _log1p, "sqrt": _sqrt, "sin": _sin, "cos": _cos, "atan": _arctan,
     "tanh": _tanh,
     "sigmoid": _sigmoid, "relu": _relu, "square": _square, "reciprocal": _reciprocal, "floor": _floor,

@@ -5,7 +5,9 @@ transposed, sliced and batch-broadcast (stride 0) views are never copied. Batch 
 and folded with the output tiles into one grid axis; tiles run in grouped order (GROUP_M rows of
 tiles share their B columns while they are hot in L2). float16/bfloat16 accumulate in float32,
 float32 follows tkern's TF32 switches, float64 runs tl.dot in float64. Integers accumulate in int64
-with wrapping arithmetic, which gives torch's wrapped results for every narrower type too.
+with wrapping arithmetic, which gives torch's wrapped results for every narrower type too. addmm and
+baddbmm scale the accumulator and add their input in the tile's epilogue (triton_epilogue), before
+its one store.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import triton.language as tl
 
 from tkern import backends, dtypes
 
-from . import cuda_memory, triton_arguments, triton_matmul_tma
+from . import cuda_memory, triton_arguments, triton_epilogue, triton_matmul_tma
 from .array import Array
 from .triton_elementwise import strided_offsets
 from .triton_launcher import Launcher, hooked
@@ -178,14 +180,16 @@ def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
                 UPCAST: tl.constexpr, NB: tl.constexpr, WIDE: tl.constexpr, A_DIV_M: tl.constexpr,
                 A_DIV_K: tl.constexpr, B_DIV_K: tl.constexpr, B_DIV_N: tl.constexpr, SPLIT_K: tl.constexpr,
                 EVEN_K: tl.constexpr, FULL_M: tl.constexpr, FULL_N: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
-                GROUP_M: tl.constexpr):
+                GROUP_M: tl.constexpr, EPILOGUE: tl.constexpr = 0, bias_ptr=None, bias_batch_strides=(0,),
+                bias_offset=0, stride_bias_m=0, stride_bias_n=0, alpha=1.0, beta=1.0):
     # M_BUCKET, N_BUCKET, K_BUCKET and ARCH are only the autotuning key (sizes, GPU generation):
     # plain unspecialised ints, so a new key retunes without compiling new kernel variants.
     # A_DIV_*/B_DIV_*: what the host knows each operand's offsets to be multiples of along a dim
     # whose other dim is contiguous (a row stride of 4104 is 8 elements of 16 bytes, which Triton's
     # own specialisation, by 16 only, cannot see). With SPLIT_K, program_id(1) takes one share of
     # the K tiles and c is a workspace in the accumulator's type, SPLIT_K slices c_split_stride apart.
-    # c has n_out columns; N, those of b, is larger when b is a zero-padded copy.
+    # c has n_out columns; N, those of b, is larger when b is a zero-padded copy. EPILOGUE (last, with
+    # defaults, so a plain product passes none of it): triton_epilogue's alpha, beta and bias.
     batch, row0, col0 = _tile(M, N, BLOCK_M, BLOCK_N, GROUP_M, WIDE)
     # a tile past the edge is shifted back inside (FULL_*: the dim holds a whole tile), so its rows
     # and columns stay contiguous and in bounds and vector loads survive; below a tile's size, rows
@@ -252,6 +256,8 @@ def _dot_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
     c_base = c_offset + strided_offsets(batch, batch_sizes, c_batch_strides, NB)
     if SPLIT_K > 1:
         c_base += tl.program_id(1) * c_split_stride
+    acc = triton_epilogue.apply(acc, bias_ptr, bias_offset, batch, batch_sizes, bias_batch_strides, NB, offs_m, offs_n,
+                                M, n_out, stride_bias_m, stride_bias_n, alpha, beta, EPILOGUE)
     _store_tile(c_ptr, c_base, acc, offs_m, offs_n, row0, col0, M, n_out, stride_cm, stride_cn)
 
 
@@ -280,7 +286,8 @@ _dot_tuned = triton.autotune(configs=_ALL_CONFIGS, key=["M_BUCKET", "N_BUCKET", 
 def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_batch_strides, c_batch_strides,
                 a_offset, b_offset, c_offset, stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,
                 NB: tl.constexpr, WIDE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-                GROUP_M: tl.constexpr):
+                GROUP_M: tl.constexpr, EPILOGUE: tl.constexpr = 0, bias_ptr=None, bias_batch_strides=(0,),
+                bias_offset=0, stride_bias_m=0, stride_bias_n=0, alpha=1, beta=1):
     # tl.dot takes no integers wider than 8 bits: rank-1 updates in int64 instead, exact and
     # wrapping; every narrower result is the int64 one truncated, as torch's wrapped one is
     batch, row0, col0 = _tile(M, N, BLOCK_M, BLOCK_N, GROUP_M, WIDE)
@@ -298,6 +305,8 @@ def _int_kernel(a_ptr, b_ptr, c_ptr, M, N, K, batch_sizes, a_batch_strides, b_ba
         a_ptrs += stride_ak
         b_ptrs += stride_bk
     c_base = c_offset + strided_offsets(batch, batch_sizes, c_batch_strides, NB)
+    acc = triton_epilogue.apply(acc, bias_ptr, bias_offset, batch, batch_sizes, bias_batch_strides, NB, offs_m, offs_n,
+                                M, N, stride_bias_m, stride_bias_n, alpha, beta, EPILOGUE)
     _store_tile(c_ptr, c_base, acc, offs_m, offs_n, row0, col0, M, N, stride_cm, stride_cn)
 
 
@@ -323,7 +332,7 @@ def _launch(kernel, grid, args: tuple, meta: dict) -> None:
             kernel[grid](*args, **meta)
         return
     if kernel is _int_kernel:
-        _INT(grid(meta), *args, **meta)
+        _INT(grid(meta), *args, *(meta[name] for name in _INT_META_ORDER))
         return
     # tune (or look up) through Triton's autotuner once per key; later launches go straight to
     # the chosen configuration's compiled kernel
@@ -339,12 +348,15 @@ def _launch(kernel, grid, args: tuple, meta: dict) -> None:
         blocks, tuple(meta[name] for name in _TUNED_META), options)
 
 
+# the integer kernel's parameters after the operands', in order
+_INT_META_ORDER = ("NB", "WIDE", "BLOCK_M", "BLOCK_N", "GROUP_M", "EPILOGUE", "bias_ptr", "bias_batch_strides",
+                   "bias_offset", "stride_bias_m", "stride_bias_n", "alpha", "beta")
 # the kernel's parameters between the operands' and EVEN_K, in order
 _TUNED_META = ("M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "PRECISION", "ACC", "UPCAST", "NB", "WIDE", "A_DIV_M",
                "A_DIV_K", "B_DIV_K", "B_DIV_N", "SPLIT_K")
 # the ones that tell plans apart (ACC and UPCAST follow from the dtype)
 _PLAN_META = ("PRECISION", "M_BUCKET", "N_BUCKET", "K_BUCKET", "ARCH", "NB", "WIDE", "A_DIV_M", "A_DIV_K", "B_DIV_K",
-              "B_DIV_N", "SPLIT_K")
+              "B_DIV_N", "SPLIT_K", "EPILOGUE")
 
 # split-K: a problem whose output tiles (at 128 x 128) leave SMs idle and whose K is deep splits K
 # over up to this many programs per tile, each taking at least SPLIT_K_DEPTH of K (read at every
@@ -394,13 +406,17 @@ def _split_k(m: int, n: int, k: int, batches: int) -> int:
     return max(1, min(triton_arguments.sm_count() // tiles, k // SPLIT_K_DEPTH, MAX_SPLIT_K))
 
 
-def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> None:
-    """Fill the contiguous ``out`` (*batch, m, n) with a (*batch, m, k) @ b (*batch, k, n)."""
+def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype, bias: Array | None = None, alpha=1,
+           beta=1) -> None:
+    """Fill the contiguous ``out`` (*batch, m, n) with a (*batch, m, k) @ b (*batch, k, n), times alpha,
+    plus beta * bias (out's shape, broadcast by strides) when a bias is given: one kernel either way."""
     m, n, k = a.shape[-2], b.shape[-1], a.shape[-1]
     batch_shape = out.shape[:-2]
     if out.numel() == 0:
         return
-    if k == 0:
+    epilogue = (triton_epilogue.SCALED_PLUS_BIAS if bias is not None else
+                triton_epilogue.PLAIN if alpha == 1 else triton_epilogue.SCALED)
+    if k == 0 and epilogue == triton_epilogue.PLAIN:
         backend.fill(out, 0)
         return
     dtype = a.dtype
@@ -417,22 +433,32 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
         b = _padded(backend, b, k_padded, -(-n // vector) * vector)
         k = k_padded
     a_strides, b_strides, c_strides = a.strides, b.strides, out.strides
+    bias_strides = (bias if bias is not None else out).strides
     if batch_shape:
-        sizes, (a_bs, b_bs, c_bs) = coalesce(batch_shape, [a_strides[:-2], b_strides[:-2], c_strides[:-2]])
+        sizes, (a_bs, b_bs, c_bs, bias_bs) = coalesce(batch_shape, [a_strides[:-2], b_strides[:-2], c_strides[:-2],
+                                                                  bias_strides[:-2]])
     else:
-        sizes, a_bs, b_bs, c_bs = (1,), (0,), (0,), (0,)
-    wide = needs_int64(batches * m * n, (a, b, out))
+        sizes, a_bs, b_bs, c_bs, bias_bs = (1,), (0,), (0,), (0,), (0,)
+    wide = needs_int64(batches * m * n, (a, b, out) if bias is None else (a, b, out, bias))
+    floating = dtype in _FLOAT_TYPES
+    # (passed by every launch, a plain product's too: a Launcher finds its tensor arguments by position once)
+    epilogue_args = dict(EPILOGUE=epilogue, bias_ptr=pointer(out if bias is None else bias),
+                         bias_batch_strides=bias_bs, bias_offset=(out if bias is None else bias).offset,
+                         stride_bias_m=bias_strides[-2],
+                         stride_bias_n=bias_strides[-1], alpha=float(alpha) if floating else int(alpha),
+                         beta=float(beta) if floating else int(beta))
 
     if dtype not in _FLOAT_TYPES:
         args = (pointer(a), pointer(b), pointer(out), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset,
                 out.offset, a_strides[-2], a_strides[-1], b_strides[-2], b_strides[-1], c_strides[-2], c_strides[-1])
-        _launch(_int_kernel, _grid(batches, m, n, 1), args, dict(NB=len(sizes), WIDE=wide,
+        _launch(_int_kernel, _grid(batches, m, n, 1), args, dict(NB=len(sizes), WIDE=wide, **epilogue_args,
                                                                   **(_INT_META_INTERPRETER if interpreting else _INT_META)))
         return
     n_out, n = n, b.shape[-1]
-    split = _split_k(m, n, k, batches)
+    # (split-K sums its slices in a second pass, where an epilogue would have to be a third)
+    split = _split_k(m, n, k, batches) if epilogue == triton_epilogue.PLAIN else 1
     if triton_matmul_tma.applies(a, b, out, m, n, k, batches, split):
-        triton_matmul_tma.matmul(out, a, b, m, n_out, k)
+        triton_matmul_tma.matmul(out, a, b, m, n_out, k, epilogue_args)
         return
     target, c_offset, c_split_stride, (stride_cm, stride_cn) = out, out.offset, 0, c_strides[-2:]
     # the slices keep the accumulator's precision
@@ -456,20 +482,22 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype) -> No
                 A_DIV_K=a_div[1], B_DIV_K=b_div[0], B_DIV_N=b_div[1], SPLIT_K=split)
     launched = False
     if not interpreting and not hooked():
-        plan = _PLANS.get((args[0].dtype, *(meta[name] for name in _PLAN_META)))
+        planned = {**meta, **epilogue_args}
+        plan = _PLANS.get((args[0].dtype, *(planned[name] for name in _PLAN_META)))
         if plan is not None:
             blocks, tuned, options = plan
             block_m, block_n, block_k = blocks[:3]
             _DOT.launch_bound(_grid(batches, m, n, split)(dict(BLOCK_M=block_m, BLOCK_N=block_n)),
-                              args + tuned + (k % block_k == 0, m >= block_m, n >= block_n) + blocks, options)
+                              args + tuned + (k % block_k == 0, m >= block_m, n >= block_n) + blocks
+                              + tuple(epilogue_args.values()), options)
             launched = True
     if not launched:
         grid = _grid(batches, m, n, split)
         if interpreting:
             # the interpreter would time every configuration in Python: one small one instead
-            _launch(_dot_heuristic, grid, args, {**meta, **_INTERPRETER_META})
+            _launch(_dot_heuristic, grid, args, {**meta, **_INTERPRETER_META, **epilogue_args})
         else:
-            _launch(_dot_tuned, grid, args, meta)
+            _launch(_dot_tuned, grid, args, {**meta, **epilogue_args})
     if split > 1:
         # the slices' sum in a fixed order (deterministic, unlike atomics), rounded once to out's dtype
         backend.copy(out, backend.reduce("sum", target, (0,), False, partial_type, partial_type))

@@ -20,7 +20,7 @@ import triton.language as tl
 
 from tkern import dtypes
 
-from . import cuda_memory, triton_arguments
+from . import cuda_memory, triton_arguments, triton_epilogue
 from .array import Array
 from .triton_launcher import Launcher, hooked
 from .triton_arguments import pointer
@@ -60,9 +60,11 @@ def _prune(configs: list, named_args: dict, **kwargs) -> list:
 def _tma_kernel(a_ptr, b_ptr, c_ptr, M, N, K, a_offset, b_offset, c_offset, stride_a, stride_b, stride_c,
                 M_BUCKET, N_BUCKET, K_BUCKET, A_K_CONTIGUOUS: tl.constexpr, B_K_CONTIGUOUS: tl.constexpr,
                 C_DESCRIPTOR: tl.constexpr, UPCAST: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
-                GROUP_M: tl.constexpr):
+                GROUP_M: tl.constexpr, EPILOGUE: tl.constexpr = 0, bias_ptr=None, bias_batch_strides=(0,),
+                bias_offset=0, stride_bias_m=0, stride_bias_n=0, alpha=1.0, beta=1.0):
     # stride_a, stride_b: each operand's stride along its non-contiguous dim; stride_c: c's row stride.
-    # The buckets are only the autotuning key.
+    # The buckets are only the autotuning key; EPILOGUE and after: triton_epilogue's, as the portable
+    # kernel takes them.
     if A_K_CONTIGUOUS:
         a_desc = tl.make_tensor_descriptor(a_ptr + a_offset, shape=[M, K], strides=[stride_a, 1],
                                            block_shape=[BLOCK_M, BLOCK_K])
@@ -104,12 +106,14 @@ def _tma_kernel(a_ptr, b_ptr, c_ptr, M, N, K, a_offset, b_offset, c_offset, stri
                 a = a.to(tl.float32)
                 b = b.to(tl.float32)
             acc = tl.dot(a, b, acc)
+        offs_m = row0 + tl.arange(0, BLOCK_M)
+        offs_n = col0 + tl.arange(0, BLOCK_N)
+        acc = triton_epilogue.apply(acc, bias_ptr, bias_offset, 0, (1,), bias_batch_strides, 1, offs_m, offs_n, M, N,
+                                    stride_bias_m, stride_bias_n, alpha, beta, EPILOGUE)
         c = acc.to(c_ptr.dtype.element_ty)
         if C_DESCRIPTOR:
             c_desc.store([row0, col0], c)
         else:
-            offs_m = row0 + tl.arange(0, BLOCK_M)
-            offs_n = col0 + tl.arange(0, BLOCK_N)
             mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
             tl.store(c_ptr + c_offset + offs_m[:, None] * stride_c + offs_n[None, :], c, mask=mask)
 
@@ -157,8 +161,9 @@ def _scratch(size: int, alignment: int, stream):
     return cuda_memory.scratch(size)
 
 
-def matmul(out: Array, a: Array, b: Array, m: int, n: int, k: int) -> None:
-    """out (m, n) = a (m, k) @ b (k, n) on the TMA kernel (``applies`` said yes)."""
+def matmul(out: Array, a: Array, b: Array, m: int, n: int, k: int, epilogue: dict) -> None:
+    """out (m, n) = a (m, k) @ b (k, n) on the TMA kernel (``applies`` said yes), with the portable
+    kernel's ``epilogue`` arguments (triton_epilogue)."""
     global _allocator_set
     if not _allocator_set:
         triton.set_allocator(_scratch)
@@ -178,18 +183,19 @@ def matmul(out: Array, a: Array, b: Array, m: int, n: int, k: int) -> None:
     def grid(meta: dict) -> tuple:
         return (min(sms, -(-m // meta["BLOCK_M"]) * -(-n // meta["BLOCK_N"])),)
 
-    plan_key = (a.dtype, *buckets, *flags)
+    plan_key = (a.dtype, *buckets, *flags, epilogue["EPILOGUE"])
     plan = _PLANS.get(plan_key)
     if plan is not None and not hooked():
         blocks, options = plan
-        _TMA.launch_bound(grid(dict(BLOCK_M=blocks[0], BLOCK_N=blocks[1])), args + flags + blocks, options)
+        _TMA.launch_bound(grid(dict(BLOCK_M=blocks[0], BLOCK_N=blocks[1])), args + flags + blocks
+                          + tuple(epilogue.values()), options)
         return
     meta = dict(A_K_CONTIGUOUS=flags[0], B_K_CONTIGUOUS=flags[1], C_DESCRIPTOR=flags[2], UPCAST=flags[3])
     if triton_arguments.INTERPRETING:
         _tma_kernel[grid({"BLOCK_M": 16, "BLOCK_N": 16})](*args, **meta, BLOCK_M=16, BLOCK_N=16, BLOCK_K=16,
-                                                         GROUP_M=2)
+                                                         GROUP_M=2, **epilogue)
         return
-    _tuned[grid](*args, **meta)
+    _tuned[grid](*args, **meta, **epilogue)
     config = _tuned.best_config
     options = {key: value for key, value in config.all_kwargs().items() if key not in config.kwargs}
     _PLANS[plan_key] = (tuple(config.kwargs[name] for name in ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M")),

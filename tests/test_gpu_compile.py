@@ -105,10 +105,13 @@ def families():
             backend.check_class_targets(make((4,), I64), 5, -100)
         generator = tkern.Generator("cuda")
         if dtype.is_floating_point:
-            backend.random("uniform", make((100,), dtype), generator)
-            backend.random("normal", make((100,), dtype), generator)
+            for kind in ("uniform", "normal"):
+                backend.random(kind, make((100,), dtype), generator, 0.0, 1.0)
+                backend.random(kind, make((100,), dtype), generator, -2.0, 3.0)  # scaled in the kernel
         if dtype is not BOOL:
             backend.random("integers", make((100,), dtype), generator, -3, 100)
+        backend.random("bernoulli", make((100,), dtype), generator, 0.3)
+        backend.random("bits", make((100,), dtype), generator)
 
 
 families()

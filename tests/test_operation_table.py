@@ -92,6 +92,11 @@ GRADIENT_CASES = {
     "mm": ([(3, 4), (4, 2)], lambda a, b: a.mm(b), {}),
     "bmm": ([(2, 3, 4), (2, 4, 2)], lambda a, b: a.bmm(b), {}),
     "dot": ([(5,), (5,)], lambda a, b: a.dot(b), {}),
+    "addmm": ([(4,), (3, 5), (5, 4)], lambda c, a, b: c.addmm(a, b, beta=0.5, alpha=2), {"atol": 1e-4}),
+    "baddbmm": ([(3, 1), (2, 3, 5), (2, 5, 4)], lambda c, a, b: c.baddbmm(a, b, alpha=-1), {"atol": 1e-4}),
+    # draws pass no gradient; p = 0 and std = 0 make the values certain
+    "bernoulli": ([(3, 4)], lambda x: _lib(x).bernoulli(x * 0) + x, {}),
+    "normal": ([(3, 4)], lambda x: _lib(x).normal(x, 0.0), {}),
     "cat": ([(2, 3), (1, 3)], lambda a, b: _lib(a).cat([a, b]), {}),
     "stack": ([(2, 3), (2, 3)], lambda a, b: _lib(a).stack([a, b], 1), {}),
     "view": ([(3, 4)], lambda x: x.view(4, 3), {}),
@@ -127,12 +132,37 @@ GRADIENT_CASES = {
     "nn.functional._leaky_relu": ([(3, 4)], lambda x: _lib(x).nn.functional.leaky_relu(x, 0.2), {}),
     "nn.functional._elu": ([(3, 4)], lambda x: _lib(x).nn.functional.elu(x, 0.7), {}),
     "nn.functional._squared_error": ([(3, 4), (3, 4)], lambda x, y: _lib(x).nn.functional.mse_loss(x, y), {}),
+    "nn.functional._binary_cross_entropy": (
+        [(3, 4), (3, 4)], lambda p, t: _lib(p).nn.functional.binary_cross_entropy(p.sigmoid(), t.sigmoid()), {}),
+    "nn.functional._binary_cross_entropy_with_logits": (
+        [(3, 4), (3, 4)], lambda x, t: _lib(x).nn.functional.binary_cross_entropy_with_logits(x, t.sigmoid()), {}),
+    "nn.functional._smooth_l1_loss": (
+        [(3, 4), (3, 4)], lambda x, y: _lib(x).nn.functional.smooth_l1_loss(x, y, beta=1.5), {}),
+    "nn.functional._huber_loss": ([(3, 4), (3, 4)], lambda x, y: _lib(x).nn.functional.huber_loss(x, y, delta=1.5), {}),
     # torch has no fused polynomial loss: its composition is the reference
     "nn.functional.poly_mse_loss": (
         [(7,), (7,), (3,)],
         lambda x, y, c: (tkern.nn.functional.poly_mse_loss(x, y, c) if _lib(x) is tkern else
                          ((c[0] + c[1] * x + c[2] * x * x - y) ** 2).sum()), {"atol": 1e-4}),
+    "lerp": ([(3, 4), (4,), (3, 1)], lambda a, b, w: a.lerp(b, w), {}),
+    "gather": ([(3, 4)], lambda x: x.gather(1, _lib(x).tensor([[0, 0], [3, 1], [2, 2]], device=x.device)), {}),
+    "scatter": ([(3, 4), (1, 4)], lambda x, s: x.scatter(0, _lib(x).tensor([[2, 0, 1, 2]], device=x.device), s), {}),
+    "scatter_add": ([(3, 4), (2, 4)], lambda x, s: x.scatter_add(0, _lib(x).tensor([[2, 0, 1, 2], [2, 1, 1, 0]],
+                                                                                 device=x.device), s), {}),
+    "index_select": ([(3, 4)], lambda x: x.index_select(1, _lib(x).tensor([3, 0, 3], device=x.device)), {}),
+    "masked_select": ([(3, 4)], lambda x: x.masked_select(x.detach() > 0), {}),
+    "sort": ([(3, 4)], lambda x: x.sort(0, descending=True).values, {}),
+    "topk": ([(3, 4)], lambda x: x.topk(2).values, {}),
+    "cumsum": ([(3, 4)], lambda x: x.cumsum(1), {}),
+    "cumprod": ([(3, 4)], lambda x: x.cumprod(0), {}),
+    "nn.functional.gelu": ([(3, 4)], lambda x: _lib(x).nn.functional.gelu(x, approximate="tanh"), {}),
     # add_at: the gradient of a view whose elements share memory
+    "nn.functional.layer_norm": ([(3, 4), (4,), (4,)],
+                                 lambda x, w, b: _lib(x).nn.functional.layer_norm(x, (4,), w, b), {"atol": 1e-4}),
+    "nn.functional._batch_norm": ([(3, 4, 2), (4,), (4,)], lambda x, w, b: _lib(x).nn.functional.batch_norm(
+        x, None, None, w, b, training=True), {"atol": 1e-4}),
+    "nn.functional._embedding": ([(6, 3)], lambda w: _lib(w).nn.functional.embedding(
+        _lib(w).tensor([[1, 5], [1, 0]], device=w.device), w, padding_idx=0), {}),
     "add_at": ([(6,)], lambda x: x.as_strided((3, 3), (1, 1)) * 2, {}),
 }
 

@@ -320,28 +320,31 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     return _finish(array, requires_grad)
 
 
-def _random(kind: str, size, generator, dtype, device, requires_grad, low=None, high=None) -> Tensor:
+def _random(kind: str, size, generator, dtype, device, requires_grad, a=None, b=None) -> Tensor:
+    from .sampling import generator_for
     shape = ops.check_shape_arg(size)
     target = factory_device(device)
     dtype = dtypes.checked_dtype_argument(dtype) or dtypes.get_default_dtype()
-    if kind != "integers" and not dtype.is_floating_point:
+    if kind in ("uniform", "normal") and not dtype.is_floating_point:
         name = "check_uniform_bounds" if kind == "uniform" else "normal_kernel_cpu"
         raise NotImplementedError(f"\"{name}\" not implemented for '{ops.TORCH_TYPE_NAMES[dtype]}'")
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     array = ops.empty(shape, dtype, target)
-    backend_for(target).random(kind, array, generator or default_generator(target), low, high)
+    ops.sampling.fill(array, kind, generator_for(generator, target), a, b)
     return _finish(array, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
          out=None) -> Tensor:
     """Uniform on [0, 1): ``tkern.rand(2, 3)``."""
-    return _random("uniform", size, generator, dtype, device, requires_grad)
+    return _random("uniform", size, generator, dtype, device, requires_grad, 0.0, 1.0)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
           out=None) -> Tensor:
     """Standard normal: ``tkern.randn(2, 3)``."""
-    return _random("normal", size, generator, dtype, device, requires_grad)
+    return _random("normal", size, generator, dtype, device, requires_grad, 0.0, 1.0)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -354,6 +357,22 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     dtype = dtypes.checked_dtype_argument(dtype) or dtypes.int64
     _check_integer_range(low, high, dtype)
     return _random("integers", (size,), generator, dtype, device, requires_grad, low, high)
+
+
+def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory: bool = False,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless dtype says otherwise): ``tkern.randperm(5)``."""
+    n = ops.check_shape_arg((n,))[0]
+    dtype = dtypes.checked_dtype_argument(dtype) or dtypes.int64
+    if dtype is not dtypes.bool and not dtype.is_floating_point and n > 0:
+        checked_scalar(n - 1, dtype)  # torch: the largest value must fit
+    tensor_ = _random("permutation", (n,), generator, dtypes.int64, device, False)
+    result = tensor_ if dtype is dtypes.int64 else tensor_.to(dtype)
+    if requires_grad:
+        result.requires_grad_()
+    if out is not None:
+        return out.resize_(result.shape).copy_(result)
+    return result
 
 
 # the integer types' C names in torch's messages, and their ranges
@@ -382,13 +401,13 @@ def _check_integer_range(low, high, dtype) -> None:
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
               memory_format=None) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
-    return _random("uniform", (shape,), None, dtype, device, requires_grad)
+    return _random("uniform", (shape,), None, dtype, device, requires_grad, 0.0, 1.0)
 
 
 def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
                memory_format=None) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
-    return _random("normal", (shape,), None, dtype, device, requires_grad)
+    return _random("normal", (shape,), None, dtype, device, requires_grad, 0.0, 1.0)
 
 
 def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

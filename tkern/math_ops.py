@@ -9,6 +9,7 @@ import builtins
 from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled
 from tkern.autograd.recording import differentiable
+from tkern.ops.matmul import addmm as _add_product, baddbmm as _add_batched_product
 
 from . import dtypes
 from .tensor import (Tensor, _binary, _dims_arg, _inplace_binary, _into, _new_tensor, _recorded_inplace, _written_in_place,
@@ -294,6 +295,28 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _result(wrap(ops.dot(input._a, other._a)), out)
 
 
+@differentiable("addmm")
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape (one kernel on 'cuda'):
+    ``tkern.addmm(tkern.zeros(2), tkern.ones(3, 4), tkern.ones(4, 2))`` is all 4."""
+    return _result(wrap(_add_product(input._a, mat1._a, mat2._a, beta, alpha)), out)
+
+
+@differentiable("baddbmm")
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2) over a batch of matrices:
+    ``tkern.baddbmm(tkern.zeros(2), tkern.ones(5, 3, 4), tkern.ones(5, 4, 2)).shape`` is (5, 3, 2)."""
+    return _result(wrap(_add_batched_product(input._a, batch1._a, batch2._a, beta, alpha)), out)
+
+
+def addmm_(self: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    return _written_in_place(self, lambda old: addmm(old, mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
+
+
+def baddbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    return _written_in_place(self, lambda old: baddbmm(old, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2)
+
+
 @differentiable("cat")
 def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join tensors along an existing dim: ``tkern.cat([a, b], dim=1)``."""
@@ -513,14 +536,52 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     return total if keepdim else total.squeeze(dim)
 
 
-def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator=None) -> Tensor:
-    """Fill in place with U(from, to): ``tkern.empty(3).uniform_(-1, 1)``."""
-    from .creation import rand
-    draw = rand(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
-    return self.copy_(draw * (to - from_) + from_)
+def cpp_type_name(dtype) -> str:
+    """The C++ name some of torch's messages give a dtype: float, double, c10::Half, long int..."""
+    return _CPP_TYPE_NAMES.get(dtype) or ops.TORCH_TYPE_NAMES[dtype].lower()
 
 
-def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    from .creation import randn
-    draw = randn(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
-    return self.copy_(draw * std + mean)
+_CPP_TYPE_NAMES = {dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.int64: "long int",
+                    dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int"}
+
+
+def _check_lerp(name: str, input, end, weight) -> None:
+    if not isinstance(end, Tensor):
+        weight_kind = "Tensor" if isinstance(weight, Tensor) else type(weight).__name__
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(end).__name__}, {weight_kind}), but expected one of:\n"
+                        " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
+    for argument, value in (("end", end), ("weight", weight)):
+        if isinstance(value, Tensor) and value.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {cpp_type_name(input.dtype)} for `{argument}` but got dtype "
+                               f"{cpp_type_name(value.dtype)}")
+    if not input.dtype.is_floating_point:
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{ops.TORCH_TYPE_NAMES[input.dtype]}'")
+
+
+@differentiable("lerp")
+def lerp(input: Tensor, end: Tensor, weight, *, out: Tensor | None = None) -> Tensor:
+    """input + weight * (end - input), weight a number or a tensor (all broadcast):
+    ``tkern.lerp(tkern.zeros(2), tkern.ones(2), 0.25)``."""
+    _check_lerp("lerp", input, end, weight)
+    dtype = input.dtype
+    if dtype is dtypes.float16 or dtype is dtypes.bfloat16:
+        # torch computes 16-bit lerp in float32 and rounds once
+        input, end = input.float(), end.float()
+        weight = weight.float() if isinstance(weight, Tensor) else weight
+    difference = end - input
+    # torch's two forms, each exact at its end: from input for |weight| < 0.5, from end otherwise
+    if isinstance(weight, Tensor):
+        result = where(weight.abs() < 0.5, input + weight * difference, end - difference * (1 - weight))
+    elif abs(weight) < 0.5:
+        result = input + weight * difference
+    else:
+        result = end - difference * (1 - weight)
+    return _result(result if result.dtype is dtype else result.to(dtype), out)
+
+
+def lerp_(self: Tensor, end: Tensor, weight) -> Tensor:
+    _check_lerp("lerp_", self, end, weight)
+    return _written_in_place(self, lambda old: lerp(old, end, weight), end, weight)

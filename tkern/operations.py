@@ -32,7 +32,7 @@ from tkern.autograd import formulas as f
 from tkern.autograd.formulas import _is_tensor
 
 KINDS = frozenset(("unary", "binary", "ternary", "reduction", "linear algebra", "join", "view", "copy", "composite",
-                   "functional", "random", "creation", "internal"))
+                   "functional", "random", "creation", "internal", "indexing", "sort", "scan"))
 
 # how a differentiable call is recorded: one node for the call (most); max/min's values of a
 # (values, indices) pair; one view node per piece (split, chunk, unbind); a view known by its
@@ -235,6 +235,13 @@ def _clamp_node(args, kwargs) -> str:
     return "ClampBackward0" if any(_is_tensor(b) for b in args[1:]) else "ClampBackward1"
 
 
+def _scatter_node(args, kwargs) -> str:
+    """ScatterBackward0 for a tensor src, 1 for a number; torch records no gradient with reduce=."""
+    if kwargs.get("reduce") is not None:
+        return "NotImplemented"
+    return "ScatterBackward0" if len(args) > 3 and _is_tensor(args[3]) else "ScatterBackward1"
+
+
 def _by_dim(backward: str):
     def name(args, kwargs) -> str:
         return backward + ("1" if _given_dim(args, kwargs) else "0")
@@ -246,6 +253,14 @@ def _extremum_node(backward: str):
     def name(args, kwargs) -> str:
         return backward + ("0" if _given_dim(args, kwargs) else "1")
     return name
+
+
+def _normal_node(args, kwargs) -> str:
+    mean_tensor = _is_tensor(args[0] if args else kwargs.get("mean"))
+    std_tensor = _is_tensor(args[1] if len(args) > 1 else kwargs.get("std"))
+    if mean_tensor:
+        return "NormalBackward3" if std_tensor else "NormalBackward1"
+    return "NormalBackward2"
 
 
 def _getitem_node(args, kwargs) -> str:
@@ -265,8 +280,12 @@ def _getitem_node(args, kwargs) -> str:
 
 
 _MATH = "tkern.math_ops"
+_INDEXING = "tkern.indexing_ops"
+_SORTING = "tkern.sorting"
+_SCANS = "tkern.scans"
 _LAYOUT = "tkern.layout"
 _CREATION = "tkern.creation"
+_SAMPLING = "tkern.sampling"
 _FUNCTIONAL = "tkern.nn.functional"
 _PAIR = ((0, 1), (1, 0))  # a product's operands: each is kept only when the other needs its gradient
 
@@ -285,6 +304,7 @@ _TABLE = (
     unary("sin", "SinBackward0", _sin, (0,), result="float"),
     unary("cos", "CosBackward0", _cos, (0,), result="float"),
     unary("atan", "AtanBackward0", _atan, (0,), result="float"),
+    unary("erf", "ErfBackward0", f._erf, (0,), result="float"),
     unary("tanh", "TanhBackward0", _tanh, ("out",), result="float"),
     unary("sigmoid", "SigmoidBackward0", _sigmoid, ("out",), result="float"),
     unary("relu", "ReluBackward0", _relu, ("out",), out=False,
@@ -342,6 +362,8 @@ _TABLE = (
     Operation("masked_fill", "ternary", _third_is_tensor("MaskedFillBackward"), f._masked_fill, (1,), inplace=True,
               out=False, implemented_in=_MATH),
     Operation("where", "ternary", "WhereBackward0", f._where, (0,), method="where_method", implemented_in=_MATH),
+    Operation("lerp", "ternary", _third_is_tensor("LerpBackward"), f._lerp, (0, 1, 2), inplace=True,
+              implemented_in=_MATH),
     # ----- reductions -----
     Operation("sum", "reduction", _by_dim("SumBackward"), f._sum, implemented_in=_MATH, any_result_dtype=True),
     Operation("mean", "reduction", _by_dim("MeanBackward"), f._mean, implemented_in=_MATH),
@@ -373,10 +395,28 @@ _TABLE = (
     Operation("mm", "linear algebra", "MmBackward0", f._matmul, _PAIR, implemented_in=_MATH, any_result_dtype=True),
     Operation("bmm", "linear algebra", "BmmBackward0", f._matmul, _PAIR, implemented_in=_MATH, any_result_dtype=True),
     Operation("dot", "linear algebra", "DotBackward0", f._matmul, _PAIR, implemented_in=_MATH, any_result_dtype=True),
+    Operation("addmm", "linear algebra", "AddmmBackward0", f._add_product, ((1, 2), (2, 1)), inplace=True,
+              implemented_in=_MATH),
+    Operation("baddbmm", "linear algebra", "BaddbmmBackward0", f._add_product, ((1, 2), (2, 1)), inplace=True,
+              implemented_in=_MATH),
     # ----- joining -----
     Operation("cat", "join", "CatBackward0", f._cat, aliases=("concat", "concatenate"), method=False,
               implemented_in=_MATH),
     Operation("stack", "join", "StackBackward0", f._stack, method=False, implemented_in=_MATH),
+    # ----- indexing along a dim, sorting, scans -----
+    Operation("gather", "indexing", "GatherBackward0", f._gather, (2,), implemented_in=_INDEXING),
+    Operation("scatter", "indexing", _scatter_node, f._scatter, (2,), inplace=True, implemented_in=_INDEXING),
+    Operation("scatter_add", "indexing", "ScatterAddBackward0", f._scatter_add, (2,), inplace=True,
+              implemented_in=_INDEXING),
+    Operation("index_select", "indexing", "IndexSelectBackward0", f._index_select, (2,), implemented_in=_INDEXING),
+    Operation("masked_select", "indexing", "MaskedSelectBackward0", f._masked_select, (1,), implemented_in=_INDEXING),
+    Operation("sort", "sort", "SortBackward0", f._sort, (0,), implemented_in=_SORTING),
+    Operation("argsort", "sort", out=False, implemented_in=_SORTING),
+    Operation("topk", "sort", "TopkBackward0", f._topk, (0,), implemented_in=_SORTING),
+    Operation("cumsum", "scan", "CumsumBackward0", f._cumsum, inplace=True, implemented_in=_SCANS,
+              any_result_dtype=True),
+    Operation("cumprod", "scan", "CumprodBackward0", f._cumprod, (0, "out"), inplace=True, implemented_in=_SCANS,
+              any_result_dtype=True),
     # ----- views (function forms where torch has them) -----
     Operation("view", "view", "ViewBackward0", f._reshape_back, function=False, out=False, implemented_in=_LAYOUT),
     Operation("reshape", "view", "ViewBackward0", f._reshape_back, out=False, implemented_in=_LAYOUT),
@@ -413,6 +453,7 @@ _TABLE = (
     Operation("roll", "copy", "RollBackward0", f._roll, out=False, implemented_in=_MATH),
     Operation("outer", "composite", aliases=("ger",), out=False, implemented_in=_MATH),
     Operation("softmax", "composite", out=False, implemented_in=_MATH),
+    Operation("einsum", "composite", method=False, out=False, implemented_in="tkern.contraction"),
     Operation("log_softmax", "composite", out=False, implemented_in=_MATH),
     # ----- Tensor.new_*: factories in the tensor's dtype and device -----
     Operation("new_ones", "creation", function=False, out=False, implemented_in=_CREATION),
@@ -420,14 +461,21 @@ _TABLE = (
     Operation("new_empty", "creation", function=False, out=False, implemented_in=_CREATION),
     Operation("new_full", "creation", function=False, out=False, implemented_in=_CREATION),
     Operation("new_tensor", "creation", function=False, out=False, implemented_in=_CREATION),
-    # ----- random fills -----
-    Operation("uniform_", "random", function=False, out=False, implemented_in=_MATH),
-    Operation("normal_", "random", function=False, out=False, implemented_in=_MATH),
+    # ----- random draws (torch's own streams on 'cpu') -----
+    Operation("uniform_", "random", function=False, out=False, implemented_in=_SAMPLING),
+    Operation("normal_", "random", function=False, out=False, implemented_in=_SAMPLING),
+    Operation("random_", "random", function=False, out=False, implemented_in=_SAMPLING),
+    Operation("exponential_", "random", function=False, out=False, implemented_in=_SAMPLING),
+    Operation("bernoulli_", "random", function=False, out=False, implemented_in=_SAMPLING),
+    Operation("bernoulli", "random", "BernoulliBackward0", f._drawn, (0,), implemented_in=_SAMPLING),
+    Operation("normal", "random", _normal_node, f._drawn, (0, 1), method=False, implemented_in=_SAMPLING),
+    Operation("multinomial", "random", implemented_in=_SAMPLING),
     # ----- tkern.nn.functional's operations with a node of their own -----
     functional("_silu", "SiluBackward0", _silu, (0,)),  # (F.silu, in place or not)
     functional("softplus", "SoftplusBackward0", _softplus, (0,)),
     functional("_leaky_relu", "LeakyReluBackward0", _leaky_relu, (0,)),  # (F.leaky_relu)
     functional("_elu", "EluBackward0", _elu, (0,)),  # (F.elu)
+    functional("gelu", "GeluBackward0", f._gelu, (0,)),
     Operation("nn.functional.softmax", "functional", "SoftmaxBackward0", f._softmax, ("out",), function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL),
     Operation("nn.functional.log_softmax", "functional", "LogSoftmaxBackward0", f._log_softmax, ("out",), function=False,
@@ -436,6 +484,17 @@ _TABLE = (
               method=False, out=False, implemented_in=_FUNCTIONAL),
     Operation("nn.functional.poly_mse_loss", "functional", "PolyMseLossBackward0", f._poly_mse_loss, function=False,
               method=False, out=False, implemented_in=_FUNCTIONAL, recorder="fused loss"),
+    functional("_binary_cross_entropy", "BinaryCrossEntropyBackward0", f._binary_cross_entropy, (0, 1, 2)),
+    functional("_binary_cross_entropy_with_logits", "BinaryCrossEntropyWithLogitsBackward0",
+               f._binary_cross_entropy_with_logits, (0, 1, 2, 3)),
+    functional("_smooth_l1_loss", "SmoothL1LossBackward0", f._clipped_difference("beta", True), (0, 1)),
+    functional("_huber_loss", "HuberLossBackward0", f._clipped_difference("delta", False), (0, 1)),
+    Operation("nn.functional.layer_norm", "functional", "NativeLayerNormBackward0", f._layer_norm, (0, 2),
+              function=False, method=False, out=False, implemented_in=_FUNCTIONAL),
+    Operation("nn.functional._batch_norm", "functional", "NativeBatchNormBackward0", f._batch_norm, (0, 1, 3, 4),
+              function=False, method=False, out=False, implemented_in=_FUNCTIONAL),
+    Operation("nn.functional._embedding", "functional", "EmbeddingBackward0", f._embedding, (1,), function=False,
+              method=False, out=False, implemented_in=_FUNCTIONAL),
     Operation("nn.functional.one_hot", "functional", function=False, method=False, out=False, implemented_in=_FUNCTIONAL),
     # ----- inside autograd: a strided view's gradient where view elements share memory -----
     Operation("add_at", "internal", "IndexPutBackward0", f._add_at, (1,), function=False, method=False, out=False,

@@ -9,20 +9,24 @@ the composition would record several; so has poly_mse_loss, whose fused forward 
 gradients."""
 from __future__ import annotations
 
+import math
 import warnings
 
 from tkern.autograd import recording
+from tkern.autograd.grad_mode import no_grad
 from tkern.ops import TORCH_TYPE_NAMES, broadcast_shapes, result_type
+from tkern.ops import normalization
 from tkern.ops.indexing import check_class_targets
-from tkern.ops.polynomial import check_points, check_reduction
+from tkern.ops.polynomial import check_points
+from tkern.ops.polynomial import check_reduction as check_poly_reduction
 from tkern.ops.shapes import normalize_dim
 
 from .. import dtypes
 from ..creation import arange, empty_like
 from ..fused import checked_arrays, loss_and_gradients, poly_value
-from ..math_ops import where
-from ..tensor import Tensor, _written_in_place
-from ._reduction import REDUCTIONS, resolve
+from ..math_ops import addmm, where
+from ..tensor import Tensor, _written_in_place, wrap
+from ._reduction import REDUCTIONS, check_reduction, legacy_get_string, resolve
 
 
 # ----- activations -----
@@ -80,6 +84,23 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 @recording.differentiable("nn.functional._elu")
 def _elu(input: Tensor, alpha: float) -> Tensor:
     return where(input > 0, input, input.expm1() * alpha)
+
+
+@recording.differentiable("nn.functional.gelu")
+def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (approximate='tanh': torch's tanh form of it):
+    ``F.gelu(tkern.zeros(1))`` is ``tensor([0.])``."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
+    x = input.float() if input.dtype in (dtypes.float16, dtypes.bfloat16) else input  # (torch's opmath)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        result = x * 0.5 * (inner.tanh() + 1)
+    else:
+        result = x * 0.5 * ((x * (1 / math.sqrt(2.0))).erf() + 1)
+    return result if result.dtype is input.dtype else result.to(input.dtype)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -147,9 +168,163 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # ----- layers -----
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias over any leading dims: ``F.linear(tkern.ones(4, 3), tkern.ones(2, 3)).shape``
-    is ``(4, 2)``."""
-    output = input.matmul(weight.t())
-    return output if bias is None else output + bias
+    is ``(4, 2)``. With a bias it is one addmm (the bias added as the product is written), over a
+    contiguous input's leading dims flattened into rows, as torch records it (AddmmBackward0, under a
+    view when not 2-D); a strided input that is not 2-D is a matmul and an add, as in torch."""
+    if input.dim() == 2 and bias is not None and weight.dim() == 2:
+        return addmm(bias, input, weight.t())
+    if bias is None or input.dim() == 0 or weight.dim() != 2 or not input.is_contiguous():
+        output = input.matmul(weight.t())
+        return output if bias is None else output + bias
+    rows = addmm(bias, input.reshape(math.prod(input.shape[:-1]), input.shape[-1]), weight.t())
+    return rows.view(*input.shape[:-1], weight.shape[0])
+
+
+@recording.differentiable("nn.functional.layer_norm")
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Each sample normalised over its trailing ``normalized_shape`` dims (mean 0, biased variance 1, eps
+    added), then scaled by weight and shifted by bias; one fused pass per row on 'cuda':
+    ``F.layer_norm(tkern.tensor([[1.0, 3.0]]), (2,))`` is ``tensor([[-1.0000, 1.0000]])``."""
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{type(normalized_shape).__name__}")
+    return wrap(normalization.layer_norm(input._a, tuple(normalized_shape), _array_or_none(weight),
+                                         _array_or_none(bias), eps))
+
+
+def _array_or_none(x: Tensor | None):
+    return None if x is None else x._a
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """The rows of weight at the indices of input (any shape; the result adds weight's row dim): the rows
+    at padding_idx get no gradient, with scale_grad_by_freq each row's gradient is divided by how often the
+    input names it, and with max_norm the rows looked up are first renormalised in place to at most that
+    norm. ``F.embedding(tkern.tensor([1]), tkern.eye(3))`` is ``tensor([[0., 1., 0.]])``."""
+    rows = weight.shape[0] if weight.dim() else 0
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= rows
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported by tkern (it has no sparse tensors)")
+    if input.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{TORCH_TYPE_NAMES[input.dtype]}Tensor instead (while checking "
+                           "arguments for embedding)")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    # a negative index is out of range here (not counted from the end): moved past the end, where the
+    # lookup's own range check refuses it, on the device, without reading the indices back
+    indices = where(input < 0, rows, input.long())
+    if max_norm is not None:
+        _renormalized(weight, indices, max_norm, norm_type)
+    return _embedding(weight, indices, -1 if padding_idx is None else padding_idx, scale_grad_by_freq)
+
+
+@recording.differentiable("nn.functional._embedding")
+def _embedding(weight: Tensor, indices: Tensor, padding_idx: int, scale_grad_by_freq: bool) -> Tensor:
+    return weight[indices]
+
+
+def _renormalized(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_: each row looked up scaled in place to norm max_norm where it is longer
+    (a repeated index writes the same row twice)."""
+    with no_grad():
+        indices = indices.reshape(-1)
+        rows = weight[indices]
+        norms = rows.norm(norm_type, dim=1, keepdim=True)
+        weight[indices] = where(norms > max_norm, rows * (max_norm / (norms + 1e-7)), rows)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Each channel (dim 1) normalised over the batch and any further dims: by the batch's own mean and
+    biased variance when training (updating running_mean and running_var, with the unbiased variance, by
+    ``momentum``), by the running statistics otherwise; then scaled by weight and shifted by bias.
+    ``F.batch_norm(x, None, None, training=True)`` has mean 0 per channel."""
+    channels = input.shape[1] if input.dim() > 1 else 0
+    if training and (input.numel() // channels if channels else input.numel()) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.size()}")
+    for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if p is not None and p.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {p.numel()}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be defined in evaluation mode")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
+    for p in (weight, bias, running_mean, running_var):
+        if p is not None and p.dtype is not input.dtype:
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
+                               f"{TORCH_TYPE_NAMES[input.dtype]}")
+    dims = [0] + list(range(2, input.dim()))
+    if training and input.numel():
+        with no_grad():
+            batch = input.detach()
+            for running, statistic in ((running_mean, lambda: batch.mean(dims)),
+                                       (running_var, lambda: batch.var(dims, correction=1))):
+                if running is not None:
+                    running.mul_(1 - momentum).add_(statistic() * momentum)
+    # (in training the running statistics stay out of the recorded call: their next update must not
+    # trip the version check of a graph not yet backpropagated)
+    stats = (None, None) if training else (running_mean, running_var)
+    return _batch_norm(input, weight, bias, *stats, eps)
+
+
+@recording.differentiable("nn.functional._batch_norm")
+def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, running_mean: Tensor | None,
+                running_var: Tensor | None, eps: float) -> Tensor:
+    shape = [1] * input.dim()
+    shape[1] = input.shape[1]
+    if running_mean is None:
+        dims = [0] + list(range(2, input.dim()))
+        mean = input.mean(dims, keepdim=True)
+        centred = input - mean
+        variance = (centred * centred).mean(dims, keepdim=True)
+    else:
+        centred = input - running_mean.reshape(shape)
+        variance = running_var.reshape(shape)
+    output = centred / (variance + eps).sqrt()
+    if weight is not None:
+        output = output * weight.reshape(shape)
+    if bias is not None:
+        output = output + bias.reshape(shape)
+    return output
+
+
+# ----- dropout -----
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p), as torch does on the
+    CPU: a noise tensor laid out like input gets bernoulli_(1 - p), is divided by 1 - p and multiplies
+    input (MulBackward0); on 'cpu' the mask is torch's draw for the same seed."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        noise = input.new_zeros(())
+    else:
+        noise = _empty_in_layout_of(input).bernoulli_(1 - p)
+        noise.div_(1 - p)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def _empty_in_layout_of(input: Tensor) -> Tensor:
+    """An uninitialised tensor like input, with input's order of dimensions in memory where input is
+    dense (torch's empty_like), so that a draw into it meets the elements in torch's order."""
+    order = sorted(range(input.ndim), key=lambda d: -input.stride(d))
+    permuted = [input.shape[d] for d in order]
+    strides, step = [0] * input.ndim, 1
+    for position in reversed(range(input.ndim)):
+        strides[position] = step
+        step *= permuted[position]
+    dense = all(input.shape[d] == 1 or input.stride(d) == strides[i] for i, d in enumerate(order))
+    if not dense:
+        return empty_like(input)
+    inverse = sorted(range(input.ndim), key=lambda i: order[i])
+    return empty_like(input.permute(*order)).permute(*inverse)
 
 
 # ----- losses -----
@@ -223,7 +398,7 @@ def poly_mse_loss(x: Tensor, y: Tensor, coeffs: Tensor, reduction: str = "sum") 
         check_points("poly_mse_loss", *checked_arrays("poly_mse_loss", x, y, coeffs))
         residual = poly_value(x, coeffs) - y
         return residual * residual
-    check_reduction("poly_mse_loss", reduction, REDUCTIONS)
+    check_poly_reduction("poly_mse_loss", reduction, REDUCTIONS)
     return loss_and_gradients(x, y, coeffs, reduction, False, False, "poly_mse_loss")[0]
 
 
@@ -361,4 +536,176 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     losses = -_weighted(log_softmax(input, class_dim) * target, weights).sum(class_dim)
     if reduction == "mean":
         return losses.sum() / (input.numel() / classes)
+    return _reduced(losses, reduction)
+
+
+# ----- binary cross entropies, smooth L1 and Huber losses, KL divergence -----
+def _no_weight_gradient(function: str, weight: Tensor | None, argument: str) -> None:
+    if weight is not None and weight.requires_grad:
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{argument}'. "
+                           "This input cannot have requires_grad True.")
+
+
+def _outside_unit_interval(values: Tensor) -> bool:
+    return not ((values >= 0) & (values <= 1)).all().item()  # (a NaN is outside too)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+                         ) -> Tensor:
+    """-(t * log(p) + (1 - t) * log(1 - p)) of probabilities p, each log clamped at -100 as in torch:
+    ``F.binary_cross_entropy(tkern.tensor([0.5]), tkern.tensor([1.0]))`` is ``tensor(0.6931)``."""
+    reduction = resolve(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}) "
+                         "is deprecated. Please ensure they have the same size.")
+    if weight is not None:
+        shape = broadcast_shapes(tuple(target.shape), tuple(weight.shape))
+        if shape != tuple(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(shape)}")
+        weight = weight.expand(shape)
+    _no_weight_gradient("binary_cross_entropy", weight, "weight")
+    for other in (target, weight):
+        if other is not None and other.dtype is not input.dtype:
+            raise RuntimeError(f"Found dtype {TORCH_TYPE_NAMES[other.dtype]} but expected "
+                               f"{TORCH_TYPE_NAMES[input.dtype]}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
+    if _outside_unit_interval(input):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if _outside_unit_interval(target):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    return _binary_cross_entropy(input, target, weight, reduction)
+
+
+@recording.differentiable("nn.functional._binary_cross_entropy")
+def _binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    losses = (target - 1) * (-input).log1p().clamp(min=-100) - target * input.log().clamp(min=-100)
+    return _reduced(_weighted(losses, weight), reduction)
+
+
+def _log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) without overflow: min(x, 0) - log1p(exp(-|x|))."""
+    return x.clamp(max=0) - (-x.abs()).exp().log1p()
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """binary_cross_entropy of sigmoid(input), computed stably from the logits; pos_weight weighs the
+    positive term (per class, broadcast over the last dim): ``F.binary_cross_entropy_with_logits(
+    tkern.zeros(1), tkern.ones(1))`` is ``tensor(0.6931)``."""
+    reduction = resolve(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    for name, given in (("weight", weight), ("pos_weight", pos_weight)):
+        _no_weight_gradient("binary_cross_entropy_with_logits", given, name)
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{TORCH_TYPE_NAMES[input.dtype]}'")
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type {TORCH_TYPE_NAMES[result_type(input._a, target._a)]} can't be cast to the "
+                           f"desired output type {TORCH_TYPE_NAMES[target.dtype]}")
+    # (torch's shape errors, in its order, before anything is computed)
+    if pos_weight is not None:
+        broadcast_shapes(tuple(pos_weight.shape), tuple(input.shape))
+    if weight is not None:
+        broadcast_shapes(tuple(input.shape), tuple(weight.shape))
+    return _binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+@recording.differentiable("nn.functional._binary_cross_entropy_with_logits")
+def _binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None,
+                                      pos_weight: Tensor | None, reduction: str) -> Tensor:
+    log_sigmoid = _log_sigmoid(input)
+    if pos_weight is not None:
+        log_sigmoid = ((pos_weight - 1) * target + 1) * log_sigmoid
+    # (torch writes the losses into (1 - target) * input in place: they take target's dtype)
+    losses = ((1 - target) * input - log_sigmoid).to(target.dtype)
+    return _reduced(_weighted(losses, weight), reduction)
+
+
+def _check_float_pair(input: Tensor, target: Tensor, kernel: str) -> dtypes.dtype:
+    """The promoted dtype of an elementwise loss of input and target, checked like torch's kernel."""
+    broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    promoted = result_type(input._a, target._a)
+    if not promoted.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_TYPE_NAMES[promoted]}'")
+    return promoted
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 * d**2 / beta where |d| < beta, |d| - 0.5 * beta elsewhere, d = input - target (beta 0: the L1
+    loss): ``F.smooth_l1_loss(tkern.tensor([0.5, 3.0]), tkern.zeros(2))`` is ``tensor(1.3125)``."""
+    _warn_on_broadcast(input, target)
+    _check_float_pair(input, target, "smooth_l1_cpu")
+    reduction = resolve(size_average, reduce, reduction)
+    if beta == 0.0:
+        return _pointwise_loss((input - target).abs(), None, input, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _smooth_l1_loss(input, target, reduction, beta)
+
+
+@recording.differentiable("nn.functional._smooth_l1_loss")
+def _smooth_l1_loss(input: Tensor, target: Tensor, reduction: str, beta: float) -> Tensor:
+    distance = (input - target).abs()
+    return _reduced(where(distance < beta, 0.5 * distance * distance / beta, distance - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 * d**2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere, d = input - target, each
+    weighted by weight when given: ``F.huber_loss(tkern.tensor([0.5, 3.0]), tkern.zeros(2))`` is
+    ``tensor(1.3125)``."""
+    _warn_on_broadcast(input, target)
+    promoted = _check_float_pair(input, target, "huber_cpu")
+    if not input.is_floating_point():
+        raise RuntimeError(f"result type {TORCH_TYPE_NAMES[promoted]} can't be cast to the desired output type "
+                           f"{TORCH_TYPE_NAMES[input.dtype]}")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        return _huber_loss(input, target, check_reduction(reduction), delta)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _reduced(_huber_loss(input, target, "none", delta) * weight, reduction)
+
+
+@recording.differentiable("nn.functional._huber_loss")
+def _huber_loss(input: Tensor, target: Tensor, reduction: str, delta: float) -> Tensor:
+    # (the result has input's dtype: torch writes it into a tensor like input)
+    distance = (input - target).abs()
+    losses = where(distance < delta, 0.5 * distance * distance, delta * (distance - 0.5 * delta))
+    return _reduced(losses.to(input.dtype), reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence of target from input, both log-probabilities (target only with
+    log_target): target * (log(target) - input) summed; 'batchmean' divides the sum by the batch size:
+    ``F.kl_div(tkern.tensor([0.5, 0.5]).log(), tkern.tensor([0.5, 0.5]), reduction='batchmean')`` is
+    ``tensor(0.)``."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                          "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                          "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        if reduction != "batchmean":
+            reduction = check_reduction(reduction)
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        # target * log(target), 0 where target is 0 (torch's xlogy(target, target))
+        losses = where(target == 0, 0.0, target * target.log()) - target * input
+    if reduction == "batchmean":
+        total = losses.sum()
+        return total / input.shape[0] if input.dim() else total
     return _reduced(losses, reduction)

@@ -1,12 +1,17 @@
-"""tkern.nn.init: fill a tensor in place with initial values, like torch.nn.init (no gradient is recorded)."""
+"""tkern.nn.init: fill a tensor in place with initial values, like torch.nn.init (no gradient is recorded);
+torch's deprecated names without the trailing underscore warn and call them."""
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 from tkern.autograd import no_grad
 
-from ..creation import rand, randn
+from ..creation import empty_like, rand, randn, randperm
+from ..creation import eye as _eye
+from ..creation import tensor as tensor_of
+from ..math_ops import where
 from ..random import Generator
 from ..tensor import Tensor
 
@@ -51,21 +56,16 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill_random(tensor: Tensor, draw, scale: float, shift: float, generator: Generator | None) -> Tensor:
-    """tensor <- draw() * scale + shift, drawn on tensor's device in its dtype."""
-    with no_grad():
-        values = draw(tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device)
-        return tensor.copy_(values * scale + shift)
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with U(a, b): ``uniform_(tkern.empty(3), -1.0, 1.0)``."""
-    return _fill_random(tensor, rand, b - a, a, generator)
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std**2): ``normal_(tkern.empty(3), 0.0, 0.02)``."""
-    return _fill_random(tensor, randn, std, mean, generator)
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -123,3 +123,138 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
     if _zero_element(tensor):
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal): ``eye_(tkern.empty(3, 5))``."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        return tensor.copy_(_eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta (the identity convolution), per
+    group of output channels: ``dirac_(tkern.empty(4, 2, 3), groups=2)``."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = tensor.shape[0] // groups
+    channels = range(min(per_group, tensor.shape[1]))
+    with no_grad():
+        tensor.zero_()
+        if channels:
+            # every (output, input) channel pair of the delta, written in one indexed store
+            outputs = [g * per_group + d for g in range(groups) for d in channels]
+            inputs = [d for _ in range(groups) for d in channels]
+            centres = tuple(size // 2 for size in tensor.shape[2:])
+            tensor[(tensor_of(outputs, device=tensor.device), tensor_of(inputs, device=tensor.device)) + centres] = 1
+    return tensor
+
+
+def _orthonormal_columns(matrix: Tensor) -> Tensor:
+    """Q of matrix = QR (rows >= columns) with R's diagonal positive, by Gram-Schmidt orthogonalising
+    each column twice (once leaves float32 rounding errors that a second pass removes): the
+    sign-corrected Q that torch takes from its Householder QR."""
+    q = empty_like(matrix)
+    for j in range(matrix.shape[1]):
+        column = matrix[:, j]
+        if j:
+            basis = q[:, :j]
+            for _ in range(2):
+                column = column - basis.matmul(basis.t().matmul(column))
+        q[:, j] = column / column.norm()
+    return q
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix, the tensor viewed as (size(0), rest), times gain: Q of a
+    normal draw, uniform over the orthogonal matrices: ``orthogonal_(tkern.empty(3, 5))``."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        drawn = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+        q = _orthonormal_columns(drawn.t() if rows < cols else drawn)
+        tensor.view_as(drawn).copy_(q.t() if rows < cols else q)
+        return tensor.mul_(gain)
+
+
+def _normal_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Generator | None = None) -> Tensor:
+    """Fill with N(mean, std**2) truncated to [a, b], drawn by torch's rejection sampling (normal draws
+    redrawn outside [a, b] when that interval holds over 30% of the mass, else uniform draws on
+    [a, b] accepted with the normal density): ``trunc_normal_(tkern.empty(3, 5), std=0.02)``."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
+                      "be incorrect.", stacklevel=2)
+    with no_grad():
+        if _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) > 0.3:
+            # the bounds as the tensor's dtype holds them, for a test consistent with its values
+            low, high = (tensor_of(bound, dtype=tensor.dtype).item() for bound in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while (outside := (result < low).logical_or(result > high)).any().item():
+                result = where(outside, empty_like(result).normal_(mean, std, generator=generator), result)
+            return tensor.copy_(result)
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def rejected(candidates: Tensor) -> Tensor:
+            log_density = ((candidates - mean) / std).pow(2) * -0.5 - log_peak
+            return empty_like(candidates).uniform_(generator=generator).log() > log_density
+
+        result = tensor.uniform_(a, b, generator=generator)
+        pending = rejected(result)
+        while pending.any().item():
+            candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, rejected(candidates), pending)
+        return tensor.copy_(result)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
+    """Fill a 2-D tensor with N(0, std**2), then zero the fraction sparsity of each column (rows picked
+    by randperm from the default generator, as torch picks them): ``sparse_(tkern.empty(5, 3), 0.4)``."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            tensor[randperm(rows)[:zeros].to(tensor.device), col] = 0
+    return tensor
+
+
+def _deprecated(init: Callable) -> Callable:
+    """torch's old name of an initialiser (without the trailing underscore), which warns."""
+    new_name = init.__name__
+    old_name = new_name[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return init(*args, **kwargs)
+    deprecated.__name__ = old_name
+    deprecated.__doc__ = f"Deprecated: ``nn.init.{new_name}``."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

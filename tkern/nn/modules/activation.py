@@ -1,4 +1,4 @@
-"""Activation modules: ReLU, SiLU, Softplus, LeakyReLU, ELU, Sigmoid, Tanh, Softmax, LogSoftmax."""
+"""Activation modules: ReLU, SiLU, Softplus, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax."""
 from __future__ import annotations
 
 from ...tensor import Tensor
@@ -94,6 +94,24 @@ class ELU(Module):
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """x * Phi(x) elementwise, Phi the standard normal CDF (approximate='tanh': its tanh form).
+
+    >>> GELU()(tkern.zeros(1))
+    tensor([0.])
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Sigmoid(Module):

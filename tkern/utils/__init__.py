@@ -1,0 +1,4 @@
+"""tkern.utils: utilities with torch.utils' API (``tkern.utils.data``: datasets and their loaders)."""
+from . import data
+
+__all__ = ["data"]
