@@ -102,15 +102,23 @@ def mm(a: Array, b: Array) -> Array:
     return _product(a, b, (), "addmm_impl_cpu_")
 
 
-def bmm(a: Array, b: Array) -> Array:
+def _check_batches(a: Array, b: Array, short_batch2_is_index_error: bool = False) -> None:
+    """torch's checks of bmm's and baddbmm's batches of matrices (baddbmm reads batch2's dim 2 first)."""
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
+    if short_batch2_is_index_error and b.ndim < 3:
+        dims = max(b.ndim, 1)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-dims}, {dims - 1}], but got 2)")
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if b.shape[:2] != (a.shape[0], a.shape[2]):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
             f"but got: [{b.shape[0]}, {b.shape[1]}].")
+
+
+def bmm(a: Array, b: Array) -> Array:
+    _check_batches(a, b)
     mixed = _mixed_empty_product(a, b, (a.shape[0], a.shape[1], b.shape[2]))
     if mixed is not None:
         return mixed
@@ -138,17 +146,7 @@ def addmm(input: Array, a: Array, b: Array, beta=1, alpha=1) -> Array:
 
 def baddbmm(input: Array, a: Array, b: Array, beta=1, alpha=1) -> Array:
     """beta * input + alpha * (a @ b) for batches of matrices, input broadcast to the (batch, m, n) result."""
-    if a.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor")
-    if b.ndim < 3:
-        dims = max(b.ndim, 1)
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-dims}, {dims - 1}], but got 2)")
-    if b.ndim != 3:
-        raise RuntimeError("batch2 must be a 3D tensor")
-    if b.shape[:2] != (a.shape[0], a.shape[2]):
-        raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
-            f"but got: [{b.shape[0]}, {b.shape[1]}].")
+    _check_batches(a, b, short_batch2_is_index_error=True)
     expand(input, (a.shape[0], a.shape[1], b.shape[2]))
     if input.dtype is not a.dtype:
         names = (_SHORT_NAMES.get(x.dtype, x.dtype.name) for x in (input, a, b))

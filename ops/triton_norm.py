@@ -39,6 +39,22 @@ def _affine(y, w_ptr, b_ptr, w_offset, b_offset, lanes, mask, HAS_WEIGHT: tl.con
 
 
 @triton.jit
+def _chunked_statistics(x_row, stride_col, cols, eps, lanes, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    """A long row's mean and 1 / std, read in BLOCK chunks: the mean first, then the centred squares."""
+    total = tl.zeros((BLOCK,), COMPUTE)
+    for start in range(0, cols, BLOCK):
+        total += tl.load(x_row + (start + lanes) * stride_col, mask=start + lanes < cols, other=0).to(COMPUTE)
+    mean = tl.sum(total, 0) / cols
+    squares = tl.zeros((BLOCK,), COMPUTE)
+    for start in range(0, cols, BLOCK):
+        mask = start + lanes < cols
+        x = tl.load(x_row + (start + lanes) * stride_col, mask=mask, other=0).to(COMPUTE)
+        centred = tl.where(mask, x - mean, 0)
+        squares += centred * centred
+    return mean, 1 / tl.sqrt(tl.sum(squares, 0) / cols + eps)
+
+
+@triton.jit
 def _forward_kernel(x_ptr, w_ptr, b_ptr, out_ptr, x_offset, w_offset, b_offset, cols, stride_row, stride_col, eps,
                     HAS_WEIGHT: tl.constexpr, HAS_BIAS: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
                     WHOLE: tl.constexpr):
@@ -55,18 +71,7 @@ def _forward_kernel(x_ptr, w_ptr, b_ptr, out_ptr, x_offset, w_offset, b_offset, 
         y = _affine(centred * rstd, w_ptr, b_ptr, w_offset, b_offset, lanes, mask, HAS_WEIGHT, HAS_BIAS)
         tl.store(out_row + lanes, y.to(out_ptr.dtype.element_ty), mask=mask)
     else:
-        total = tl.zeros((BLOCK,), COMPUTE)
-        for start in range(0, cols, BLOCK):
-            mask = start + lanes < cols
-            total += tl.load(x_row + (start + lanes) * stride_col, mask=mask, other=0).to(COMPUTE)
-        mean = tl.sum(total, 0) / cols
-        squares = tl.zeros((BLOCK,), COMPUTE)
-        for start in range(0, cols, BLOCK):
-            mask = start + lanes < cols
-            x = tl.load(x_row + (start + lanes) * stride_col, mask=mask, other=0).to(COMPUTE)
-            centred = tl.where(mask, x - mean, 0)
-            squares += centred * centred
-        rstd = 1 / tl.sqrt(tl.sum(squares, 0) / cols + eps)
+        mean, rstd = _chunked_statistics(x_row, stride_col, cols, eps, lanes, COMPUTE, BLOCK)
         for start in range(0, cols, BLOCK):
             mask = start + lanes < cols
             x = tl.load(x_row + (start + lanes) * stride_col, mask=mask, other=0).to(COMPUTE)
@@ -138,17 +143,7 @@ def _chunked_backward(x_ptr, g_ptr, w_ptr, dx_ptr, dw_ptr, db_ptr, x_offset, g_o
     for row in range(pid, rows, programs):
         x_row = x_ptr + x_offset + row * stride_x_row
         g_row = g_ptr + g_offset + row * stride_g_row
-        total = tl.zeros((BLOCK,), COMPUTE)
-        for start in range(0, cols, BLOCK):
-            total += tl.load(x_row + (start + lanes) * stride_x_col, mask=start + lanes < cols, other=0).to(COMPUTE)
-        mean = tl.sum(total, 0) / cols
-        squares = tl.zeros((BLOCK,), COMPUTE)
-        for start in range(0, cols, BLOCK):
-            mask = start + lanes < cols
-            x = tl.load(x_row + (start + lanes) * stride_x_col, mask=mask, other=0).to(COMPUTE)
-            centred = tl.where(mask, x - mean, 0)
-            squares += centred * centred
-        rstd = 1 / tl.sqrt(tl.sum(squares, 0) / cols + eps)
+        mean, rstd = _chunked_statistics(x_row, stride_x_col, cols, eps, lanes, COMPUTE, BLOCK)
         sum_gw = tl.zeros((BLOCK,), COMPUTE)
         sum_gw_normalized = tl.zeros((BLOCK,), COMPUTE)
         for start in range(0, cols, BLOCK):
