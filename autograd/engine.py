@@ -7,6 +7,7 @@ no recursion, so graphs of any depth work.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from .grad_mode import _set as _set_grad_enabled
 from .grad_mode import is_grad_enabled, no_grad
@@ -92,7 +93,7 @@ def _into_leaf(leaf, grad, create_graph: bool, from_walk: bool = False) -> None:
 
 
 def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: bool,
-        inputs: list | None = None) -> list | None:
+        inputs: list | None = None) -> list:
     """Propagate ``grad_outputs`` back from ``outputs``. With ``inputs`` the gradients reaching them
     are returned instead of being added into leaves."""
     roots: list = []
@@ -105,7 +106,7 @@ def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: boo
             buffers[node] = [None] * node.num_outputs
             roots.append(node)
         _accumulate(buffers[node], nr, grad)
-    captured = None
+    captured: list = []  # (empty without inputs)
     targets: dict = {}
     if inputs is not None:
         captured = [None] * len(inputs)
@@ -139,7 +140,7 @@ def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: boo
             edges = node.next_functions
             if (grads[0] is None if len(grads) == 1 else all(g is None for g in grads)) or \
                     needed is not None and node not in needed:
-                results = (None,) * len(edges)
+                results: Sequence = (None,) * len(edges)
             else:
                 if node._released:
                     raise RuntimeError(_FREED)
@@ -159,7 +160,7 @@ def run(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: boo
                 counts[child] = count
                 if count == 0:
                     ready.append(child)
-            results = grad = None  # (a reference kept here would stop AccumulateGrad taking a gradient over)
+            results, grad = (), None  # (a reference kept here would stop AccumulateGrad taking a gradient over)
     finally:
         _set_grad_enabled(previous_mode)
     return captured

@@ -9,6 +9,7 @@ the package itself, whose names it reads at call time.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import tkern
 
@@ -70,6 +71,7 @@ def _expand_reduced(grad, shape: tuple, dim, keepdim: bool):
 
 
 def _count(shape: tuple, dim) -> int:
+    dims: Iterable[int]
     if dim is None or (not isinstance(dim, int) and len(dim) == 0):
         dims = range(len(shape))
     else:

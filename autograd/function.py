@@ -7,6 +7,8 @@ saw in forward, as in torch.
 """
 from __future__ import annotations
 
+from typing import cast
+
 from .grad_mode import is_grad_enabled, no_grad
 from .graph import Node, SavedTensor, edge_of
 
@@ -29,7 +31,8 @@ def attach(outputs: tuple, node: Node, differentiable: list | None = None) -> No
 class BackwardCFunction(Node):
     """The node of a custom Function, and the ``ctx`` its forward and backward receive."""
 
-    _forward_cls = None
+    _forward_cls: type[Function] | None = None  # the Function this node class belongs to (set by _FunctionMeta)
+    _output_meta: list  # (shape, dtype, device) of each output, None for a non-tensor (set by Function.apply)
 
     def __init__(self, next_functions: tuple):
         super().__init__(next_functions)
@@ -72,7 +75,7 @@ class BackwardCFunction(Node):
             grads = [zeros(meta[0], dtype=meta[1], device=meta[2]) if g is None and meta is not None else g
                      for g, meta in zip(grads, self._output_meta)]
         self._create_graph = is_grad_enabled()
-        result = self._forward_cls.backward(self, *grads)
+        result = cast("type[Function]", self._forward_cls).backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         expected = len(self.next_functions)

@@ -9,6 +9,8 @@ reference counting alone frees it.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
+from typing import TypeVar
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
           "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
@@ -44,7 +46,7 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
 
-    def backward(self, grads: list) -> tuple:
+    def backward(self, grads: list) -> Sequence:
         """Gradients of the inputs, one per edge, from those of the outputs (None: zero)."""
         raise NotImplementedError
 
@@ -55,7 +57,9 @@ class Node:
 
     def run_output_hooks(self, grads: list) -> list:
         """The hooks registered on the tensors this node produced, retain_grad's last (as in torch)."""
-        return [_run_hooks(self._output_hooks.get(i), g) for i, g in enumerate(grads)]
+        hooks = self._output_hooks
+        assert hooks is not None  # (the engine calls it for a node with hooks only)
+        return [_run_hooks(hooks.get(i), g) for i, g in enumerate(grads)]
 
     def output_hooks(self, output_nr: int) -> list:
         if self._output_hooks is None:
@@ -74,9 +78,10 @@ def _run_hooks(hooks: list | None, grad):
 
 
 _NAMED_CLASSES: dict = {}
+_N = TypeVar("_N")
 
 
-def named_subclass(cls: type, name: str) -> type:
+def named_subclass(cls: type[_N], name: str) -> type[_N]:
     """A subclass of ``cls`` called ``name``: a node's type carries torch's node name, as in torch
     (``type(y.grad_fn).__name__ == "MulBackward0"``)."""
     sub = _NAMED_CLASSES.get((cls, name))

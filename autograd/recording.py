@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
+from collections.abc import Callable
+from typing import Any, cast
 
 from tkern.operations import OPERATIONS, Operation
 from tkern.ops import TORCH_TYPE_NAMES
@@ -55,7 +58,7 @@ class OpNode(NamedNode):
         """The call's argument ``i``, passed by position or as ``name=``, else ``default``."""
         return self.args[i] if len(self.args) > i else self.kwargs.get(name, default)
 
-    def backward(self, grads: list) -> tuple:
+    def backward(self, grads: list) -> list:
         self.create_graph = is_grad_enabled()
         by_argument = self._formula(self, grads[0])
         given = len(by_argument)
@@ -91,7 +94,7 @@ def _get(args: tuple, position: tuple):
     return args[arg] if item is None else args[arg][item]
 
 
-_POSITIONS = tuple((i, None) for i in range(16))
+_POSITIONS: tuple[tuple[int, int | None], ...] = tuple((i, None) for i in range(16))
 _new_object = object.__new__
 
 
@@ -102,7 +105,8 @@ def node_maker(op: Operation):
     keeps argument i only when argument j requires grad. Tensors in a list passed first (cat, stack)
     are inputs too. Written for speed: every recorded call of tkern goes through it."""
     name_of = op.node if callable(op.node) else None
-    fixed_class = None if name_of else named_subclass(OpNode, op.node)
+    # (an operation recorded has a node: its name, or the rule that names it)
+    fixed_class = None if name_of else named_subclass(OpNode, cast(str, op.node))
     formula = op.formula
     saves_output = "out" in op.saves
     keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in op.saves if entry != "out")
@@ -137,16 +141,18 @@ def node_maker(op: Operation):
             if i < n and isinstance(args[i], _Tensor) and (
                     j is None or j < n and isinstance(args[j], _Tensor) and args[j]._requires_grad):
                 saved[i] = SavedTensor(args[i])
-        _attach_node(output, fixed_class or named_subclass(OpNode, name_of(args, kwargs)), tuple(edges), formula,
-                     tuple(stripped), kwargs, saved, meta, positions, needs, saves_output)
+        # (fixed_class None: name_of is the node's naming rule)
+        node_class = fixed_class or named_subclass(OpNode, cast(Callable[..., str], name_of)(args, kwargs))
+        _attach_node(output, node_class, tuple(edges), formula, tuple(stripped), kwargs, saved, meta, positions, needs,
+                     saves_output)
     return attach
 
 
-def _attach_node(output, node_class: type, edges: tuple, formula, args: tuple, kwargs: dict, saved: dict, meta: dict,
-                 positions, needs: dict, saves_output: bool) -> None:
+def _attach_node(output, node_class: type[OpNode], edges: tuple, formula, args: tuple, kwargs: dict, saved: dict,
+                 meta: dict, positions, needs: dict, saves_output: bool) -> None:
     """A new OpNode (of ``node_class``, a subclass named like torch's node) with ``output`` as its
     output, kept in ``saved`` when the formula reads it."""
-    node = _new_object(node_class)
+    node: OpNode = _new_object(node_class)
     # (one dict literal: ~0.2 us less than ten attribute writes)
     node.__dict__ = {"next_functions": edges, "_output_hooks": None, "_released": False, "_formula": formula,
                      "args": args, "kwargs": kwargs, "_saved": saved, "meta": meta, "_positions": positions,
@@ -167,12 +173,15 @@ def pair_node_maker(op: Operation):
     ``b`` (either may be a number), written out for two operands: ~0.8 us less a call, which is a
     seventh of the recording of ``b * x`` and so of the sin fit's recorded forward."""
     name_of = op.node if callable(op.node) else None
-    fixed_class = None if name_of else named_subclass(OpNode, op.node)
+    # (an operation recorded has a node: its name, or the rule that names it)
+    fixed_class = None if name_of else named_subclass(OpNode, cast(str, op.node))
     formula = op.formula
     saves_output = "out" in op.saves
     keeps = tuple(entry if isinstance(entry, tuple) else (entry, None) for entry in op.saves if entry != "out")
 
     def attach(output, a, b) -> None:
+        edges: tuple[tuple[Any, int], ...]
+        positions: tuple[tuple[int, int | None], ...]
         if isinstance(a, _Tensor):
             edge_a, array_a = edge_of(a), a._a
             if isinstance(b, _Tensor):
@@ -196,8 +205,8 @@ def pair_node_maker(op: Operation):
             kept = args[i]
             if isinstance(kept, _Tensor) and (j is None or isinstance(args[j], _Tensor) and args[j]._requires_grad):
                 saved[i] = SavedTensor(kept)
-        _attach_node(output, fixed_class or named_subclass(OpNode, name_of(args, {})), edges, formula, stripped, {},
-                     saved, meta, positions, needs, saves_output)
+        node_class = fixed_class or named_subclass(OpNode, cast(Callable[..., str], name_of)(args, {}))
+        _attach_node(output, node_class, edges, formula, stripped, {}, saved, meta, positions, needs, saves_output)
     return attach
 
 
@@ -325,7 +334,8 @@ def _inline_front(fn, recorded, one_tensor: bool):
     namespace = {"_Tensor": _Tensor, "_grad_enabled": is_grad_enabled, "recorded": recorded, "fn": fn,
                  "_any_requires_grad_of": _any_tensor_requires_grad}
     exec(compile(source, f"<front of {fn.__module__}.{fn.__name__}>", "exec"), namespace)  # noqa: S102
-    front = functools.wraps(fn)(namespace[fn.__name__])
+    front = cast(types.FunctionType, namespace[fn.__name__])  # (the function the source above defines)
+    functools.update_wrapper(front, fn)
     front.__defaults__, front.__kwdefaults__ = fn.__defaults__, fn.__kwdefaults__
     return front
 
@@ -406,7 +416,7 @@ def _extremum(op: Operation, fn):
 def _pieces(op: Operation, fn):
     """split/chunk/unbind: every piece is its own view node of the input. As in torch, no piece may
     be written in place where autograd would have to record it."""
-    name = op.node
+    name = cast(str, op.node)  # (a piece's node is named, never by a rule)
     short = name[:-len("Backward0")]
 
     @functools.wraps(fn)

@@ -36,6 +36,8 @@ class Array:
     # no __getattr__ here: on CPython 3.11 a class with one stops every attribute read on its
     # instances from being specialised, which costs ~16 ns a read on the hot path
     __slots__ = ("_storage", "device", "shape", "_strides", "offset", "dtype", "host")
+    _storage: Storage | None  # None: made around a host buffer, its Storage not yet asked for
+    _strides: tuple | None  # None: contiguous, not yet worked out
 
     def __init__(self, storage: Storage, shape: tuple, strides: tuple, offset: int, dtype: dtype, host=None):
         self._storage = storage

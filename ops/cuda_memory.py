@@ -8,6 +8,8 @@ Triton's interpreter.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -123,3 +125,63 @@ def capability(index: int | None = None) -> tuple:
         found = tuple(torch.cuda.get_device_capability(index or 0)) if torch.cuda.is_available() else (0, 0)
         _CAPABILITIES[index] = found
     return found
+
+
+def wrap(address: int, nbytes: int, index: int, owner: Any) -> torch.Tensor:
+    """``nbytes`` of memory another library owns, from ``address`` on GPU ``index`` (host memory under
+    the interpreter), as a uint8 buffer that keeps ``owner`` alive: no copy. ``owner`` exposes the
+    bytes through ``__array_interface__`` on the host; on a GPU torch reads the same dict as a
+    ``__cuda_array_interface__``, which is how torch is told about foreign device memory."""
+    if _torch_device(index).type == "cpu":
+        return torch.from_numpy(np.asarray(owner))
+    if not nbytes:  # no device pointer to describe: nothing will be read
+        return torch.empty(0, dtype=torch.uint8, device=_torch_device(index))
+    return torch.as_tensor(_CudaBytes(owner), device=_torch_device(index))
+
+
+class _CudaBytes:
+    """owner's byte range described to torch as device memory (torch keeps this object alive)."""
+
+    def __init__(self, owner: Any):
+        self.owner = owner
+        self.__cuda_array_interface__ = dict(owner.__array_interface__, stream=None)
+
+
+def current_stream(index: int) -> int | None:
+    """The stream tkern launches on for GPU ``index`` (kernels go to torch's current stream) as the
+    DLPack/CUDA array interface integer: 1 for the legacy default stream; None under the interpreter,
+    where kernels finish before the launch returns."""
+    if _torch_device(index).type == "cpu":
+        return None
+    pointer = torch.cuda.current_stream(index).cuda_stream
+    return 1 if pointer == 0 else pointer
+
+
+def _as_stream(index: int, pointer: int):
+    if pointer in (0, 1):
+        return torch.cuda.default_stream(index)
+    return torch.cuda.ExternalStream(pointer, device=_torch_device(index))
+
+
+def make_stream_wait(index: int, pointer: int) -> None:
+    """The stream ``pointer`` (a consumer's) waits for the work queued so far on tkern's current stream
+    of GPU ``index``: an event recorded there, waited on there (nothing blocks the host)."""
+    if _torch_device(index).type == "cpu":
+        return
+    stream, current = _as_stream(index, pointer), torch.cuda.current_stream(index)
+    if stream != current:
+        event = torch.cuda.Event()
+        event.record(current)
+        stream.wait_event(event)
+
+
+def wait_for_stream(index: int, pointer: int) -> None:
+    """tkern's current stream of GPU ``index`` waits for the work queued so far on the stream
+    ``pointer`` (a producer's)."""
+    if _torch_device(index).type == "cpu":
+        return
+    stream, current = _as_stream(index, pointer), torch.cuda.current_stream(index)
+    if stream != current:
+        event = torch.cuda.Event()
+        event.record(stream)
+        current.wait_event(event)

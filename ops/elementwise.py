@@ -36,7 +36,9 @@ _BOOL_REFUSING_BINARY = {name: op.bool_kernel for name, op in _BINARY.items() if
 
 def result_type(*operands) -> dtypes.dtype:
     """torch.result_type over Arrays and Python scalars."""
-    dim, zero, scalars = [], [], []
+    dim: list[dtypes.dtype] = []
+    zero: list[dtypes.dtype] = []
+    scalars: list[dtypes.dtype] = []
     for x in operands:
         if isinstance(x, Array):
             (dim if x.shape else zero).append(x.dtype)
@@ -223,6 +225,8 @@ def _as_16_bit_operands(op: str, a: Array, b: Array) -> tuple:
 
 
 def binary(op: str, a, b, out: Array | None = None) -> Array:
+    key: tuple  # the plan's: the op, the operands' dtypes (or scalar types), 0-d flags, the device type
+    shape: tuple | None  # None: broadcast below
     if type(a) is Array:
         device = a.device
         shape = a.shape

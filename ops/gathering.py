@@ -155,7 +155,7 @@ def index_select(x: Array, dim: int, index: Array) -> Array:
     shape = x.shape[:dim] + (index.numel(),) + x.shape[dim + 1:]
     out = empty(shape, x.dtype, x.device)
     if out.numel():
-        key = [None] * x.ndim
+        key: list[Array | None] = [None] * x.ndim
         key[dim] = converted(_as_1d(index), dtypes.int64)
         # an index on one dim only: the gathered layout is x's own (numpy's rule keeps it in place)
         backend_for(x.device).gather(out, x, tuple(key))

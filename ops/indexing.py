@@ -141,7 +141,7 @@ def _checked_indices(view: Array, advanced: list, shape: tuple | None = None) ->
     gathered = _gathered_shape(view, [dim for dim, _ in advanced], shape)
     if numel_of(gathered):  # (like torch, only indices that select something are checked)
         _check_on_host([(view.shape[dim], idx) for dim, idx in advanced if _in_host_memory(idx)], shape)
-    indices = [None] * view.ndim
+    indices: list[Array | None] = [None] * view.ndim
     for dim, idx in advanced:
         indices[dim] = expand_to(converted(idx, dtypes.int64, view.device), shape)
     return tuple(indices), gathered

@@ -65,8 +65,9 @@ def layer_norm_backward(x: Array, g: Array, normalized_shape: tuple, weight: Arr
     grad_x = empty(x.shape, x.dtype, x.device)
     grads = [empty(tuple(normalized_shape), x.dtype, x.device) if want else None for want in (want_weight, want_bias)]
     if x.numel():
-        backend.layer_norm_backward(_rows(grad_x, cols), *(None if p is None else reshape(p, (cols,)) for p in grads),
-                                    _rows(x, cols), _rows(g, cols), _flat(weight), eps)
+        grad_weight, grad_bias = (None if p is None else reshape(p, (cols,)) for p in grads)
+        backend.layer_norm_backward(_rows(grad_x, cols), grad_weight, grad_bias, _rows(x, cols), _rows(g, cols),
+                                    _flat(weight), eps)
     else:
         for p in grads:
             if p is not None and p.numel():

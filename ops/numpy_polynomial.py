@@ -58,7 +58,7 @@ def _loss_grad_chunk(x: np.ndarray, y: np.ndarray, c: np.ndarray, dx: np.ndarray
         value *= x
         value += c[k]
     r = np.subtract(value, y, out=value)
-    if dx is not None:
+    if dx is not None and slope is not None:  # (slope is made exactly when dx is given)
         np.multiply(r, slope, out=slope)
         np.multiply(slope, 2.0 * scale, out=dx)
     if dy is not None:
@@ -82,15 +82,15 @@ def loss_grad(x: np.ndarray, y: np.ndarray, coeffs: np.ndarray, scale: float, ac
     for start in range(0, n, CHUNK):
         end = min(start + CHUNK, n)
         chunk_squares, chunk_sums = _loss_grad_chunk(
-            _chunk_of(x, start, acc), _chunk_of(y, start, acc), c, None if dx is None else dx_acc[start:end],
-            None if dy is None else dy_acc[start:end], scale, table)
+            _chunk_of(x, start, acc), _chunk_of(y, start, acc), c, None if dx_acc is None else dx_acc[start:end],
+            None if dy_acc is None else dy_acc[start:end], scale, table)
         squares += chunk_squares
         sums += chunk_sums
     # rounded to acc first, as the 'cuda' kernel's sums are
     loss[()] = acc.type(squares * scale)
     np.copyto(grad, (sums * (2.0 * scale)).astype(acc), casting="unsafe")
     for out, computed in ((dx, dx_acc), (dy, dy_acc)):
-        if out is not None and out is not computed:
+        if out is not None and computed is not None and out is not computed:
             np.copyto(out, computed, casting="unsafe")
 
 

@@ -17,6 +17,8 @@ writes each nonzero element's coordinates at its rank (a cumsum inside the block
 """
 from __future__ import annotations
 
+from typing import cast
+
 import triton
 import triton.language as tl
 
@@ -222,7 +224,7 @@ def gather(backend, out: Array, x: Array, indices: tuple) -> None:
         return
     sizes, out_strides, x_strides, index_strides, dim_strides, bounds, index_arrays = _layout(out.shape, out, x,
                                                                                              indices)
-    flag, stamp = device_errors.for_validation(x.device.index)
+    flag, stamp = device_errors.for_validation(cast(int, x.device.index))  # (a 'cuda' device has its index)
     _launch_gather_kernel(
         grid_for(n), pointer(out), pointer(x), tuple(pointer(i) for i in index_arrays), flag, stamp, n, sizes,
         out_strides, x_strides, index_strides, tuple(i.offset for i in index_arrays), dim_strides, bounds,
@@ -260,7 +262,7 @@ def scatter(backend, x: Array, indices: tuple, values: Array, accumulate: bool) 
     _check_indices(index_arrays, bounds, 0, INDEX_OUT_OF_BOUNDS.value)
     _launch_scatter_kernel(
         grid_for(n), pointer(x), pointer(values), tuple(pointer(i) for i in index_arrays),
-        device_errors.for_reading(x.device.index), n, sizes, values_strides, x_strides, index_strides,
+        device_errors.for_reading(cast(int, x.device.index)), n, sizes, values_strides, x_strides, index_strides,
         tuple(i.offset for i in index_arrays), dim_strides, bounds, values.offset, x.offset, MODE=mode,
         BITS=8 * x.dtype.itemsize, K=len(index_arrays), NDIM=len(sizes),
         WIDE=needs_int64(n + BLOCK, [x, values] + index_arrays), BLOCK=BLOCK)

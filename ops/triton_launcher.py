@@ -85,7 +85,7 @@ class Launcher:
     Hot call sites pass every argument, constexprs included, positionally in the kernel's parameter
     order; keyword arguments cost a rebinding per call."""
 
-    def __init__(self, kernel):
+    def __init__(self, kernel) -> None:
         self.kernel = kernel
         # GPU index -> (compiled, plans) of that GPU; the current GPU's two are also attributes
         self.per_device: dict = {}
@@ -101,7 +101,9 @@ class Launcher:
     def key(self, args: tuple, options: dict) -> tuple:
         # a tensor stands in the key as its dtype: the key never keeps device memory alive
         key = list(args)
-        for i in self.tensors:
+        tensors = self.tensors
+        assert tensors is not None  # (launch_bound found them before its first key)
+        for i in tensors:
             key[i] = args[i].dtype
         for i in self.tensor_tuples:
             key[i] = tuple(t.dtype for t in args[i])

@@ -344,8 +344,8 @@ def _launch(kernel, grid, args: tuple, meta: dict) -> None:
     blocks = tuple(config.kwargs[name] for name in ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M"))
     # keyed by the pointer's dtype (what the launch sees) and the tuning meta in _TUNED_META's order; the
     # heuristics (EVEN_K, FULL_M, FULL_N) are worked out per launch between the two halves
-    _PLANS[(args[0].dtype, *(meta[name] for name in _PLAN_META))] = (
-        blocks, tuple(meta[name] for name in _TUNED_META), options)
+    key = (args[0].dtype, *(meta[name] for name in _PLAN_META))
+    _PLANS[key] = (blocks, tuple(meta[name] for name in _TUNED_META), options)
 
 
 # the integer kernel's parameters after the operands', in order
@@ -449,7 +449,7 @@ def matmul(backend, out: Array, a: Array, b: Array, compute: dtypes.dtype, bias:
                          beta=float(beta) if floating else int(beta))
 
     if dtype not in _FLOAT_TYPES:
-        args = (pointer(a), pointer(b), pointer(out), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset,
+        args: tuple = (pointer(a), pointer(b), pointer(out), m, n, k, sizes, a_bs, b_bs, c_bs, a.offset, b.offset,
                 out.offset, a_strides[-2], a_strides[-1], b_strides[-2], b_strides[-1], c_strides[-2], c_strides[-1])
         _launch(_int_kernel, _grid(batches, m, n, 1), args, dict(NB=len(sizes), WIDE=wide, **epilogue_args,
                                                                   **(_INT_META_INTERPRETER if interpreting else _INT_META)))

@@ -168,8 +168,10 @@ def matmul(out: Array, a: Array, b: Array, m: int, n: int, k: int, epilogue: dic
     if not _allocator_set:
         triton.set_allocator(_scratch)
         _allocator_set = True
-    a_k_contiguous, stride_a = _describable(a)
-    b_n_contiguous, stride_b = _describable(b)
+    described_a, described_b = _describable(a), _describable(b)
+    assert described_a is not None and described_b is not None  # (applies() said so)
+    a_k_contiguous, stride_a = described_a
+    b_n_contiguous, stride_b = described_b
     stride_c = out.strides[-2]
     c_descriptor = out.strides[-1] == 1 and (stride_c * out.dtype.itemsize) % 16 == 0 and (
         out.offset * out.dtype.itemsize) % 16 == 0

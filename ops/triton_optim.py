@@ -200,7 +200,7 @@ class _Tables:
         starts = (np.arange(owners.size) - np.repeat(np.cumsum(counts) - counts, counts)) * self.block
         # every place counts from the first parameter's storage, which the launch passes as a pointer
         self.base = params[0].storage.data.data_ptr()
-        rows = [sizes, _places(params, self.base)] + [_places(s, self.base) for s in states]
+        rows: list = [sizes, _places(params, self.base)] + [_places(s, self.base) for s in states]
         self.vector = 16 // params[0].dtype.itemsize
         self.aligned = all(place % self.vector == 0 for row in rows[1:] for place in row)
         table = np.concatenate([np.array(row, np.int64) for row in rows] + [np.stack([owners, starts], 1).reshape(-1)])
@@ -222,7 +222,7 @@ class _Tables:
             self.grads_aligned = all(place % self.vector == 0 for place in places)
 
 
-def _contiguous(backend, arrays: list, written: list) -> list:
+def _contiguous(backend, arrays: list, written: list | None) -> list:
     """arrays with each non-contiguous one replaced by a contiguous copy; (original, copy) pairs are
     added to ``written`` when the copies must be written back."""
     result = []

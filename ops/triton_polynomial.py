@@ -74,7 +74,7 @@ def _loss_grad_terms(sums, x, y, mask, offsets, coeffs, dx_ptr, dy_ptr, element_
     new = (sums[0] + r * r,)
     term = r
     for k in tl.static_range(DEGREE + 1):
-        new = new + (sums[k + 1] + term,)
+        new = new + (sums[k + 1] + term,)  # type: ignore[assignment]  # (grown in an unrolled loop)
         if k < DEGREE:
             term = term * x
     return new
@@ -88,11 +88,11 @@ def _moment_terms(sums, x, y, mask, DEGREE: tl.constexpr, MASKED: tl.constexpr):
         term = tl.where(mask, term, 0.0)
     new = ()
     for j in tl.static_range(2 * DEGREE + 1):
-        new = new + (sums[j] + term,)
+        new = new + (sums[j] + term,)  # type: ignore[assignment]  # (grown in an unrolled loop)
         term = term * x
     term = y
     for j in tl.static_range(DEGREE + 1):
-        new = new + (sums[2 * DEGREE + 1 + j] + term,)
+        new = new + (sums[2 * DEGREE + 1 + j] + term,)  # type: ignore[assignment]  # (grown in an unrolled loop)
         term = term * x
     return new + (sums[3 * DEGREE + 2] + y * y,)
 
@@ -141,7 +141,8 @@ def power_sums_kernel(x_ptr, x_offset, x_stride, y_ptr, y_offset, y_stride, n, c
     coeffs = ()
     if not MOMENTS:
         for k in tl.static_range(DEGREE + 1):
-            coeffs = coeffs + (tl.load(c_ptr + c_offset + k * c_stride).to(ACC),)
+            coefficient = tl.load(c_ptr + c_offset + k * c_stride).to(ACC)
+            coeffs = coeffs + (coefficient,)  # type: ignore[assignment]  # (grown in an unrolled loop)
     sums = (tl.zeros([BLOCK], ACC),) * SUMS
     full_tiles = n // BLOCK
     # (tile * block in int64 where WIDE: the loop variable is a Python int under the interpreter)
@@ -157,7 +158,7 @@ def power_sums_kernel(x_ptr, x_offset, x_stride, y_ptr, y_offset, y_stride, n, c
                      2.0 * scale, MOMENTS, DEGREE, ACC, WANT_DX, WANT_DY, True, BLOCK)
     totals = ()
     for k in tl.static_range(SUMS):
-        totals = totals + (tl.sum(sums[k], 0),)
+        totals = totals + (tl.sum(sums[k], 0),)  # type: ignore[assignment]  # (grown in an unrolled loop)
     if FINISH:
         _store_loss_grad(totals, loss_ptr, grad_ptr, scale, DEGREE)
     else:
@@ -173,7 +174,7 @@ def loss_grad_finish_kernel(partials_ptr, programs, loss_ptr, grad_ptr, scale_bi
     totals = ()
     for k in tl.static_range(SUMS):
         column = tl.load(partials_ptr + rows * SUMS + k, mask=rows < programs, other=0.0)
-        totals = totals + (tl.sum(column, 0),)
+        totals = totals + (tl.sum(column, 0),)  # type: ignore[assignment]  # (grown in an unrolled loop)
     _store_loss_grad(totals, loss_ptr, grad_ptr, scalar_from_bits(scale_bits, partials_ptr.dtype.element_ty), DEGREE)
 
 
@@ -258,14 +259,18 @@ def _power_sums(backend, x: Array, y: Array, coeffs: Array, scale: float, moment
     if not finish:
         partials = backend.empty((programs, sums), dtypes.float64 if acc is tl.float64 else dtypes.float32,
                                  x.device)
-    x_ptr = pointer(x)
     # arguments the launch leaves unread get x's pointer
+    x_ptr = pointer(x)
+    loss_ptr = grad_ptr = x_ptr
+    if finish:
+        assert loss is not None and grad is not None  # (the caller passes them when one program finishes)
+        loss_ptr, grad_ptr = pointer(loss), pointer(grad)
     _launch_sums((programs,), x_ptr, x.offset, x.strides[0], pointer(y), y.offset, y.strides[0], n,
                  pointer(coeffs), coeffs.offset, coeffs.strides[0],
                  x_ptr if dx is None else pointer(dx), x_ptr if dy is None else pointer(dy), float64_bits(scale),
-                 x_ptr if partials is None else pointer(partials), pointer(loss) if finish else x_ptr,
-                 pointer(grad) if finish else x_ptr, moments, degree, sums, acc, dx is not None, dy is not None,
-                 finish, needs_int64(n, (x, y)), block, num_warps=_WARPS, maxnreg=_REGISTERS)
+                 x_ptr if partials is None else pointer(partials), loss_ptr, grad_ptr, moments, degree, sums, acc,
+                 dx is not None, dy is not None, finish, needs_int64(n, (x, y)), block, num_warps=_WARPS,
+                 maxnreg=_REGISTERS)
     return partials, programs
 
 

@@ -272,7 +272,7 @@ def arg_reduce_kernel(index_ptr, value_ptr, x_ptr, partial_index_ptr, M, R, CHUN
     if INNER:
         AXIS: tl.constexpr = 1
     else:
-        AXIS: tl.constexpr = 0
+        AXIS: tl.constexpr = 0  # type: ignore[no-redef]  # (Triton needs the constexpr annotation on each)
     if IS_MAX:
         best = _fold("max", acc, AXIS, BLOCK_M, BLOCK_R, False)
     else:

@@ -8,6 +8,7 @@ from .creation import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, Doubl
                        eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
                        randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .device import device, get_default_device, set_default_device
+from .dlpack import from_dlpack
 from .dtypes import (bfloat16, bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8)
 from .math_ops import is_tensor, result_type
@@ -17,9 +18,17 @@ from .size import Size
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, autograd, fused, linalg, nn, optim
 from . import utils
+from .serialization import load, save
 from .front_end import FUNCTIONS as _FUNCTIONS
 
 # the operations of the table (tkern/operations.py): sin, add, sum, cat, reshape, ...
 globals().update(_FUNCTIONS)
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    # for mypy: the names put in by the update above. Unannotated on purpose: an annotated module
+    # __getattr__ reads as "Any?" (not callable) in the modules of tkern's import cycle (mypy 2.4)
+    def __getattr__(name): ...
 
 __version__ = "0.1.0"

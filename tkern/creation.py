@@ -12,6 +12,7 @@ from tkern.ops.backend import backend_for
 from tkern.ops.copying import checked_scalar
 
 from . import dtypes
+from .array_interfaces import lends_memory, shared_tensor
 from .device import as_device, factory_device
 from .random import default_generator
 from .storage import Storage
@@ -93,6 +94,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
             UserWarning, stacklevel=2)
         array = ops.converted(data._a, dtype, as_device(device) if device is not None else None, force_copy=True)
         return _finish(array, requires_grad)
+    if lends_memory(data):
+        dtype = dtypes.checked_dtype_argument(dtype)
+        source = shared_tensor(data)
+        target = as_device(device) if device is not None else None
+        return _finish(ops.converted(source._a, dtype, target, force_copy=True), requires_grad)
     values, inferred = _host_values(data)
     dtype = dtypes.checked_dtype_argument(dtype) or inferred
     target = factory_device(device)
@@ -104,6 +110,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Share memory with data when dtype and device allow, else copy."""
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
+    if lends_memory(data):
+        dtype = dtypes.checked_dtype_argument(dtype)
+        shared = shared_tensor(data, device)
+        return shared if dtype is None else shared.to(dtype)
     if isinstance(data, np.ndarray) and factory_device(device).type == "cpu":
         shared = from_numpy(data)
         return shared if dtype is None else shared.to(dtype)
@@ -431,6 +441,8 @@ def legacy_constructor(dtype, args: tuple, device=None) -> Tensor:
 
 
 class _LegacyTensorType(type):
+    dtype: dtypes.dtype  # (each class's, given by _legacy_type)
+
     def __instancecheck__(cls, obj) -> bool:
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
 

@@ -5,6 +5,7 @@ import ctypes
 import importlib.util
 import os
 from functools import lru_cache
+from typing import Literal
 
 
 class OutOfMemoryError(RuntimeError):
@@ -109,7 +110,7 @@ class device:
         self.previous = _current
         set_device(self.index)
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         set_device(self.previous)
         return False
 

@@ -8,6 +8,8 @@ class device:
     """A device like torch.device: ``device('cpu')``, ``device('cuda')``, ``device('cuda', 1)``."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: "str | device", index: int | None = None):
         if isinstance(type, device):

@@ -13,20 +13,22 @@ class dtype:
 
     __slots__ = ("name", "itemsize", "category", "is_signed", "_numpy_name", "_numpy")
 
-    def __init__(self, name: str, itemsize: int, category: int, is_signed: bool, numpy_name: str):
+    # (builtins.int and builtins.bool: this module's int and bool are tkern dtypes)
+    def __init__(self, name: str, itemsize: builtins.int, category: builtins.int, is_signed: builtins.bool,
+                 numpy_name: str):
         self.name = name
         self.itemsize = itemsize
         self.category = category
         self.is_signed = is_signed
         self._numpy_name = numpy_name
-        self._numpy = None
+        self._numpy: np.dtype | None = None
 
     @property
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.category == _FLOAT
 
     @property
-    def is_complex(self) -> bool:
+    def is_complex(self) -> builtins.bool:
         return False
 
     @property
@@ -163,7 +165,9 @@ def result_type_of(dim_types, zero_dim_types, scalar_types) -> dtype:
         for d in group:
             current = d if current is None else _PROMOTION[current, d]
         results.append(current)
-    return _combine(results[0], _combine(results[1], results[2]))
+    result = _combine(results[0], _combine(results[1], results[2]))
+    assert result is not None, "result_type_of: no operand types"
+    return result
 
 
 def can_cast(from_: dtype, to: dtype) -> builtins.bool:

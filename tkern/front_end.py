@@ -13,6 +13,8 @@ filled once, when this module is imported.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from typing import Any
 
 from tkern import ops
 from tkern.autograd.grad_mode import is_grad_enabled as _grad_enabled
@@ -30,7 +32,7 @@ def _refuse_out_with_grad(name: str) -> None:
                        "one of the arguments requires grad.")
 
 
-def _unary_forms(op: Operation) -> tuple[object, dict]:
+def _unary_forms(op: Operation) -> tuple[Callable[..., Tensor], dict[str, Callable[..., Any]]]:
     """The function of a unary operation, and its in-place method and operator."""
     name = op.name
     attach = node_maker(op) if op.differentiable else None
@@ -42,6 +44,7 @@ def _unary_forms(op: Operation) -> tuple[object, dict]:
             attach(t, (input,), {})
         return t
 
+    function: Callable[..., Tensor]  # (one of two signatures: with out= or without)
     if op.out:
         def function(input, *, out=None):
             if attach is not None and input._requires_grad and _grad_enabled():
@@ -77,7 +80,7 @@ def _unary_forms(op: Operation) -> tuple[object, dict]:
             return recorded(self)
         return wrap(_ops_unary(name, self._a))
 
-    methods = {}
+    methods: dict[str, Callable[..., Any]] = {}
     if op.inplace:
         methods.update((alias + "_", inplace) for alias in (name, *op.aliases))
     if op.operator:
@@ -152,12 +155,12 @@ def _binary_function(op: Operation, recorded):
     return _name(function, name, f"Elementwise {name} with broadcasting, like torch.{name}.")
 
 
-def _binary_methods(op: Operation, differentiable, recorded) -> dict:
+def _binary_methods(op: Operation, differentiable, recorded) -> dict[str, Callable[..., Any]]:
     """A binary operation's in-place method and operators. ``differentiable`` is the operation's
     function (what an in-place write needing a graph computes out of place), ``recorded`` its
     recorded call on two operands (None: the operation has no gradient)."""
     name = op.name
-    methods = {}
+    methods: dict[str, Callable[..., Any]] = {}
     if recorded is None:
         differentiable = None
     if op.inplace:
@@ -220,8 +223,9 @@ def _name(fn, name: str, doc: str | None):
     return fn
 
 
-def _build() -> tuple[dict, dict]:
-    functions, methods = {}, {}
+def _build() -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:
+    functions: dict[str, Callable[..., Any]] = {}
+    methods: dict[str, Callable[..., Any]] = {}
     for op in OPERATIONS.values():
         if not (op.function or op.method or op.inplace or op.operator):
             continue  # (reached by other modules only: nn.functional's, autograd's, ops')
@@ -253,4 +257,6 @@ def _build() -> tuple[dict, dict]:
     return functions, methods
 
 
+FUNCTIONS: dict[str, Callable[..., Any]]
+METHODS: dict[str, Callable[..., Any]]
 FUNCTIONS, METHODS = _build()

@@ -7,6 +7,7 @@ coefficient from one pass over the points (Horner's rule, no intermediate arrays
 """
 from __future__ import annotations
 
+from tkern.ops.array import Array
 from tkern.ops.polynomial import poly_fit as _poly_fit
 from tkern.ops.polynomial import poly_loss_grad as _poly_loss_grad
 
@@ -14,7 +15,7 @@ from .dtypes import promote_types
 from .tensor import Tensor, wrap
 
 
-def checked_arrays(name: str, x, y, coeffs) -> tuple:
+def checked_arrays(name: str, x, y, coeffs) -> tuple[Array, Array, Array]:
     """The Arrays of the three tensor arguments; TypeError naming the first that is not a Tensor."""
     for arg, value in (("x", x), ("y", y), ("coeffs", coeffs)):
         if not isinstance(value, Tensor):

@@ -26,7 +26,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
                      sci_mode=None) -> None:
     """torch.set_printoptions; profile is 'default', 'short' or 'full'."""
     if profile == "default":
-        PRINT_OPTS.__init__()
+        PrintOptions.__init__(PRINT_OPTS)  # (reset in place: modules hold PRINT_OPTS)
     elif profile == "short":
         PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
     elif profile == "full":

@@ -40,7 +40,7 @@ class Generator:
         self.offset = 0
         if self._engine is not None:
             self._engine._legacy_seeding(self._seed & 0xFFFFFFFF)
-        self.next_double_normal = None  # the cached second value of a scalar Box-Muller pair
+        self.next_double_normal: float | None = None  # the cached second value of a scalar Box-Muller pair
         return self
 
     def initial_seed(self) -> int:
@@ -58,10 +58,12 @@ class Generator:
 
     def random(self, count: int) -> np.ndarray:
         """The next ``count`` 32-bit words of a 'cpu' generator (as uint64)."""
+        assert self._engine is not None, "a 'cpu' generator's draw"
         return self._engine.random_raw(count)
 
     def random64(self, count: int) -> np.ndarray:
         """The next ``count`` 64-bit words of a 'cpu' generator, each two 32-bit words, the first one high."""
+        assert self._engine is not None, "a 'cpu' generator's draw"
         words = self._engine.random_raw(2 * count)
         return (words[0::2] << np.uint64(32)) | words[1::2]
 
@@ -104,7 +106,7 @@ _generators: dict = {}
 _global_seed = None
 
 
-def default_generator(dev: device) -> Generator:
+def default_generator(dev: str | device) -> Generator:
     key = as_device(dev)
     gen = _generators.get(key)
     if gen is None:

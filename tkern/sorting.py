@@ -14,8 +14,10 @@ from .tensor import Tensor, wrap
 
 def _return_type(name: str) -> type:
     """A (values, indices) named tuple printed like torch's ``torch.return_types.<name>``."""
-    class ReturnType(namedtuple(name, ["values", "indices"])):
+    class ReturnType(namedtuple(name, ["values", "indices"])):  # type: ignore[misc]  # (named per operation)
         __slots__ = ()
+        values: Tensor
+        indices: Tensor
 
         def __repr__(self) -> str:
             return f"tkern.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"

@@ -1,6 +1,11 @@
 """Storage: a device allocation that views (tensors) share."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
 from .device import device
 
 
@@ -12,10 +17,10 @@ class Storage:
 
     __slots__ = ("data", "nbytes", "device", "version", "_bytes", "_typed")
 
-    def __init__(self, data: object, nbytes: int, device: device):
+    def __init__(self, data: Any, nbytes: int, device: device):
         self.data = data
         self.nbytes = nbytes
         self.device = device
         self.version = 0
-        self._bytes = None
-        self._typed = None
+        self._bytes: np.ndarray | None = None
+        self._typed: dict | None = None

@@ -284,6 +284,7 @@ def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, runni
         centred = input - mean
         variance = (centred * centred).mean(dims, keepdim=True)
     else:
+        assert running_var is not None  # (batch_norm passes both statistics or neither)
         centred = input - running_mean.reshape(shape)
         variance = running_var.reshape(shape)
     output = centred / (variance + eps).sqrt()

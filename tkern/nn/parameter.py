@@ -18,7 +18,7 @@ class Parameter(Tensor):
         self._a = (empty(0) if data is None else data)._a
         self.requires_grad = requires_grad
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # type: ignore[override]  # (torch's takes no tensor_contents)
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo: dict) -> "Parameter":

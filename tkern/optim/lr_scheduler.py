@@ -48,7 +48,7 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
     wrapper holds the optimizer weakly, as torch's does, so that it creates no cycle."""
     if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
         return
-    step = optimizer.step.__func__
+    step = optimizer.step.__func__  # type: ignore[attr-defined]  # (a bound method)
     owner = ref(optimizer)
 
     @wraps(step)
@@ -57,8 +57,8 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
         opt._opt_called = True
         return step(opt, *args, **kwargs)
 
-    stepped._wrapped_by_lr_sched = True
-    optimizer.step = stepped
+    stepped._wrapped_by_lr_sched = True  # type: ignore[attr-defined]  # (a marker, as torch's)
+    optimizer.step = stepped  # type: ignore[method-assign]  # (wrapped in place, as torch does)
 
 
 class LRScheduler:
@@ -355,7 +355,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:
+    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:  # type: ignore[override]  # (torch's API)
         """Record one epoch's metric; reduce the rates when it has stopped improving."""
         current = float(metrics)
         if epoch is None:

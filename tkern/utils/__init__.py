@@ -1,4 +1,4 @@
 """tkern.utils: utilities with torch.utils' API (``tkern.utils.data``: datasets and their loaders)."""
-from . import data
+from . import data, dlpack
 
-__all__ = ["data"]
+__all__ = ["data", "dlpack"]

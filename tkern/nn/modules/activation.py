@@ -1,6 +1,8 @@
 """Activation modules: ReLU, SiLU, Softplus, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -9,7 +11,7 @@ from .module import Module
 class _FlaggedInPlace(Module):
     """An activation whose only setting is torch's ``inplace`` flag: ReLU, SiLU."""
 
-    _function = None
+    _function: Callable[..., Tensor]  # the functional form, set by each subclass
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()

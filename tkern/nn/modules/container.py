@@ -4,6 +4,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from typing import cast, overload
 
 from ...tensor import Tensor
 from .module import Module, _addindent
@@ -41,7 +42,8 @@ class _ModuleSequence(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        # (Module's registry may hold None; a container's entries are the modules it was given)
+        return iter(cast("dict[str, Module]", self._modules).values())
 
     def __dir__(self) -> list:
         return [key for key in super().__dir__() if not key.isdigit()]
@@ -88,7 +90,13 @@ class Sequential(_ModuleSequence):
     tkern.Size([4, 3])
     """
 
-    def __init__(self, *args: Module) -> None:
+    @overload
+    def __init__(self, *args: Module) -> None: ...
+
+    @overload
+    def __init__(self, arg: OrderedDict[str, Module], /) -> None: ...
+
+    def __init__(self, *args) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():

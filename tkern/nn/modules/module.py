@@ -78,6 +78,11 @@ class Module:
     """
 
     training: bool
+    # the registries, made by __init__ (object.__setattr__: __setattr__ reads them)
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
 
     def __init__(self) -> None:
         set_attribute = object.__setattr__
@@ -271,7 +276,7 @@ class Module:
         return destination
 
     def _local_state(self) -> dict:
-        state = {name: p for name, p in self._parameters.items() if p is not None}
+        state: dict[str, Tensor] = {name: p for name, p in self._parameters.items() if p is not None}
         state.update((name, b) for name, b in self._buffers.items()
                      if b is not None and name not in self._non_persistent_buffers_set)
         return state
@@ -281,7 +286,9 @@ class Module:
         state_dict()'s exactly: ``model.load_state_dict(other.state_dict())``."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors = [], [], []
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
         for prefix, module in self._prefixed_modules():
             module._load_local(state_dict, prefix, assign, missing, unexpected, errors)
         if strict:

@@ -29,7 +29,7 @@ def _rebuilt(container, values: dict | list):
     try:
         if isinstance(container, (collections.abc.MutableMapping, collections.abc.MutableSequence)):
             clone = copy.copy(container)
-            for key, value in (values.items() if mapping else enumerate(values)):
+            for key, value in (values.items() if isinstance(values, dict) else enumerate(values)):
                 clone[key] = value
             return clone
         return type(container)(values)

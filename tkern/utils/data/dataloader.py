@@ -83,7 +83,9 @@ class DataLoader:
             if self._iterable:
                 sampler = _endless_nones()
             else:
-                sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+                # (a map-style dataset defines __len__, as in torch)
+                sampler = (RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
+                           if shuffle else SequentialSampler(dataset))  # type: ignore[arg-type]
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset = dataset
@@ -118,7 +120,7 @@ class DataLoader:
 
     def __len__(self) -> int:
         if self._iterable:
-            length = len(self.dataset)
+            length = len(self.dataset)  # type: ignore[arg-type]  # (an IterableDataset may define __len__)
             if self.batch_size is not None:
                 length = length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
             return length

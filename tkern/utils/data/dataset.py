@@ -61,8 +61,9 @@ class Subset(Dataset):
 
     def __getitems__(self, indices: list[int]) -> list:
         picked = [self.indices[i] for i in indices]
-        if callable(getattr(self.dataset, "__getitems__", None)):
-            return self.dataset.__getitems__(picked)
+        getitems = getattr(self.dataset, "__getitems__", None)  # (a dataset may fetch a batch at once)
+        if callable(getitems):
+            return getitems(picked)
         return [self.dataset[i] for i in picked]
 
     def __len__(self) -> int:
@@ -92,9 +93,10 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Ge
     >>> [len(part) for part in random_split(range(10), [0.3, 0.7])]
     [3, 7]
     """
+    n = len(dataset)  # type: ignore[arg-type]  # (a map-style dataset defines __len__, as in torch)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        lengths = _lengths_of_fractions(lengths, len(dataset))
-    if sum(lengths) != len(dataset):
+        lengths = _lengths_of_fractions(lengths, n)
+    if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = randperm(sum(lengths), generator=generator).tolist()
+    indices = randperm(n, generator=generator).tolist()
     return [Subset(dataset, indices[end - length:end]) for end, length in zip(itertools.accumulate(lengths), lengths)]
