@@ -166,22 +166,21 @@ def _as_stream(index: int, pointer: int):
 def make_stream_wait(index: int, pointer: int) -> None:
     """The stream ``pointer`` (a consumer's) waits for the work queued so far on tkern's current stream
     of GPU ``index``: an event recorded there, waited on there (nothing blocks the host)."""
-    if _torch_device(index).type == "cpu":
-        return
-    stream, current = _as_stream(index, pointer), torch.cuda.current_stream(index)
-    if stream != current:
-        event = torch.cuda.Event()
-        event.record(current)
-        stream.wait_event(event)
+    _order(index, pointer, consumer_waits=True)
 
 
 def wait_for_stream(index: int, pointer: int) -> None:
     """tkern's current stream of GPU ``index`` waits for the work queued so far on the stream
     ``pointer`` (a producer's)."""
+    _order(index, pointer, consumer_waits=False)
+
+
+def _order(index: int, pointer: int, consumer_waits: bool) -> None:
     if _torch_device(index).type == "cpu":
         return
-    stream, current = _as_stream(index, pointer), torch.cuda.current_stream(index)
-    if stream != current:
+    other, current = _as_stream(index, pointer), torch.cuda.current_stream(index)
+    if other != current:
+        waiting, awaited = (other, current) if consumer_waits else (current, other)
         event = torch.cuda.Event()
-        event.record(stream)
-        current.wait_event(event)
+        event.record(awaited)
+        waiting.wait_event(event)

@@ -14,6 +14,23 @@ TORCH_DTYPES = {getattr(tkern, name): getattr(torch, name) for name in (
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")}
 
 
+# every dtype, and those numpy has (no bfloat16)
+DTYPES = list(TORCH_DTYPES)
+NUMPY_DTYPES = [d for d in DTYPES if d is not tkern.bfloat16]
+
+# (name, base shape, view): the awkward layouts, applied alike to torch and tkern tensors (and numpy arrays)
+LAYOUTS = [
+    ("contiguous", (3, 4), lambda x: x),
+    ("transposed", (3, 4), lambda x: x.T),
+    ("stepped", (5, 6), lambda x: x[::2, 1::3]),
+    ("offset", (4, 5), lambda x: x[1:, 2:]),
+    ("zero-d", (3, 4), lambda x: x[1, 2, ...]),
+    ("one element", (3, 4), lambda x: x[2:3, 1:2]),
+    ("empty", (3, 4), lambda x: x[:, 4:]),
+]
+LAYOUT_IDS = [layout[0] for layout in LAYOUTS]
+
+
 def random_array(shape, dtype=tkern.float32, seed: int = 0, low: float = -3.0, high: float = 3.0) -> np.ndarray:
     """Seeded random data of a dtype, never all zeros."""
     rng = np.random.default_rng(seed)

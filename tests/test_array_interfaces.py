@@ -14,22 +14,7 @@ import pytest
 import torch
 
 import tkern
-from helpers import TORCH_DTYPES, assert_same, check_error, random_array
-
-DTYPES = [tkern.bool, tkern.uint8, tkern.int8, tkern.int16, tkern.int32, tkern.int64, tkern.float16,
-          tkern.bfloat16, tkern.float32, tkern.float64]
-NUMPY_DTYPES = [d for d in DTYPES if d is not tkern.bfloat16]
-
-LAYOUTS = [
-    ("contiguous", (3, 4), lambda x: x),
-    ("transposed", (3, 4), lambda x: x.T),
-    ("stepped", (5, 6), lambda x: x[::2, 1::3]),
-    ("offset", (4, 5), lambda x: x[1:, 2:]),
-    ("zero-d", (3, 4), lambda x: x[1, 2, ...]),
-    ("one element", (3, 4), lambda x: x[2:3, 1:2]),
-    ("empty", (3, 4), lambda x: x[:, 4:]),
-]
-LAYOUT_IDS = [layout[0] for layout in LAYOUTS]
+from helpers import DTYPES, LAYOUT_IDS, LAYOUTS, NUMPY_DTYPES, assert_same, check_error, random_array
 
 
 def values_of(shape, dtype, seed: int = 0) -> np.ndarray:

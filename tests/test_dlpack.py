@@ -17,21 +17,8 @@ import torch
 
 import tkern
 from tkern import dlpack
-from helpers import TORCH_DTYPES, assert_same, check_error, random_array
-
-DTYPES = [tkern.bool, tkern.uint8, tkern.int8, tkern.int16, tkern.int32, tkern.int64, tkern.float16,
-          tkern.bfloat16, tkern.float32, tkern.float64]
-
-# (name, base shape, view): the awkward layouts, applied alike to torch and tkern tensors
-LAYOUTS = [
-    ("contiguous", (3, 4), lambda x: x),
-    ("transposed", (3, 4), lambda x: x.T),
-    ("stepped", (5, 6), lambda x: x[::2, 1::3]),
-    ("offset", (4, 5), lambda x: x[1:, 2:]),
-    ("zero-d", (3, 4), lambda x: x[1, 2, ...]),
-    ("one element", (3, 4), lambda x: x[2:3, 1:2]),
-    ("empty", (3, 4), lambda x: x[:, 4:]),
-]
+from helpers import (DTYPES, LAYOUT_IDS, LAYOUTS, NUMPY_DTYPES, TORCH_DTYPES, assert_same, check_error,
+                     random_array)
 
 
 def host_backed(device: str) -> bool:
@@ -62,7 +49,7 @@ def assert_shares(foreign: torch.Tensor, mine: tkern.Tensor, dtype, device: str)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=[layout[0] for layout in LAYOUTS])
+@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=LAYOUT_IDS)
 def test_from_torch_shares_memory(device, dtype, name, shape, view):
     foreign = view(torch_tensor(shape, dtype, device))
     mine = tkern.from_dlpack(foreign, device=device)
@@ -72,7 +59,7 @@ def test_from_torch_shares_memory(device, dtype, name, shape, view):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=[layout[0] for layout in LAYOUTS])
+@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=LAYOUT_IDS)
 def test_to_torch_shares_memory(device, dtype, name, shape, view):
     values = random_array(shape, dtype)
     mine = view(tkern_tensor(shape, dtype, device))
@@ -83,7 +70,7 @@ def test_to_torch_shares_memory(device, dtype, name, shape, view):
     assert_shares(foreign, mine, dtype, device)
 
 
-@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=[layout[0] for layout in LAYOUTS])
+@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=LAYOUT_IDS)
 def test_tkern_round_trip_keeps_layout(device, name, shape, view):
     mine = view(tkern_tensor(shape, tkern.float32, device))
     back = tkern.from_dlpack(mine)
@@ -93,11 +80,8 @@ def test_tkern_round_trip_keeps_layout(device, name, shape, view):
     assert_same(torch.from_dlpack(back), mine)
 
 
-NUMPY_DTYPES = [d for d in DTYPES if d is not tkern.bfloat16]  # numpy has no bfloat16 to exchange
-
-
 @pytest.mark.parametrize("dtype", NUMPY_DTYPES, ids=str)
-@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=[layout[0] for layout in LAYOUTS])
+@pytest.mark.parametrize("name, shape, view", LAYOUTS, ids=LAYOUT_IDS)
 def test_numpy_both_ways(device, dtype, name, shape, view):
     values = random_array(shape, dtype)
     expected = view(torch.from_numpy(values.copy()))
